@@ -1,0 +1,40 @@
+# simkit: `make demo` runs the main job on the embedded defaults, `make test` runs the suite.
+# Both create .venv on first use from the tested pins (requirements.txt) and the torch
+# constraint (constraints.txt: the CPU wheel, never a multi-GB CUDA build).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+DEMO_DIR := demo-data
+# A fixed end date keeps the demo data, and so every number derived from it, reproducible.
+DEMO_END := 2026-11-20
+
+.PHONY: install demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
+	# optional speed-up from STACK.md (P5): saves ~1 s in every process that imports altair
+	$(BIN)/pip uninstall -y -q rfc3987-syntax 2>/dev/null || true
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/simkit generate $(DEMO_DIR) --seed 7 --campaigns 6 --days 150 --end $(DEMO_END)
+	$(BIN)/simkit validate $(DEMO_DIR)/campaigns.csv
+
+lint: install
+	$(BIN)/ruff check simkit tests bench scripts
+	$(BIN)/ruff format --check simkit tests bench scripts
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache
