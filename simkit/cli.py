@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -35,7 +35,7 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
@@ -104,8 +104,10 @@ def _main(
 
 def _render_validation(report: Any) -> None:
     status = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
-    console.print(f"{status} {report.file} (source: {report.source}, "
-                  f"{report.n_rows_read} rows read, {report.n_rows} rows after import)")
+    console.print(
+        f"{status} {report.file} (source: {report.source}, "
+        f"{report.n_rows_read} rows read, {report.n_rows} rows after import)"
+    )
     for repair in report.repairs:
         console.print(f"  repaired: {repair.detail}", highlight=False)
     if report.campaigns:
@@ -113,8 +115,14 @@ def _render_validation(report: Any) -> None:
         for col in ("campaign", "days", "first", "last", "quality", "what lowers it"):
             table.add_column(col)
         for c in report.campaigns:
-            table.add_row(c.campaign_id, str(c.days), str(c.first_date), str(c.last_date),
-                          f"{c.quality_score:.0f}", "; ".join(c.reasons) or "-")
+            table.add_row(
+                c.campaign_id,
+                str(c.days),
+                str(c.first_date),
+                str(c.last_date),
+                f"{c.quality_score:.0f}",
+                "; ".join(c.reasons) or "-",
+            )
         console.print(table)
     for issue in report.errors:
         console.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)
@@ -163,8 +171,9 @@ def generate(
         last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
     except ValueError:
         raise SimkitError(f"--end '{end}' is not a date (YYYY-MM-DD)") from None
-    world = make(campaigns, days, rng=np.random.default_rng(seed),
-                 start=last - timedelta(days=days - 1))
+    world = make(
+        campaigns, days, rng=np.random.default_rng(seed), start=last - timedelta(days=days - 1)
+    )
     data_path, meta_path = world.write(output_dir)
     summary = {
         "data": str(data_path),
@@ -173,15 +182,25 @@ def generate(
         "days": days,
         "seed": seed,
         "events": [
-            {"kind": e.kind, "campaign_id": e.campaign_id, "start": e.start.isoformat(),
-             "end": e.end.isoformat() if e.end else None, "magnitude": e.magnitude}
+            {
+                "kind": e.kind,
+                "campaign_id": e.campaign_id,
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat() if e.end else None,
+                "magnitude": e.magnitude,
+            }
             for e in world.events
         ],
     }
-    emit(summary, fmt, lambda s: console.print(
-        f"wrote {s['data']} ({campaigns} campaigns x {days} days) and {s['metadata']}; "
-        f"injected events: " + ", ".join(f"{e['kind']} on {e['campaign_id']} from {e['start']}"
-                                         for e in s["events"])))
+    emit(
+        summary,
+        fmt,
+        lambda s: console.print(
+            f"wrote {s['data']} ({campaigns} campaigns x {days} days) and {s['metadata']}; "
+            f"injected events: "
+            + ", ".join(f"{e['kind']} on {e['campaign_id']} from {e['start']}" for e in s["events"])
+        ),
+    )
 
 
 @app.command()

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simkit._suggest import did_you_mean
-from simkit.data.schema import ALL_COLUMNS, NUMERIC_COLUMNS, REQUIRED_COLUMNS
+from simkit.data.schema import ALL_COLUMNS, METRIC_COLUMNS, NUMERIC_COLUMNS, REQUIRED_COLUMNS
 from simkit.errors import DataError, ParamsError
 
 __all__ = [
@@ -139,6 +139,8 @@ class Source:
     date_format: str | None = None
     dayfirst: bool = False
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    #: The platform leaves a metric cell blank when it is zero (Meta does for "Results").
+    blank_means_zero: bool = False
 
     def matches(self, header: list[str]) -> float:
         """Share of this source's signature columns present in ``header``."""
@@ -203,6 +205,7 @@ SOURCES: dict[str, Source] = {
             "Purchases conversion value",
         ),
         constants={"channel": "social", "platform": "meta"},
+        blank_means_zero=True,
     ),
 }
 
@@ -272,8 +275,11 @@ def _read_text_table(
     lines, text = _sniff_lines(path)
     if separator is None:
         try:
-            separator = csv.Sniffer().sniff("\n".join(lines[skip_lines : skip_lines + 20]),
-                                            delimiters=",;\t|").delimiter
+            separator = (
+                csv.Sniffer()
+                .sniff("\n".join(lines[skip_lines : skip_lines + 20]), delimiters=",;\t|")
+                .delimiter
+            )
         except csv.Error:
             separator = ","
     header_at = skip_lines + _find_header(lines[skip_lines:], separator)
@@ -291,7 +297,10 @@ def _read_text_table(
     body = "\n".join(lines[header_at:])
     try:
         frame = pd.read_csv(
-            io.StringIO(body), sep=separator, dtype=str, keep_default_na=False,
+            io.StringIO(body),
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
             skip_blank_lines=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -300,8 +309,14 @@ def _read_text_table(
     frame[LINE] = range(header_at + 2, header_at + 2 + len(frame))
     blank = frame.drop(columns=[LINE]).apply(lambda col: col.str.strip() == "").all(axis=1)
     if blank.any():
-        repairs.append(Repair("dropped_blank_rows", "dropped empty lines",
-                              rows=int(blank.sum()), lines=tuple(frame.loc[blank, LINE])))
+        repairs.append(
+            Repair(
+                "dropped_blank_rows",
+                "dropped empty lines",
+                rows=int(blank.sum()),
+                lines=tuple(frame.loc[blank, LINE]),
+            )
+        )
         frame = frame.loc[~blank]
     return frame, repairs
 
@@ -338,6 +353,10 @@ def _drop_totals(frame: pd.DataFrame, id_column: str | None) -> tuple[pd.DataFra
     is_total = pd.Series(False, index=frame.index)
     for col in text_cols:
         is_total |= frame[col].astype(str).str.strip().str.lower().str.startswith("total")
+    if id_column and {"date", id_column} <= set(frame.columns):
+        # Meta writes its totals row with neither a date nor a campaign name
+        blank = [frame[c].astype(str).str.strip().isin(["", "nan"]) for c in ("date", id_column)]
+        is_total |= blank[0] & blank[1]
     if not is_total.any():
         return frame, []
     return frame.loc[~is_total], [
@@ -418,15 +437,17 @@ def import_file(
         if mapping.drop_columns:
             missing = [c for c in mapping.drop_columns if c not in frame.columns]
             if missing:
-                raise DataError(f"mapping drops columns that are not in the file: {missing}",
-                                file=str(path))
+                raise DataError(
+                    f"mapping drops columns that are not in the file: {missing}", file=str(path)
+                )
             frame = frame.drop(columns=mapping.drop_columns)
             repairs.append(Repair("dropped_columns", f"dropped {mapping.drop_columns} (mapping)"))
 
     absent = [k for k in renames if k not in frame.columns]
     if absent and mapping is not None:
-        raise DataError(f"mapping renames columns that are not in the file: {absent}",
-                        file=str(path))
+        raise DataError(
+            f"mapping renames columns that are not in the file: {absent}", file=str(path)
+        )
     frame = frame.rename(columns=renames)
     id_col = "campaign_id" if "campaign_id" in frame.columns else None
     frame, total_repairs = _drop_totals(frame, id_col)
@@ -438,8 +459,11 @@ def import_file(
     if date_spec and (date_spec.columns != ["date"] or date_spec.format):
         missing = [c for c in date_spec.columns if c not in frame.columns]
         if missing:
-            raise DataError(f"date is built from columns that are missing: {missing}",
-                            file=str(path), column=missing[0])
+            raise DataError(
+                f"date is built from columns that are missing: {missing}",
+                file=str(path),
+                column=missing[0],
+            )
         parts = frame[date_spec.columns].astype(str).agg(" ".join, axis=1)
         frame = frame.drop(columns=[c for c in date_spec.columns if c != "date"])
         frame["date"] = parts
@@ -447,8 +471,23 @@ def import_file(
     frame.attrs["dayfirst"] = bool(date_spec.dayfirst) if date_spec else False
 
     for column in NUMERIC_COLUMNS:
-        if column in frame.columns and frame[column].dtype == object:
+        if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
             frame[column] = _clean_number_text(frame[column])
+    if chosen in SOURCES and SOURCES[chosen].blank_means_zero:
+        for column in METRIC_COLUMNS:
+            if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+                blank = frame[column].astype(str).str.strip() == ""
+                if blank.any():
+                    frame.loc[blank, column] = "0"
+                    repairs.append(
+                        Repair(
+                            "filled_blank_zero",
+                            f"read {int(blank.sum())} blank '{column}' cell(s) as 0 "
+                            f"({chosen} leaves zero cells blank)",
+                            rows=int(blank.sum()),
+                            lines=tuple(int(x) for x in frame.loc[blank, LINE]),
+                        )
+                    )
 
     return ImportResult(
         data=frame.reset_index(drop=True),

@@ -111,11 +111,13 @@ class CampaignTruth:
         """Expected conversions per day at a given daily spend, with fresh creative, an
         average weekday, no events: the true response curve (concave, zero at zero)."""
         s = np.asarray(spend, dtype=float)
-        cpm = self.base_cpm * np.power(np.maximum(s, 1e-12) / self.reference_spend,
-                                       self.cpm_spend_elasticity)
+        cpm = self.base_cpm * np.power(
+            np.maximum(s, 1e-12) / self.reference_spend, self.cpm_spend_elasticity
+        )
         impressions = 1000.0 * s / cpm
-        dow = float(np.mean(np.array(self.dow_ctr) * np.array(self.dow_cvr)
-                            / np.array(self.dow_cpm)))
+        dow = float(
+            np.mean(np.array(self.dow_ctr) * np.array(self.dow_cvr) / np.array(self.dow_cpm))
+        )
         return np.where(s > 0, impressions * self.base_ctr * self.base_cvr * dow, 0.0)
 
 
@@ -238,7 +240,7 @@ def simulate_campaign(
     budget = np.asarray(budget, dtype=float)
     if budget.shape != (n,):
         raise ValueError(f"budget has {budget.shape} values, expected {n}")
-    dow = days.dayofweek.to_numpy()
+    dow = days.day_of_week.to_numpy()
     d = days.date
 
     pacing = np.clip(rng.normal(0.95, 0.03, n), 0.85, 1.0)
@@ -317,16 +319,16 @@ def simulate_campaign(
         frame["reach"] = np.round(impressions / frequency).astype(int)
         frame["frequency"] = np.round(impressions / np.maximum(frame["reach"], 1), 4)
     if truth.channel == "search":
-        share = 0.75 * np.power(spend / truth.reference_spend, 0.25) / multiplier["competitor_entry"]
+        share = (
+            0.75 * np.power(spend / truth.reference_spend, 0.25) / multiplier["competitor_entry"]
+        )
         frame["impression_share"] = np.round(np.clip(share, 0.05, 0.98), 4)
     return frame
 
 
-def default_events(
-    campaign_ids: Sequence[str], start: date, n_days: int
-) -> list[InjectedEvent]:
+def default_events(campaign_ids: Sequence[str], start: date, n_days: int) -> list[InjectedEvent]:
     """The demo's events: one of each kind on the first four campaigns, in the last third."""
-    at = start + timedelta(days=int(n_days * 0.7))
+    at = start + timedelta(days=round(n_days * 0.7))
     kinds: list[tuple[EventKind, float, date | None]] = [
         ("fatigue", 0.03, None),
         ("competitor_entry", 0.4, None),
@@ -381,9 +383,7 @@ def generate(
     if channels is not None and len(channels) != n_campaigns:
         raise ValueError(f"got {len(channels)} channels for {n_campaigns} campaigns")
     chosen = list(channels) if channels else [_CHANNELS[i % 3] for i in range(n_campaigns)]
-    event_list = (
-        default_events(ids, start, n_days) if events == "default" else list(events or [])
-    )
+    event_list = default_events(ids, start, n_days) if events == "default" else list(events or [])
     unknown = {e.campaign_id for e in event_list} - set(ids)
     if unknown:
         raise ValueError(f"events name unknown campaigns: {sorted(unknown)}")
@@ -392,7 +392,17 @@ def generate(
     frames, truths, meta = [], {}, []
     for cid, channel in zip(ids, chosen, strict=True):
         truth = sample_truth(cid, rng, channel=channel, start=start, n_days=n_days)
-        truth = replace(truth, events=tuple(e for e in event_list if e.campaign_id == cid))
+        own = tuple(e for e in event_list if e.campaign_id == cid)
+        # a fatigue event is the current creative wearing out: no scheduled refresh comes to
+        # its rescue within four weeks (a refresh is what the pivot engine should propose)
+        refreshes = tuple(
+            r
+            for r in truth.refresh_dates
+            if not any(
+                e.kind == "fatigue" and e.start <= r < e.start + timedelta(days=28) for e in own
+            )
+        )
+        truth = replace(truth, events=own, refresh_dates=refreshes)
         budget = (
             np.asarray(budgets[cid], dtype=float)
             if budgets and cid in budgets

@@ -132,8 +132,12 @@ class ValidationReport:
             "campaigns": [c.to_dict() for c in self.campaigns],
             "mapped": dict(self.mapped),
             "repairs": [
-                {"action": r.action, "detail": r.detail, "rows": r.rows,
-                 "lines": list(r.lines[:_MAX_LISTED])}
+                {
+                    "action": r.action,
+                    "detail": r.detail,
+                    "rows": r.rows,
+                    "lines": list(r.lines[:_MAX_LISTED]),
+                }
                 for r in self.repairs
             ],
         }
@@ -168,8 +172,16 @@ class _Findings:
     ) -> None:
         rows = tuple(int(x) for x in (list(lines) if lines is not None else []))
         self.items.append(
-            Issue(level, code, message, self.file, rows[:_MAX_LISTED], column,
-                  max(len(rows), 1), campaign_id)
+            Issue(
+                level,
+                code,
+                message,
+                self.file,
+                rows[:_MAX_LISTED],
+                column,
+                max(len(rows), 1),
+                campaign_id,
+            )
         )
 
 
@@ -183,31 +195,49 @@ def _parse_dates(frame: pd.DataFrame, found: _Findings) -> pd.Series:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         retry = parsed.isna() & (text != "")
         if retry.any():
-            parsed[retry] = pd.to_datetime(text[retry], errors="coerce", dayfirst=dayfirst,
-                                           format="mixed")
+            parsed[retry] = pd.to_datetime(
+                text[retry], errors="coerce", dayfirst=dayfirst, format="mixed"
+            )
     bad = parsed.isna()
     if bad.any():
         example = text[bad].iloc[0]
-        found.add("error", "bad_date",
-                  f"{int(bad.sum())} value(s) are not dates, e.g. '{example}'"
-                  + (f" (expected format {fmt})" if fmt else ""),
-                  frame.loc[bad, LINE], "date")
+        found.add(
+            "error",
+            "bad_date",
+            f"{int(bad.sum())} value(s) are not dates, e.g. '{example}'"
+            + (f" (expected format {fmt})" if fmt else ""),
+            frame.loc[bad, LINE],
+            "date",
+        )
     return parsed.dt.normalize()
 
 
 def _check_columns(frame: pd.DataFrame, found: _Findings, sum_over: tuple[str, ...]) -> None:
     present = [c for c in frame.columns if c != LINE]
-    unknown = [c for c in present if c not in ALL_COLUMNS and c not in sum_over
-               and c not in METADATA_FIELDS and c != "platform"]
+    unknown = [
+        c
+        for c in present
+        if c not in ALL_COLUMNS
+        and c not in sum_over
+        and c not in METADATA_FIELDS
+        and c != "platform"
+    ]
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
             hint = did_you_mean(column, unknown)
-            found.add("error", "missing_column",
-                      f"required column '{column}' is missing{hint}", column=column)
+            found.add(
+                "error",
+                "missing_column",
+                f"required column '{column}' is missing{hint}",
+                column=column,
+            )
     for column in unknown:
-        found.add("warning", "unknown_column",
-                  f"unknown column '{column}' is ignored{did_you_mean(column, ALL_COLUMNS)}",
-                  column=column)
+        found.add(
+            "warning",
+            "unknown_column",
+            f"unknown column '{column}' is ignored{did_you_mean(column, ALL_COLUMNS)}",
+            column=column,
+        )
 
 
 def _numeric(frame: pd.DataFrame, found: _Findings) -> pd.DataFrame:
@@ -222,23 +252,40 @@ def _numeric(frame: pd.DataFrame, found: _Findings) -> pd.DataFrame:
         bad = values.isna() & ~empty
         if bad.any():
             example = raw[bad].iloc[0]
-            found.add("error", "non_numeric",
-                      f"{int(bad.sum())} cell(s) are not numbers, e.g. '{example}'",
-                      frame.loc[bad, LINE], column)
+            found.add(
+                "error",
+                "non_numeric",
+                f"{int(bad.sum())} cell(s) are not numbers, e.g. '{example}'",
+                frame.loc[bad, LINE],
+                column,
+            )
         if column in REQUIRED_COLUMNS and empty.any():
-            found.add("error", "missing_value",
-                      f"{int(empty.sum())} empty cell(s) in a required column",
-                      frame.loc[empty, LINE], column)
+            found.add(
+                "error",
+                "missing_value",
+                f"{int(empty.sum())} empty cell(s) in a required column",
+                frame.loc[empty, LINE],
+                column,
+            )
         negative = values < 0
         if negative.any():
-            found.add("error", "negative", f"{int(negative.sum())} negative value(s)",
-                      frame.loc[negative, LINE], column)
+            found.add(
+                "error",
+                "negative",
+                f"{int(negative.sum())} negative value(s)",
+                frame.loc[negative, LINE],
+                column,
+            )
         if column in COUNT_COLUMNS:
             fractional = values.notna() & (np.abs(values - np.round(values)) > 1e-9)
             if fractional.any():
-                found.add("warning", "fractional_count",
-                          f"{int(fractional.sum())} count(s) are not whole numbers",
-                          frame.loc[fractional, LINE], column)
+                found.add(
+                    "warning",
+                    "fractional_count",
+                    f"{int(fractional.sum())} count(s) are not whole numbers",
+                    frame.loc[fractional, LINE],
+                    column,
+                )
         out[column] = values
     return pd.DataFrame(out, index=frame.index)
 
@@ -259,31 +306,43 @@ def _check_consistency(
     if {"clicks", "impressions"} <= set(nums.columns):
         bad = nums["clicks"] > nums["impressions"]
         if bad.any():
-            found.add(*_level("clicks_above_impressions", accept),
-                      f"{int(bad.sum())} row(s) have more clicks than impressions"
-                      + _accepted_note("clicks_above_impressions", accept),
-                      frame.loc[bad, LINE], "clicks")
+            found.add(
+                *_level("clicks_above_impressions", accept),
+                f"{int(bad.sum())} row(s) have more clicks than impressions"
+                + _accepted_note("clicks_above_impressions", accept),
+                frame.loc[bad, LINE],
+                "clicks",
+            )
         ok &= ~bad
     if {"conversions", "clicks"} <= set(nums.columns):
         bad = nums["conversions"] > nums["clicks"]
         if bad.any():
-            found.add(*_level("conversions_above_clicks", accept),
-                      f"{int(bad.sum())} row(s) have more conversions than clicks"
-                      + _accepted_note("conversions_above_clicks", accept),
-                      frame.loc[bad, LINE], "conversions")
+            found.add(
+                *_level("conversions_above_clicks", accept),
+                f"{int(bad.sum())} row(s) have more conversions than clicks"
+                + _accepted_note("conversions_above_clicks", accept),
+                frame.loc[bad, LINE],
+                "conversions",
+            )
         ok &= ~bad
     if {"spend", "impressions"} <= set(nums.columns):
         bad = (nums["spend"] > 0) & (nums["impressions"] == 0)
         if bad.any():
-            found.add("warning", "spend_without_impressions",
-                      f"{int(bad.sum())} row(s) have spend but no impressions",
-                      frame.loc[bad, LINE], "spend")
+            found.add(
+                "warning",
+                "spend_without_impressions",
+                f"{int(bad.sum())} row(s) have spend but no impressions",
+                frame.loc[bad, LINE],
+                "spend",
+            )
         ok &= ~bad
     return ok
 
 
 def _quality(
-    daily: pd.DataFrame, consistency_by_campaign: pd.Series, reference_day: pd.Timestamp,
+    daily: pd.DataFrame,
+    consistency_by_campaign: pd.Series,
+    reference_day: pd.Timestamp,
     found: _Findings,
 ) -> list[CampaignQuality]:
     out = []
@@ -300,29 +359,45 @@ def _quality(
         if missing:
             gaps = days.to_series().diff().dt.days.fillna(1)
             first_gap = days[int(np.argmax(gaps.to_numpy() > 1))]
-            reasons.append(f"{missing} missing day(s) in {span} (first gap ends {first_gap.date()})")
-            found.add("warning", "gaps",
-                      f"{missing} day(s) missing between {days[0].date()} and {days[-1].date()}",
-                      campaign_id=str(cid))
+            reasons.append(
+                f"{missing} missing day(s) in {span} (first gap ends {first_gap.date()})"
+            )
+            found.add(
+                "warning",
+                "gaps",
+                f"{missing} day(s) missing between {days[0].date()} and {days[-1].date()}",
+                campaign_id=str(cid),
+            )
         if consistency < 1:
-            reasons.append(f"{(1 - consistency):.1%} of source rows fail funnel consistency "
-                           "checks")
+            reasons.append(f"{(1 - consistency):.1%} of source rows fail funnel consistency checks")
         if len(days) < FULL_HISTORY_DAYS:
             reasons.append(f"{len(days)} days of history (full score from {FULL_HISTORY_DAYS})")
         if len(days) < MIN_HISTORY_DAYS:
-            found.add("warning", "short_history",
-                      f"only {len(days)} days of history: forecasts need at least "
-                      f"{MIN_HISTORY_DAYS} and work best from {FULL_HISTORY_DAYS}",
-                      campaign_id=str(cid))
+            found.add(
+                "warning",
+                "short_history",
+                f"only {len(days)} days of history: forecasts need at least "
+                f"{MIN_HISTORY_DAYS} and work best from {FULL_HISTORY_DAYS}",
+                campaign_id=str(cid),
+            )
         if recency < 1:
             reasons.append(f"last data {stale} day(s) before {reference_day.date()}")
         score = 100 * (0.3 * completeness + 0.3 * consistency + 0.25 * history + 0.15 * recency)
-        out.append(CampaignQuality(
-            campaign_id=str(cid), days=len(days), first_date=days[0].date(),
-            last_date=days[-1].date(), quality_score=float(score),
-            completeness=float(completeness), consistency=consistency, history=history,
-            recency=recency, missing_days=missing, reasons=tuple(reasons),
-        ))
+        out.append(
+            CampaignQuality(
+                campaign_id=str(cid),
+                days=len(days),
+                first_date=days[0].date(),
+                last_date=days[-1].date(),
+                quality_score=float(score),
+                completeness=float(completeness),
+                consistency=consistency,
+                history=history,
+                recency=recency,
+                missing_days=missing,
+                reasons=tuple(reasons),
+            )
+        )
     return out
 
 
@@ -346,22 +421,32 @@ def validate(
         found.add("error", "empty", "the file has a header but no data rows")
     _check_columns(frame, found, imported.sum_over)
     if any(i.code == "missing_column" for i in found.items) or frame.empty:
-        return pd.DataFrame(columns=list(REQUIRED_COLUMNS)), _report(imported, found, [], 0,
-                                                                     repairs)
+        return pd.DataFrame(columns=list(REQUIRED_COLUMNS)), _report(
+            imported, found, [], 0, repairs
+        )
 
     dates = _parse_dates(frame, found)
     nums = _numeric(frame, found)
     ids = frame["campaign_id"].astype(str).str.strip()
     blank_id = ids.isin(["", "nan", "None"])
     if blank_id.any():
-        found.add("error", "missing_value", f"{int(blank_id.sum())} row(s) have no campaign_id",
-                  frame.loc[blank_id, LINE], "campaign_id")
+        found.add(
+            "error",
+            "missing_value",
+            f"{int(blank_id.sum())} row(s) have no campaign_id",
+            frame.loc[blank_id, LINE],
+            "campaign_id",
+        )
     today_ts = pd.Timestamp(today or date.today())
     future = dates > today_ts
     if future.any():
-        found.add("error", "future_date",
-                  f"{int(future.sum())} row(s) are dated after today ({today_ts.date()})",
-                  frame.loc[future, LINE], "date")
+        found.add(
+            "error",
+            "future_date",
+            f"{int(future.sum())} row(s) are dated after today ({today_ts.date()})",
+            frame.loc[future, LINE],
+            "date",
+        )
     consistent = _check_consistency(frame, nums, found, imported.accept)
     consistency_by_campaign = consistent.groupby(ids).mean()
 
@@ -374,43 +459,59 @@ def validate(
             clean[column] = frame[column].astype(str).str.strip()
     for column in imported.sum_over:
         if column not in frame.columns:
-            found.add("error", "missing_column",
-                      f"the mapping sums over column '{column}' which is not in the file"
-                      f"{did_you_mean(column, list(frame.columns))}", column=column)
+            found.add(
+                "error",
+                "missing_column",
+                f"the mapping sums over column '{column}' which is not in the file"
+                f"{did_you_mean(column, list(frame.columns))}",
+                column=column,
+            )
     if any(i.level == "error" for i in found.items):
         return clean, _report(imported, found, [], len(clean), repairs)
 
-    keys = ["date", "campaign_id"] + [c for c in OPTIONAL_TEXT_COLUMNS
-                                      if c in clean.columns and c not in imported.sum_over]
+    keys = ["date", "campaign_id"] + [
+        c for c in OPTIONAL_TEXT_COLUMNS if c in clean.columns and c not in imported.sum_over
+    ]
     if imported.sum_over:
         n_before = len(clean)
         text_cols = [c for c in OPTIONAL_TEXT_COLUMNS if c in clean.columns and c not in keys]
-        agg: dict[str, Any] = {c: "sum" for c in nums.columns if c in
-                               ("spend", "impressions", "clicks", "conversions", "revenue",
-                                "reach", "budget")}
+        agg: dict[str, Any] = {
+            c: "sum"
+            for c in nums.columns
+            if c in ("spend", "impressions", "clicks", "conversions", "revenue", "reach", "budget")
+        }
         agg.update({c: "first" for c in text_cols})
         agg[LINE] = "min"
         clean = clean.groupby(keys, sort=True).agg(agg).reset_index()
         for column in ("frequency", "impression_share"):
             if column in nums.columns:
-                found.add("warning", "dropped_ratio",
-                          f"'{column}' cannot be summed over {list(imported.sum_over)} and was "
-                          "left out", column=column)
-        repairs.append(Repair(
-            "summed_breakdowns",
-            f"summed {n_before} rows over {list(imported.sum_over)} into {len(clean)} "
-            f"rows of {' x '.join(keys)}",
-            rows=n_before,
-        ))
+                found.add(
+                    "warning",
+                    "dropped_ratio",
+                    f"'{column}' cannot be summed over {list(imported.sum_over)} and was left out",
+                    column=column,
+                )
+        repairs.append(
+            Repair(
+                "summed_breakdowns",
+                f"summed {n_before} rows over {list(imported.sum_over)} into {len(clean)} "
+                f"rows of {' x '.join(keys)}",
+                rows=n_before,
+            )
+        )
     else:
         dup = clean.duplicated(keys, keep=False)
         if dup.any():
             first = clean.loc[dup].sort_values(keys).iloc[0]
-            found.add("error", "duplicate_day",
-                      f"{int(dup.sum())} rows share a {' x '.join(keys)} key, e.g. campaign "
-                      f"{first['campaign_id']} on {first['date'].date()}; sum them in a mapping "
-                      "(sum_over) or remove the duplicates",
-                      clean.loc[dup, LINE], "date")
+            found.add(
+                "error",
+                "duplicate_day",
+                f"{int(dup.sum())} rows share a {' x '.join(keys)} key, e.g. campaign "
+                f"{first['campaign_id']} on {first['date'].date()}; sum them in a mapping "
+                "(sum_over) or remove the duplicates",
+                clean.loc[dup, LINE],
+                "date",
+            )
             return clean, _report(imported, found, [], len(clean), repairs)
 
     clean = clean.sort_values(keys).reset_index(drop=True)
@@ -419,7 +520,10 @@ def validate(
 
 
 def _report(
-    imported: ImportResult, found: _Findings, quality: list[CampaignQuality], n_rows: int,
+    imported: ImportResult,
+    found: _Findings,
+    quality: list[CampaignQuality],
+    n_rows: int,
     repairs: list[Repair],
 ) -> ValidationReport:
     return ValidationReport(
@@ -453,8 +557,11 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
         meta = pd.read_csv(path)
     unknown = [c for c in meta.columns if c not in METADATA_FIELDS and c != "platform"]
     if "campaign_id" not in meta.columns:
-        raise DataError("metadata needs a 'campaign_id' for every campaign", file=str(path),
-                        column="campaign_id")
+        raise DataError(
+            "metadata needs a 'campaign_id' for every campaign",
+            file=str(path),
+            column="campaign_id",
+        )
     if unknown:
         hints = "; ".join(f"'{c}'{did_you_mean(c, METADATA_FIELDS)}" for c in unknown)
         raise DataError(f"unknown metadata field(s): {hints}", file=str(path))
@@ -463,8 +570,10 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
 
 
 def _find_metadata(path: Path) -> Path | None:
-    for candidate in (path.with_name(path.stem + "_meta.yaml"),
-                      path.with_name(path.stem + "_meta.csv")):
+    for candidate in (
+        path.with_name(path.stem + "_meta.yaml"),
+        path.with_name(path.stem + "_meta.csv"),
+    ):
         if candidate.is_file():
             return candidate
     return None
