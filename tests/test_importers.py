@@ -120,3 +120,54 @@ def test_real_online_ad_performance_maps_to_three_campaigns(shared_data, repo_ro
     assert loaded.data["revenue"].sum() == pytest.approx(raw["post_click_sales_amount"].sum())
     codes = {w.code for w in loaded.report.warnings}
     assert {"conversions_above_clicks", "clicks_above_impressions"} <= codes
+
+
+def test_parquet_file_and_metadata_beside_it(tmp_path):
+    import numpy as np
+
+    from simkit.data.synthetic import generate
+
+    world = generate(2, 30, rng=np.random.default_rng(4))
+    csv_path, _ = world.write(tmp_path)
+    parquet = tmp_path / "campaigns.parquet"
+    world.data.to_parquet(parquet)
+    (tmp_path / "campaigns_meta.yaml").rename(tmp_path / "campaigns_meta.yaml.bak")
+    from_parquet = load(parquet)
+    (tmp_path / "campaigns_meta.yaml.bak").rename(tmp_path / "campaigns_meta.yaml")
+    from_csv = load(csv_path)
+    pd.testing.assert_series_equal(
+        from_parquet.data["clicks"].astype(float), from_csv.data["clicks"].astype(float)
+    )
+    assert set(from_csv.campaigns.columns) >= {"industry", "target_cpa", "flight_end"}
+    assert list(from_parquet.campaigns.columns) == ["campaign_id", "channel"]
+
+
+def test_cli_generate_writes_data_that_validates(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from simkit.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(
+        app,
+        [
+            "generate",
+            str(tmp_path),
+            "--campaigns",
+            "3",
+            "--days",
+            "40",
+            "--end",
+            "2025-06-30",
+            "--format",
+            "json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.stdout)
+    assert [e["kind"] for e in summary["events"]] == ["fatigue", "competitor_entry", "tracking_dip"]
+    checked = runner.invoke(app, ["validate", summary["data"], "--format", "json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["campaigns"][0]["days"] == 40
+    assert runner.invoke(app, ["generate", str(tmp_path), "--end", "June"]).exit_code == 1
