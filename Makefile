@@ -9,6 +9,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 DEMO_DIR := demo-data
 # A fixed end date keeps the demo data, and so every number derived from it, reproducible.
 DEMO_END := 2026-11-20
+LINT_PATHS := $(wildcard simkit tests bench scripts)
 
 .PHONY: install demo test lint bench clean
 
@@ -27,8 +28,8 @@ demo: install
 	$(BIN)/simkit validate $(DEMO_DIR)/campaigns.csv
 
 lint: install
-	$(BIN)/ruff check simkit tests bench scripts
-	$(BIN)/ruff format --check simkit tests bench scripts
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 test: lint
 	$(BIN)/pytest
