@@ -1,0 +1,39 @@
+"""Risk detection: dips, fatigue, competitor pressure and pacing as calibrated probabilities.
+
+>>> from simkit.risk import detect_risks, DETECTORS
+>>> sorted(DETECTORS)
+['audience_fatigue', 'budget_pacing', 'competitor_pressure', 'performance_dip']
+"""
+
+from __future__ import annotations
+
+from simkit.risk.alerts import PIVOTS, Alert, RiskReport
+from simkit.risk.calibration import CALIBRATION, LogisticCalibration, fit_logistic
+from simkit.risk.detect import detect_risks
+from simkit.risk.detectors import (
+    DETECTORS,
+    audience_fatigue,
+    budget_pacing,
+    competitor_pressure,
+    performance_dip,
+    probabilities,
+)
+from simkit.risk.history import CampaignHistory, campaign_histories
+
+__all__ = [
+    "CALIBRATION",
+    "DETECTORS",
+    "PIVOTS",
+    "Alert",
+    "CampaignHistory",
+    "LogisticCalibration",
+    "RiskReport",
+    "audience_fatigue",
+    "budget_pacing",
+    "campaign_histories",
+    "competitor_pressure",
+    "detect_risks",
+    "fit_logistic",
+    "performance_dip",
+    "probabilities",
+]

@@ -1,0 +1,195 @@
+"""All scans of one campaign history, and the features the calibrated detectors read.
+
+Each funnel metric is scanned on its natural log scale with the drivers that move it for
+reasons that are not a risk:
+
+===================  ==========================================  =============================
+metric               value and counting noise                    regressors beyond day-of-week
+===================  ==========================================  =============================
+CPM                  log(1000 spend / impressions), 1/impr.      log spend (auctions get dearer
+                                                                 as you buy more)
+CTR                  log(clicks / impressions), 1/clicks         log spend, creative age (the
+                                                                 normal slow wear of a creative)
+CVR                  log(conversions / clicks), 1/conversions    log spend
+frequency            log(impressions / reach)                    log spend, creative age
+impression share     log(impression share)                       log spend
+===================  ==========================================  =============================
+
+Pacing is read directly: the daily spend / budget ratio, against its own day-to-day scatter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simkit.risk._scan import Scan, scan_metric
+from simkit.risk.history import CampaignHistory
+
+_BIG = 1e3  # prior sd that leaves a coefficient (the intercept) free
+_FEATURE_CLIP = (-3.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Daily spend / budget ratio summary (``None`` fields when no budget is known)."""
+
+    ratio: np.ndarray
+    budget: np.ndarray
+    z_over: float
+    onset_index: int
+    ratio_7d: float
+    scatter: float
+
+
+@dataclass(frozen=True)
+class HistoryScan:
+    """Scans by metric name, the pacing summary, and the clipped detector features."""
+
+    scans: dict[str, Scan]
+    pacing: Pacing | None
+    features: dict[str, float] = field(default_factory=dict)
+    onsets: dict[str, int] = field(default_factory=dict)
+
+
+def _dow_dummies(dates: np.ndarray) -> np.ndarray:
+    dow = (dates.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    return (dow[:, None] == np.arange(1, 7)[None]).astype(float)
+
+
+def _log_ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(num/den) with a half-count correction, and its counting variance ~ 1/num."""
+    with np.errstate(all="ignore"):
+        ok = (den > 0) & np.isfinite(num) & np.isfinite(den)
+        y = np.where(ok, np.log((num + 0.5) / (den + 0.5)), np.nan)
+        v = np.where(ok, 1.0 / (num + 0.5), np.nan)
+    return y, v
+
+
+def scan_history(history: CampaignHistory) -> HistoryScan:
+    """Scan every metric the history holds; see the module docstring."""
+    n = history.n_days
+    dow = _dow_dummies(history.dates)
+    with np.errstate(all="ignore"):
+        log_spend = np.where(history.spend > 0, np.log(history.spend), np.nan)
+    centre = np.nanmean(log_spend) if np.isfinite(log_spend).any() else 0.0
+    ls = log_spend - centre
+    age = history.creative_age if history.creative_age is not None else np.arange(n, dtype=float)
+    age = np.where(np.isfinite(age), age, 0.0)
+    ones = np.ones((n, 1))
+
+    def design(*extra: np.ndarray) -> np.ndarray:
+        return np.hstack([ones, dow, *(e[:, None] for e in extra)])
+
+    def prior(*extra: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+        means = [0.0] + [0.0] * 6 + [m for m, _ in extra]
+        sds = [_BIG] + [0.15] * 6 + [s for _, s in extra]
+        return np.array(means), np.array(sds)
+
+    scans: dict[str, Scan] = {}
+    imp, clicks, conv = history.impressions, history.clicks, history.conversions
+    with np.errstate(all="ignore"):
+        cpm_ok = (history.spend > 0) & (imp > 0)
+        y_cpm = np.where(
+            cpm_ok, np.log(1000.0 * history.spend / np.where(cpm_ok, imp, 1.0)), np.nan
+        )
+        v_cpm = np.where(cpm_ok, 1.0 / np.where(cpm_ok, imp, 1.0), np.nan)
+    scans["cpm"] = scan_metric(
+        y_cpm,
+        v_cpm,
+        design(ls),
+        *prior((0.3, 0.3)),
+        exposure=1000.0 * history.spend,
+        exposure_sign=-1.0,
+    )
+    y_ctr, v_ctr = _log_ratio(clicks, imp)
+    scans["ctr"] = scan_metric(
+        y_ctr, v_ctr, design(ls, age), *prior((0.0, 0.1), (0.0, 0.005)), exposure=imp
+    )
+    y_cvr, v_cvr = _log_ratio(conv, clicks)
+    scans["cvr"] = scan_metric(y_cvr, v_cvr, design(ls), *prior((0.0, 0.1)), exposure=clicks)
+    if history.frequency is not None:
+        with np.errstate(all="ignore"):
+            y_f = np.where(history.frequency > 0, np.log(history.frequency), np.nan)
+        scans["frequency"] = scan_metric(
+            y_f, np.zeros(n), design(ls, age), *prior((0.0, 0.3), (0.0, 0.02)), sigma_floor=0.02
+        )
+    if history.impression_share is not None:
+        with np.errstate(all="ignore"):
+            y_is = np.where(history.impression_share > 0, np.log(history.impression_share), np.nan)
+        scans["impression_share"] = scan_metric(
+            y_is, np.zeros(n), design(ls), *prior((0.25, 0.3)), sigma_floor=0.02
+        )
+    pacing = _pacing(history)
+
+    features: dict[str, float] = {}
+    onsets: dict[str, int] = {}
+    for name, metric, stat, sign in (
+        ("cpm_up", "cpm", "z_step", 1.0),
+        ("ctr_down", "ctr", "z_step", -1.0),
+        ("ctr_ramp", "ctr", "z_ramp", -1.0),
+        ("cvr_down", "cvr", "z_step", -1.0),
+        ("frequency_up", "frequency", "z_step", 1.0),
+        ("impression_share_down", "impression_share", "z_step", -1.0),
+    ):
+        value, i = scans[metric].best(stat, sign) if metric in scans else (float("nan"), -1)
+        features[name] = float(np.clip(value, *_FEATURE_CLIP)) if np.isfinite(value) else 0.0
+        onsets[name] = n - int(scans[metric].windows[i]) if i >= 0 else -1
+    if pacing is not None:
+        features["pace_over"] = float(np.clip(pacing.z_over, -3.0, 30.0))
+        onsets["pace_over"] = pacing.onset_index
+    return HistoryScan(scans=scans, pacing=pacing, features=features, onsets=onsets)
+
+
+def _budget(history: CampaignHistory) -> np.ndarray | None:
+    if history.budget is not None:
+        return history.budget
+    daily = history.metadata.get("budget_daily")
+    try:
+        value = float(daily) if daily is not None else float("nan")
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value <= 0:
+        return None
+    return np.full(history.n_days, value)
+
+
+def _pacing(history: CampaignHistory, max_window: int = 7) -> Pacing | None:
+    """Spend / budget ratio: the z-score of the recent mean ratio above 1.0.
+
+    The scatter of the daily ratio comes from the days before the last week (median
+    absolute deviation, at least 0.02); the z-score is the largest over the last 1-7 days.
+    The onset is the first day of the current run of days spent above budget.
+    """
+    budget = _budget(history)
+    if budget is None:
+        return None
+    with np.errstate(all="ignore"):
+        ratio = np.where(budget > 0, history.spend / budget, np.nan)
+    finite = np.flatnonzero(np.isfinite(ratio))
+    if len(finite) == 0:
+        return None
+    before = ratio[max(0, len(ratio) - 49) : max(0, len(ratio) - max_window)]
+    before = before[np.isfinite(before)]
+    if len(before) >= 7:
+        scatter = max(1.4826 * float(np.median(np.abs(before - np.median(before)))), 0.02)
+    else:
+        scatter = 0.05
+    recent = ratio[np.isfinite(ratio)][-max_window:]
+    k = np.arange(1, len(recent) + 1)
+    means = np.cumsum(recent[::-1]) / k
+    z = float(np.max((means - 1.0) / (scatter / np.sqrt(k))))
+    over = np.isfinite(ratio) & (ratio > 1.0)
+    onset = len(ratio) - 1
+    if over[-1]:
+        while onset > 0 and over[onset - 1]:
+            onset -= 1
+    return Pacing(
+        ratio=ratio,
+        budget=budget,
+        z_over=z,
+        onset_index=int(onset) if over[-1] else -1,
+        ratio_7d=float(np.mean(recent)),
+        scatter=scatter,
+    )

@@ -1,0 +1,94 @@
+"""Run the registered detectors over a dataset as of one day."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+
+from simkit._suggest import did_you_mean
+from simkit.errors import DataError, SimkitError
+from simkit.risk.alerts import Alert, RiskReport
+from simkit.risk.detectors import DETECTORS
+from simkit.risk.history import campaign_histories
+
+__all__ = ["STALE_DAYS", "detect_risks"]
+
+_log = logging.getLogger(__name__)
+
+#: A campaign whose last row is more than this many days before ``as_of`` has stopped: no
+#: alerts are raised on it.
+STALE_DAYS = 7
+
+
+def detect_risks(
+    data: pd.DataFrame,
+    campaigns: pd.DataFrame | None = None,
+    *,
+    as_of: date | str | pd.Timestamp | None = None,
+    campaign_ids: Sequence[str] | None = None,
+    detectors: Sequence[str] | None = None,
+    min_probability: float = 0.5,
+) -> RiskReport:
+    """Alerts for every campaign in ``data``, using only rows up to ``as_of``.
+
+    Parameters
+    ----------
+    data
+        A contract frame (``simkit.data.load(...).data`` or a synthetic world's ``data``).
+    campaigns
+        Optional metadata (``budget_daily``, ``budget_total``, ``flight_start``,
+        ``flight_end``) by ``campaign_id``.
+    as_of
+        Last day the detectors may see (default: the last day in ``data``).  Later rows are
+        dropped before anything is computed.
+    campaign_ids
+        Restrict to these campaigns.
+    detectors
+        Registry names to run (default: all of :data:`~simkit.risk.detectors.DETECTORS`).
+    min_probability
+        Report alerts at or above this probability.
+
+    Campaigns whose data stops more than :data:`STALE_DAYS` days before ``as_of`` have ended
+    and are skipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simkit.data.synthetic import generate
+    >>> world = generate(4, 120, rng=np.random.default_rng(7))
+    >>> report = detect_risks(world.data, world.campaigns)
+    >>> sorted({a.type for a in report.alerts}) <= sorted(DETECTORS)
+    True
+    """
+    names = list(detectors) if detectors is not None else list(DETECTORS)
+    for name in names:
+        if name not in DETECTORS:
+            raise SimkitError(f"unknown detector {name!r}{did_you_mean(name, list(DETECTORS))}")
+    if data.empty:
+        raise DataError("no rows to look at", column="date")
+    cut = None if as_of is None else pd.Timestamp(as_of).normalize()
+    if cut is not None and pd.to_datetime(data["date"]).min() > cut:
+        raise DataError(f"no data on or before as_of {cut.date()}", column="date")
+    histories = campaign_histories(
+        data, campaigns, as_of=cut, campaign_ids=list(campaign_ids) if campaign_ids else None
+    )
+    if campaign_ids and not histories:
+        known = sorted(data["campaign_id"].astype(str).unique())
+        wanted = list(campaign_ids)[0]
+        raise DataError(
+            f"unknown campaign {wanted!r}{did_you_mean(str(wanted), known)}",
+            column="campaign_id",
+        )
+    report_as_of = cut.date() if cut is not None else pd.to_datetime(data["date"]).max().date()
+    alerts: list[Alert] = []
+    for history in histories:
+        if history.last_date < report_as_of - timedelta(days=STALE_DAYS):
+            _log.info("skipping %s: no data after %s", history.campaign_id, history.last_date)
+            continue
+        for name in names:
+            alerts.extend(DETECTORS[name](history, min_probability=min_probability))
+    alerts.sort(key=lambda a: (-a.probability, a.campaign_id, a.type))
+    return RiskReport(as_of=report_as_of, alerts=tuple(alerts))

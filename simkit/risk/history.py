@@ -1,0 +1,246 @@
+"""One campaign's daily history as plain arrays, on a gap-free calendar.
+
+Detectors look at the same campaign many times (every detector, and in the bench every day
+of a backtest), so the contract frame is turned once into numpy arrays: one row per calendar
+day, breakdown rows (creative, ad group, channel) summed, missing days kept as ``NaN`` so that
+day gaps keep their place in time (the noise model is autocorrelated in days, not rows).
+:meth:`CampaignHistory.until` cuts the arrays at an ``as_of`` date without copying: a detector
+can never see a day after the cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simkit.errors import DataError
+
+__all__ = ["CampaignHistory", "campaign_histories"]
+
+_SUMMED = ("spend", "impressions", "clicks", "conversions", "revenue", "reach")
+
+
+@dataclass(eq=False)
+class CampaignHistory:
+    """Daily arrays of one campaign up to (and including) its last day.
+
+    Attributes
+    ----------
+    campaign_id
+        The campaign.
+    dates
+        One entry per calendar day, gap-free (``datetime64[D]``).
+    spend, impressions, clicks, conversions, revenue
+        Daily totals over breakdown rows; ``NaN`` on days without a row.
+    reach, frequency, impression_share, budget
+        Optional columns (``None`` when the data has none for this campaign).
+    creative_age
+        Days since the day's dominant creative (by impressions) first appeared, or ``None``
+        without a ``creative_id`` column.
+    metadata
+        Campaign metadata (``budget_daily``, ``budget_total``, ``flight_start``,
+        ``flight_end``, ...), possibly empty.
+    """
+
+    campaign_id: str
+    dates: np.ndarray
+    spend: np.ndarray
+    impressions: np.ndarray
+    clicks: np.ndarray
+    conversions: np.ndarray
+    revenue: np.ndarray
+    reach: np.ndarray | None = None
+    frequency: np.ndarray | None = None
+    impression_share: np.ndarray | None = None
+    budget: np.ndarray | None = None
+    creative_age: np.ndarray | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_days(self) -> int:
+        """Number of calendar days held."""
+        return len(self.dates)
+
+    @property
+    def last_date(self) -> date:
+        """The last day held (the ``as_of`` of a cut history)."""
+        return pd.Timestamp(self.dates[-1]).date()
+
+    def date_at(self, index: int) -> date:
+        """The calendar date of row ``index``."""
+        return pd.Timestamp(self.dates[index]).date()
+
+    def until(self, as_of: date | str | pd.Timestamp) -> CampaignHistory:
+        """The history cut after ``as_of`` (views, no copies): nothing later is visible."""
+        cut = np.datetime64(pd.Timestamp(as_of).date(), "D")
+        n = int(np.searchsorted(self.dates, cut, side="right"))
+        if n == self.n_days:
+            return self
+        return self.head(n)
+
+    def head(self, n: int) -> CampaignHistory:
+        """The first ``n`` days (views, no copies)."""
+
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[:n]
+
+        return CampaignHistory(
+            campaign_id=self.campaign_id,
+            dates=self.dates[:n],
+            spend=self.spend[:n],
+            impressions=self.impressions[:n],
+            clicks=self.clicks[:n],
+            conversions=self.conversions[:n],
+            revenue=self.revenue[:n],
+            reach=cut(self.reach),
+            frequency=cut(self.frequency),
+            impression_share=cut(self.impression_share),
+            budget=cut(self.budget),
+            creative_age=cut(self.creative_age),
+            metadata=self.metadata,
+        )
+
+    @cached_property
+    def scan(self) -> Any:
+        """The changepoint scans of every metric, computed once and shared by detectors."""
+        from simkit.risk._features import scan_history
+
+        return scan_history(self)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> CampaignHistory:
+        """Build the history of the single campaign in ``frame`` (a contract frame)."""
+        ids = frame["campaign_id"].astype(str).unique()
+        if len(ids) != 1:
+            raise DataError(f"expected one campaign, got {len(ids)}", column="campaign_id")
+        if frame.empty:
+            raise DataError(f"campaign {ids[0]} has no rows", column="date")
+        dates = pd.to_datetime(frame["date"]).dt.normalize()
+        frame = frame.assign(date=dates)
+        optional = [c for c in ("frequency", "impression_share", "budget") if c in frame]
+        creative_age = None
+        if frame["date"].duplicated().any():
+            creative = _dominant_creative(frame) if "creative_id" in frame else None
+            summed = [c for c in _SUMMED if c in frame]
+            daily = frame.groupby("date", sort=True)[summed].sum(min_count=1)
+            for column in optional:
+                daily[column] = _per_day(frame, column)
+            if "frequency" in daily and "reach" in daily:
+                daily["frequency"] = daily["impressions"] / daily["reach"].where(daily["reach"] > 0)
+            if creative is not None:
+                daily["creative_id"] = creative
+        else:
+            keep = ["date", *(c for c in _SUMMED if c in frame), *optional]
+            if "creative_id" in frame:
+                keep.append("creative_id")
+            daily = frame[keep].set_index("date").sort_index()
+        calendar = pd.date_range(daily.index[0], daily.index[-1], freq="D")
+        daily = daily.reindex(calendar)
+        if "creative_id" in daily:
+            creative_age = _creative_age(daily["creative_id"])
+
+        def col(name: str) -> np.ndarray | None:
+            if name not in daily or daily[name].isna().all():
+                return None
+            return daily[name].to_numpy(dtype=float)
+
+        return cls(
+            campaign_id=str(ids[0]),
+            dates=calendar.to_numpy().astype("datetime64[D]"),
+            spend=daily["spend"].to_numpy(dtype=float),
+            impressions=daily["impressions"].to_numpy(dtype=float),
+            clicks=daily["clicks"].to_numpy(dtype=float),
+            conversions=daily["conversions"].to_numpy(dtype=float),
+            revenue=daily["revenue"].to_numpy(dtype=float),
+            reach=col("reach"),
+            frequency=col("frequency"),
+            impression_share=col("impression_share"),
+            budget=col("budget"),
+            creative_age=creative_age,
+            metadata=dict(metadata or {}),
+        )
+
+
+def _per_day(frame: pd.DataFrame, column: str) -> pd.Series:
+    """One value per day of an optional column that breakdown rows may repeat or split.
+
+    A value repeated on every breakdown row (a campaign budget on creative rows) is kept
+    once; differing values are combined the way the column adds up: budgets sum,
+    impression share and frequency are impression-weighted means.
+    """
+    grouped = frame.groupby("date", sort=True)[column]
+    if column == "budget":
+        same = grouped.nunique(dropna=True) <= 1
+        return grouped.first().where(same, grouped.sum(min_count=1))
+    weights = frame["impressions"].where(frame[column].notna(), 0.0)
+    num = (frame[column].fillna(0.0) * weights).groupby(frame["date"]).sum()
+    den = weights.groupby(frame["date"]).sum()
+    return (num / den.where(den > 0)).sort_index()
+
+
+def _dominant_creative(frame: pd.DataFrame) -> pd.Series:
+    rows = frame.dropna(subset=["creative_id"])
+    order = rows.sort_values(["date", "impressions"], ascending=[True, False])
+    return order.groupby("date", sort=True)["creative_id"].first()
+
+
+def _creative_age(creative: pd.Series) -> np.ndarray:
+    """Days since each day's creative first appeared; ``NaN`` without a creative."""
+    values = creative.to_numpy(dtype=object)
+    first_seen: dict[Any, int] = {}
+    age = np.full(len(values), np.nan)
+    for t, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        first_seen.setdefault(value, t)
+        age[t] = t - first_seen[value]
+    return age
+
+
+def campaign_histories(
+    data: pd.DataFrame,
+    campaigns: pd.DataFrame | None = None,
+    *,
+    as_of: date | str | pd.Timestamp | None = None,
+    campaign_ids: list[str] | None = None,
+) -> list[CampaignHistory]:
+    """Split a contract frame into per-campaign histories, cut at ``as_of``.
+
+    Rows after ``as_of`` are dropped before anything is computed (no peeking).  Metadata
+    rows in ``campaigns`` are attached by ``campaign_id``.
+    """
+    frame = data
+    if as_of is not None:
+        cut = pd.Timestamp(as_of).normalize()
+        frame = frame[pd.to_datetime(frame["date"]) <= cut]
+    meta: dict[str, dict[str, Any]] = {}
+    if campaigns is not None and not campaigns.empty and "campaign_id" in campaigns:
+        for record in campaigns.to_dict(orient="records"):
+            meta[str(record["campaign_id"])] = {
+                k: v for k, v in record.items() if not _is_missing(v)
+            }
+    ids = frame["campaign_id"].astype(str)
+    wanted = None if campaign_ids is None else {str(c) for c in campaign_ids}
+    out = []
+    for cid, group in frame.groupby(ids, sort=True):
+        if wanted is not None and cid not in wanted:
+            continue
+        out.append(CampaignHistory.from_frame(group, meta.get(str(cid))))
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simkit.data.synthetic import SyntheticData
+from simkit.errors import DataError, SimkitError
+from simkit.risk import DETECTORS, PIVOTS, CampaignHistory, detect_risks, probabilities
+from simkit.risk.alerts import SEVERITIES
+
+ONSET = date(2026, 4, 20)
+
+
+def _alerts(world: SyntheticData, as_of: str, **kw):
+    return detect_risks(world.data, world.campaigns, as_of=as_of, **kw).alerts
+
+
+def test_registry_names() -> None:
+    assert set(DETECTORS) == {
+        "performance_dip",
+        "audience_fatigue",
+        "competitor_pressure",
+        "budget_pacing",
+    }
+
+
+def test_injected_events_are_found_with_the_right_type(world: SyntheticData) -> None:
+    alerts = _alerts(world, "2026-04-27")
+    found = {(a.campaign_id, a.type) for a in alerts}
+    assert ("C002", "competitor_pressure") in found
+    assert ("C003", "performance_dip") in found
+    assert ("C004", "budget_pacing") in found
+
+
+def test_nothing_fires_before_the_events(world: SyntheticData) -> None:
+    alerts = _alerts(world, "2026-04-10")
+    assert not [a for a in alerts if a.probability >= 0.9]
+
+
+def test_onsets_and_shapes(world: SyntheticData) -> None:
+    by = {(a.campaign_id, a.type): a for a in _alerts(world, "2026-04-27")}
+    pacing = by[("C004", "budget_pacing")]
+    assert pacing.onset == ONSET
+    assert pacing.evidence["pacing_ratio_7d"] > 1.2
+    assert abs((by[("C002", "competitor_pressure")].onset - ONSET).days) <= 2
+    dip = by[("C003", "performance_dip")]
+    assert dip.evidence["shape"] == "tracking_outage"
+    assert dip.evidence["cvr_change"] < -0.3
+    assert "check_tracking" in dip.suggested_pivots
+
+
+def test_alert_fields_are_well_formed_and_json_ready(world: SyntheticData) -> None:
+    report = detect_risks(world.data, world.campaigns, as_of="2026-04-27", min_probability=0.0)
+    assert report.alerts, "min_probability=0 returns every scored risk"
+    payload = json.loads(json.dumps(report.to_dict()))
+    assert payload["as_of"] == "2026-04-27"
+    for a in report.alerts:
+        assert 0.0 <= a.probability <= 1.0
+        assert a.severity in SEVERITIES
+        assert set(a.suggested_pivots) <= set(PIVOTS)
+        assert a.message and a.as_of == date(2026, 4, 27)
+    probs = [a.probability for a in report.alerts]
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_as_of_uses_no_later_data(world: SyntheticData) -> None:
+    cut = world.data[world.data["date"] <= "2026-04-24"]
+    a = detect_risks(world.data, world.campaigns, as_of="2026-04-24", min_probability=0.0)
+    b = detect_risks(cut, world.campaigns, min_probability=0.0)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_scrambling_the_future_changes_nothing(world: SyntheticData) -> None:
+    data = world.data.copy()
+    later = data["date"] > "2026-04-24"
+    data.loc[later, "clicks"] = 0
+    a = detect_risks(world.data, as_of="2026-04-24", min_probability=0.0)
+    b = detect_risks(data, as_of="2026-04-24", min_probability=0.0)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_fatigue_alert_gives_a_horizon_and_rivals(world: SyntheticData) -> None:
+    history = CampaignHistory.from_frame(world.data[world.data["campaign_id"] == "C001"])
+    alerts = DETECTORS["audience_fatigue"](history.until("2026-05-10"), min_probability=0.0)
+    (alert,) = alerts
+    ev = alert.evidence
+    assert ev["ctr_now"] < ev["ctr_before_onset"]
+    assert 0 <= ev["days_until_ctr_below_floor"] < 60
+    assert {"p_auction_pressure", "p_tracking_or_demand_dip", "spend_change"} <= set(ev)
+    assert "creative_refresh" in alert.suggested_pivots
+
+
+def test_flight_budget_projection_and_run_out_date(world: SyntheticData) -> None:
+    frame = world.data[world.data["campaign_id"] == "C004"].drop(columns=["budget"])
+    meta = {
+        "budget_daily": float(world.data["budget"].iloc[-1]),
+        "budget_total": float(frame["spend"].sum()) * 1.05,
+        "flight_start": "2026-01-05",
+        "flight_end": "2026-06-30",
+    }
+    history = CampaignHistory.from_frame(frame, meta).until("2026-05-01")
+    (alert,) = DETECTORS["budget_pacing"](history, min_probability=0.5)
+    assert alert.evidence["direction"] == "overspend"
+    assert alert.evidence["p_flight_overspend"] > 0.9
+    assert date.fromisoformat(alert.evidence["budget_exhausted_on"]) < date(2026, 6, 30)
+
+
+def test_underdelivery_is_reported() -> None:
+    dates = pd.date_range("2026-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(0)
+    spend = np.where(np.arange(60) < 50, 95.0, 60.0) + rng.normal(0, 1, 60)
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "campaign_id": "U",
+            "spend": spend,
+            "impressions": 10_000,
+            "clicks": 200,
+            "conversions": 10,
+            "revenue": 500.0,
+            "budget": 100.0,
+        }
+    )
+    (alert,) = DETECTORS["budget_pacing"](CampaignHistory.from_frame(frame))
+    assert alert.evidence["direction"] == "underdelivery"
+    assert alert.evidence["p_underdelivery"] > 0.9
+
+
+def test_no_budget_means_no_pacing_alert(world: SyntheticData) -> None:
+    frame = world.data[world.data["campaign_id"] == "C004"].drop(columns=["budget"])
+    history = CampaignHistory.from_frame(frame)
+    assert DETECTORS["budget_pacing"](history, min_probability=0.0) == []
+    assert "budget_pacing" not in probabilities(history)
+
+
+def test_deterministic(world: SyntheticData) -> None:
+    a = detect_risks(world.data, as_of="2026-04-27", min_probability=0.0)
+    b = detect_risks(world.data, as_of="2026-04-27", min_probability=0.0)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_stopped_campaigns_are_skipped(world: SyntheticData) -> None:
+    data = world.data[
+        ~((world.data["campaign_id"] == "C003") & (world.data["date"] > "2026-04-01"))
+    ]
+    report = detect_risks(data, as_of="2026-04-27", min_probability=0.0)
+    assert "C003" not in {a.campaign_id for a in report.alerts}
+
+
+def test_bad_requests_are_clear_errors(world: SyntheticData) -> None:
+    with pytest.raises(SimkitError, match="did you mean 'budget_pacing'"):
+        detect_risks(world.data, detectors=["budget_pacin"])
+    with pytest.raises(DataError, match="C999"):
+        detect_risks(world.data, campaign_ids=["C999"])
+    with pytest.raises(DataError, match="as_of"):
+        detect_risks(world.data, as_of="2020-01-01")
