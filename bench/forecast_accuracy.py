@@ -1,0 +1,188 @@
+"""Forecast accuracy, calibration and speed of the ensemble (issue 3 bars).
+
+Prints, for a 14-day horizon, per member and for the ensemble: MASE of daily conversions
+(relative to the seasonal naive on the same backtest days), coverage of the 80% interval,
+and seconds per campaign, on the three real campaigns (online_ad_performance) and on
+synthetic campaigns without events; then coverage pooled over the synthetic backtests and
+a speed section (120 days, 28-day forecast, with and without the LSTM, and a cached re-run).
+
+Usage::
+
+    .venv/bin/python bench/forecast_accuracy.py [--synthetic N] [--no-lstm] [--shared PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simkit.data.synthetic import generate
+from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
+from simkit.forecast.api import DEFAULT_MEMBERS
+
+REPO = Path(__file__).resolve().parents[1]
+HORIZON = 14
+
+
+def _shared(path: str | None) -> Path | None:
+    for p in (path, os.environ.get("SIMKIT_SHARED_DATA"), REPO.parent / "shared" / "data"):
+        if p and Path(p).is_dir():
+            return Path(p)
+    return None
+
+
+def _table(title: str, results: list) -> None:
+    members = list(dict.fromkeys(m for r in results for m in r.members))
+    nan = float("nan")
+    print(f"\n{title}")
+    header = f"{'campaign':<10} {'days':>4} {'cuts':>4} " + " ".join(
+        f"{m[:14]:>14}" for m in [*members, "ensemble"]
+    )
+    print("MASE (conversions, 14-day horizon; seasonal naive = 1)")
+    print(header + f" {'best':>8} {'ens/best':>8} {'sec':>6}")
+    for r, days, secs in results_rows(results):
+        row = [r.members[m].mase if m in r.members else nan for m in members]
+        row.append(r.ensemble.mase)
+        best = min(s.mase for s in r.members.values())
+        print(
+            f"{r.campaign_id:<10} {days:>4} {len(r.cutoffs):>4} "
+            + " ".join(f"{v:>14.3f}" if v == v else f"{'-':>14}" for v in row)
+            + f" {best:>8.3f} {r.ensemble.mase / best:>8.3f} {secs:>6.1f}"
+        )
+    print("coverage of the 80% interval (daily conversions)")
+    print(header)
+    for r, days, _ in results_rows(results):
+        cov = [r.members[m].coverage_80 if m in r.members else nan for m in members]
+        cov.append(r.ensemble.coverage_80)
+        print(
+            f"{r.campaign_id:<10} {days:>4} {len(r.cutoffs):>4} "
+            + " ".join(f"{v:>14.1%}" if v == v else f"{'-':>14}" for v in cov)
+        )
+    print("ensemble weights (mean over log_cpm, logit_ctr, logit_cvr)")
+    for r, _, _ in results_rows(results):
+        print(
+            f"{r.campaign_id:<10} "
+            + ", ".join(f"{m}={r.members[m].weight:.2f}" for m in members if m in r.members)
+        )
+
+
+def results_rows(results: list):
+    for r in results:
+        yield r, r.days, r.seconds
+
+
+class _Row:
+    """A BacktestResult with the history length attached (for printing)."""
+
+    def __init__(self, result, days: int) -> None:
+        self.__dict__.update(result.__dict__)
+        self.days = days
+
+
+def _run_set(data, ids, members, cache, seed=0) -> list[_Row]:
+    rows = []
+    for cid in ids:
+        n = int((data["campaign_id"].astype(str) == cid).sum())
+        r = backtest_campaign(data, cid, HORIZON, members, seed, cache=cache)
+        rows.append(_Row(r, n))
+        for w in r.warnings:
+            print(f"  [{cid}] warning: {w}")
+    return rows
+
+
+def _pooled_synthetic(rows: list[_Row]) -> None:
+    n = np.array([r.ensemble.n_points for r in rows], dtype=float)
+    cov = {
+        lv: np.sum([getattr(r.ensemble, f"coverage_{lv}") * r.ensemble.n_points for r in rows])
+        / n.sum()
+        for lv in (50, 80, 95)
+    }
+    mase = np.array([r.ensemble.mase for r in rows])
+    best = np.array([min(s.mase for s in r.members.values()) for r in rows])
+    totals = [
+        r.ensemble.total_coverage_80 for r in rows if np.isfinite(r.ensemble.total_coverage_80)
+    ]
+    print(
+        f"\nsynthetic, pooled over {len(rows)} campaigns and {int(n.sum())} backtest days: "
+        f"ensemble coverage 50/80/95 = {cov[50]:.1%} / {cov[80]:.1%} / {cov[95]:.1%}; "
+        f"14-day total within 80% interval: {np.mean(totals):.1%} of {len(totals)} windows"
+    )
+    print(
+        f"ensemble MASE: mean {mase.mean():.3f} (geometric {np.exp(np.log(mase).mean()):.3f}); "
+        f"mean of best member per campaign {best.mean():.3f}; "
+        f"ensemble/best (geometric mean of ratios) {np.exp(np.mean(np.log(mase / best))):.3f}"
+    )
+
+
+def _speed(members_with: list[str], members_without: list[str]) -> None:
+    world = generate(1, 120, rng=np.random.default_rng(2024), events=None)
+    print("\nspeed: one campaign, 120 days of history, full ensemble fit + 28-day forecast")
+    print(f"{'configuration':<44} {'seconds':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, members in (("without LSTM", members_without), ("with LSTM", members_with)):
+            if members is None:
+                continue
+            cache = ForecastCache(Path(tmp) / label.replace(" ", "_"))
+            t = time.perf_counter()
+            forecast_campaign(world.data, "C001", 28, members=members, cache=cache)
+            cold = time.perf_counter() - t
+            t = time.perf_counter()
+            fc = forecast_campaign(world.data, "C001", 28, members=members, cache=cache)
+            warm = time.perf_counter() - t
+            print(f"{label + ' (' + ','.join(members) + ')':<44} {cold:>8.2f}")
+            print(
+                f"{label + ', cached re-run (hit=' + str(fc.cache['hit']) + ')':<44} {warm:>8.2f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", type=int, default=6, help="synthetic campaigns")
+    parser.add_argument("--days", type=int, default=120, help="synthetic history length")
+    parser.add_argument("--no-lstm", action="store_true", help="leave the LSTM out")
+    parser.add_argument("--shared", default=None, help="path to shared/data")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--cache-dir", default=None, help="reuse fits across bench runs (default: no cache)"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    members = [m for m in DEFAULT_MEMBERS if not (args.no_lstm and m == "lstm")]
+    print(f"simkit forecast bench: horizon {HORIZON} days, members {', '.join(members)}")
+    print(f"machine: {os.cpu_count()} cores (timings contended if other jobs run)")
+
+    cache = ForecastCache(args.cache_dir) if args.cache_dir else False
+    shared = _shared(args.shared)
+    if shared is None:
+        print("real data: skipped (../shared/data not found)", file=sys.stderr)
+    else:
+        from simkit.data import load
+
+        loaded = load(
+            shared / "online_ad_performance" / "online_advertising_performance_data.csv",
+            mapping=REPO / "params" / "sources" / "online_ad_performance.yaml",
+        )
+        ids = sorted(loaded.data["campaign_id"].astype(str).unique())
+        rows = _run_set(loaded.data, ids, members, cache)
+        _table("REAL: online_ad_performance (conversions = post_click_conversions)", rows)
+
+    world = generate(args.synthetic, args.days, rng=np.random.default_rng(3), events=None)
+    ids = sorted(world.data["campaign_id"].unique())
+    rows = _run_set(world.data, ids, members, cache)
+    _table(f"SYNTHETIC: {args.synthetic} campaigns x {args.days} days, no events", rows)
+    _pooled_synthetic(rows)
+
+    if not args.skip_speed:
+        without = [m for m in DEFAULT_MEMBERS if m != "lstm"]
+        _speed(None if args.no_lstm else list(DEFAULT_MEMBERS), without)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Forecasting layer: funnel drivers, forecast members, rolling-origin backtests, the
+weighted ensemble with conformal intervals, and the :class:`DriverForecast` hand-over."""
+
+from __future__ import annotations
+
+from simkit.forecast.api import (
+    DEFAULT_MEMBERS,
+    BacktestResult,
+    CampaignForecast,
+    backtest_all,
+    backtest_campaign,
+    forecast_campaign,
+)
+from simkit.forecast.base import DRIVERS, DriverForecast
+from simkit.forecast.cache import ForecastCache
+from simkit.forecast.drivers import DriverHistory, driver_history
+from simkit.forecast.ensemble import METRICS, MemberScore
+from simkit.forecast.members import FALLBACK, MEMBERS, Forecaster
+
+__all__ = [
+    "DEFAULT_MEMBERS",
+    "DRIVERS",
+    "FALLBACK",
+    "MEMBERS",
+    "METRICS",
+    "BacktestResult",
+    "CampaignForecast",
+    "DriverForecast",
+    "DriverHistory",
+    "ForecastCache",
+    "Forecaster",
+    "MemberScore",
+    "backtest_all",
+    "backtest_campaign",
+    "driver_history",
+    "forecast_campaign",
+]

@@ -1,0 +1,372 @@
+"""Ensemble weights, conformal calibration and scoring, all from backtest residuals.
+
+Weights
+    Per driver, each member's backtest mean squared error on the transformed scale is
+    divided by the seasonal naive's on the same days (relative MSE).  Members more than
+    ``trim_ratio`` times worse than the best get no weight (so one bad member cannot drag
+    the ensemble); the rest are weighted by inverse relative MSE.  If no member has a
+    finite error, the fallback (seasonal naive) takes all the weight.
+
+Calibration (:func:`calibrate`)
+    Split-conformal, per horizon step: the root mean square residual at each step is
+    smoothed across steps by a power law ``s_h = a * h**b`` (``0 <= b <= 1``; few residuals
+    per step otherwise), then multiplied by the finite-sample conformal quantile of
+    ``|residual| / s_h`` at the 80% level (divided by the normal 80% quantile), so that the
+    80% interval of each driver covers 80% of backtest residuals.  With fewer than four
+    backtest windows the scale is also widened by ``sqrt(1 + 1/J)``: little evidence, wider
+    intervals.  The AR(1) coefficient of each driver's errors is chosen so that the variance
+    of error sums over 1..H consecutive days matches the backtests (so that weekly and monthly
+    totals get honest intervals), and the driver correlation is the correlation of the
+    standardised residuals, shrunk toward the identity.
+
+Scoring (:func:`score`)
+    Each set of forecasts (a member, or the ensemble) is turned into a predictive
+    distribution with the calibration learnt from the *other* cutoffs (leave-one-cutoff-out,
+    so a window is never scored with intervals fitted on itself), sampled through the funnel,
+    and scored on the chosen metric: MASE (mean absolute error divided by the seasonal
+    naive's on the same days, so the seasonal naive scores exactly 1), sMAPE, CRPS (from
+    samples) and the empirical coverage of the central 50/80/95% intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from simkit.forecast.base import DRIVERS, DriverForecast
+from simkit.forecast.drivers import expit, funnel_from_drivers
+
+__all__ = [
+    "METRICS",
+    "Calibration",
+    "MemberScore",
+    "calibrate",
+    "combine",
+    "ensemble_weights",
+    "score",
+]
+
+_Z80 = 1.2815515655446004
+LEVELS = (0.5, 0.8, 0.95)
+
+
+# -- metrics: name -> (function of (drivers (..., H, 4), spend (H,)), drivers it depends on,
+#    whether it adds up over days)
+@dataclass(frozen=True)
+class _Metric:
+    compute: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    depends_on: tuple[int, ...]
+    additive: bool
+
+
+def _volume(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    return lambda d, s: funnel_from_drivers(d, s)[name]
+
+
+METRICS: dict[str, _Metric] = {
+    "conversions": _Metric(_volume("conversions"), (0, 1, 2), True),
+    "revenue": _Metric(_volume("revenue"), (0, 1, 2, 3), True),
+    "clicks": _Metric(_volume("clicks"), (0, 1), True),
+    "impressions": _Metric(_volume("impressions"), (0,), True),
+    "cpm": _Metric(lambda d, s: np.exp(d[..., 0]), (0,), False),
+    "ctr": _Metric(lambda d, s: expit(d[..., 1]), (1,), False),
+    "cvr": _Metric(lambda d, s: expit(d[..., 2]), (2,), False),
+    "rpc": _Metric(lambda d, s: np.exp(d[..., 3]), (3,), False),
+    **{name: _Metric(lambda d, s, i=i: d[..., i], (i,), False) for i, name in enumerate(DRIVERS)},
+}
+
+
+def actual_metric(
+    metric: str, actual_drivers: np.ndarray, spend: np.ndarray, counts: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """The observed metric: recorded counts for volumes, observed drivers for the rest."""
+    if metric in counts:
+        return np.asarray(counts[metric], dtype=float)
+    return METRICS[metric].compute(actual_drivers, spend)
+
+
+# -- weights ---------------------------------------------------------------------------------
+def ensemble_weights(
+    predictions: Mapping[str, np.ndarray],
+    actual: np.ndarray,
+    *,
+    use: np.ndarray | None = None,
+    baseline: str = "seasonal_naive",
+    trim_ratio: float = 1.5,
+) -> dict[str, np.ndarray]:
+    """Per-driver weights ``{member: (4,)}`` from backtest errors on the cutoffs in ``use``.
+
+    See the module docstring for the rule.  Each member is compared with ``baseline`` on
+    the days where both forecast, so members that skipped some cutoffs are still comparable.
+    """
+    names = list(predictions)
+    J, _, k = actual.shape
+    use = np.ones(J, dtype=bool) if use is None else np.asarray(use, dtype=bool)
+    base = predictions[baseline][use]
+    rel = np.full((len(names), k), np.inf)
+    for i, name in enumerate(names):
+        err = (predictions[name][use] - actual[use]) ** 2
+        base_err = (base - actual[use]) ** 2
+        ok = np.isfinite(err) & np.isfinite(base_err)
+        for d in range(k):
+            mask = ok[..., d]
+            if mask.sum() >= 3:
+                rel[i, d] = err[..., d][mask].mean() / max(base_err[..., d][mask].mean(), 1e-12)
+    weights = np.zeros((len(names), k))
+    for d in range(k):
+        col = rel[:, d]
+        if not np.any(np.isfinite(col)):
+            weights[names.index(baseline), d] = 1.0
+            continue
+        best = np.min(col)
+        keep = np.isfinite(col) & (col <= trim_ratio * best)
+        inv = np.where(keep, 1.0 / np.maximum(col, 1e-9), 0.0)
+        weights[:, d] = inv / inv.sum()
+    return {name: weights[i] for i, name in enumerate(names)}
+
+
+def combine(predictions: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Weighted mean of member forecasts ``(..., H, 4)``, per driver; where a member has no
+    forecast (NaN) its weight is shared among the others."""
+    stack = np.stack([predictions[m] for m in weights])
+    w = np.stack([np.broadcast_to(weights[m], stack.shape[1:]) for m in weights])
+    w = np.where(np.isfinite(stack), w, 0.0)
+    total = w.sum(axis=0)
+    out = np.sum(np.where(np.isfinite(stack), stack, 0.0) * w, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, out / np.where(total > 0, total, 1.0), np.nan)
+
+
+# -- calibration -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calibration:
+    """Scale per step and driver, error AR(1) per driver, driver correlation."""
+
+    scale: np.ndarray
+    ar_coef: np.ndarray
+    driver_corr: np.ndarray
+    n_windows: int
+    widened: bool
+
+
+def _power_law(rms: np.ndarray, count: np.ndarray, horizon: int) -> np.ndarray:
+    steps = np.arange(1, len(rms) + 1, dtype=float)
+    ok = (count > 0) & (rms > 0)
+    if not ok.any():
+        return np.full(horizon, np.nan)
+    x, y, w = np.log(steps[ok]), np.log(rms[ok]), count[ok].astype(float)
+    if ok.sum() >= 2 and np.ptp(x) > 0:
+        xm, ym = np.average(x, weights=w), np.average(y, weights=w)
+        b = np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2)
+        b = float(np.clip(b, 0.0, 1.0))
+    else:
+        b = 0.0
+    a = np.average(y - b * x, weights=w)
+    return np.exp(a + b * np.log(np.arange(1, horizon + 1, dtype=float)))
+
+
+def _conformal_quantile(values: np.ndarray, level: float) -> float:
+    values = np.sort(values[np.isfinite(values)])
+    n = len(values)
+    if n == 0:
+        return np.nan
+    rank = min(int(np.ceil((n + 1) * level)), n)
+    return float(values[rank - 1])
+
+
+def _ar_theory(phi: float, k: np.ndarray) -> np.ndarray:
+    out = np.ones(len(k))
+    for idx, kk in enumerate(k):
+        lags = np.arange(1, kk)
+        out[idx] = 1.0 + 2.0 * np.sum((1.0 - lags / kk) * phi**lags)
+    return out
+
+
+_PHI_GRID = np.linspace(-0.5, 0.98, 75)
+
+
+def _fit_ar(z: np.ndarray) -> float:
+    """AR(1) coefficient matching the variance of sums of ``k`` consecutive standardised
+    errors (``z``: ``(J, H)``, NaN-padded) for k = 1..H."""
+    H = z.shape[1]
+    ks = np.array(sorted({k for k in (1, 2, 3, 5, 7, 10, 14, 21, 28, H) if k <= H}))
+    ratios, weights = [], []
+    for k in ks:
+        sums = []
+        for row in z:
+            row = row[np.isfinite(row)]
+            if len(row) >= k:
+                csum = np.concatenate([[0.0], np.cumsum(row)])
+                sums.append(csum[k:] - csum[:-k])
+        if not sums:
+            ratios.append(np.nan)
+            weights.append(0.0)
+            continue
+        allsums = np.concatenate(sums)
+        ratios.append(np.mean(allsums**2) / k)
+        weights.append(float(len(sums)))
+    ratios = np.array(ratios)
+    weights = np.array(weights)
+    ok = np.isfinite(ratios) & (ratios > 0)
+    if ok.sum() < 2:
+        return 0.0
+    emp = np.log(ratios[ok] / ratios[0])
+    best, best_loss = 0.0, np.inf
+    for phi in _PHI_GRID:
+        theory = np.log(_ar_theory(phi, ks[ok]))
+        loss = np.sum(weights[ok] * (emp - theory) ** 2)
+        if loss < best_loss:
+            best, best_loss = float(phi), loss
+    return best
+
+
+def calibrate(residuals: np.ndarray, horizon_days: int, *, corr_shrink: float = 0.2) -> Calibration:
+    """Calibrate a predictive distribution from backtest residuals ``(J, H', 4)`` (NaN-padded)
+    for a horizon of ``horizon_days`` (steps beyond ``H'`` follow the fitted power law)."""
+    J, Hr, k = residuals.shape
+    scale = np.empty((horizon_days, k))
+    ar = np.zeros(k)
+    widen = np.sqrt(1.0 + 1.0 / J) if J < 4 else 1.0
+    z_all = np.full(residuals.shape, np.nan)
+    for d in range(k):
+        r = residuals[..., d]
+        count = np.sum(np.isfinite(r), axis=0)
+        with np.errstate(invalid="ignore"):
+            rms = np.sqrt(np.where(count > 0, np.nansum(r**2, axis=0) / np.maximum(count, 1), 0))
+        base = _power_law(rms, count, max(horizon_days, Hr))
+        z = r / base[None, :Hr]
+        kappa = _conformal_quantile(np.abs(z).ravel(), 0.8) / _Z80
+        if not np.isfinite(kappa) or kappa <= 0:
+            kappa = 1.0
+        scale[:, d] = base[:horizon_days] * kappa * widen
+        z_all[..., d] = z / kappa
+        ar[d] = _fit_ar(z_all[..., d])
+    flat = z_all.reshape(-1, k)
+    flat = flat[np.all(np.isfinite(flat), axis=1)]
+    corr = np.eye(k)
+    if len(flat) > k + 2:
+        c = np.corrcoef(flat, rowvar=False)
+        if np.all(np.isfinite(c)):
+            corr = (1 - corr_shrink) * c + corr_shrink * np.eye(k)
+    finite = np.abs(residuals[np.isfinite(residuals)])
+    scale = np.where(np.isfinite(scale), scale, finite.max() if finite.size else 1.0)
+    return Calibration(
+        scale=scale, ar_coef=ar, driver_corr=corr, n_windows=J, widened=bool(widen > 1)
+    )
+
+
+# -- scoring ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MemberScore:
+    """Backtest scores of one member (or the ensemble) on one metric."""
+
+    mase: float
+    smape: float
+    crps: float
+    coverage_50: float
+    coverage_80: float
+    coverage_95: float
+    weight: float
+    total_coverage_80: float
+    n_points: int
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in self.__dict__.items()
+        }
+
+
+def _crps_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """CRPS of sample forecasts ``(n, T)`` against ``y`` ``(T,)``:
+    ``E|X - y| - 0.5 E|X - X'|``, via the sorted-sample identity."""
+    n = samples.shape[0]
+    term1 = np.mean(np.abs(samples - y[None, :]), axis=0)
+    s = np.sort(samples, axis=0)
+    i = np.arange(1, n + 1)[:, None]
+    term2 = np.sum((2 * i - n - 1) * s, axis=0) / (n * n)
+    return term1 - term2
+
+
+def score(
+    point: np.ndarray,
+    residuals_all: np.ndarray,
+    actual_drivers: np.ndarray,
+    spend: np.ndarray,
+    counts: Mapping[str, np.ndarray],
+    baseline_point: np.ndarray,
+    *,
+    metric: str,
+    weight: float,
+    rng: np.random.Generator,
+    n_paths: int = 400,
+) -> MemberScore:
+    """Score forecasts ``point`` ``(J, H, 4)`` on ``metric``, with leave-one-cutoff-out
+    calibration from ``residuals_all`` (the same forecasts' residuals, ``(J, H, 4)``)."""
+    spec = METRICS[metric]
+    J, H, _ = point.shape
+    abs_err, base_err, smape, crps = [], [], [], []
+    hits = {lv: [] for lv in LEVELS}
+    total_hits = []
+    for j in range(J):
+        valid = np.isfinite(point[j, :, 0]) & np.isfinite(actual_drivers[j, :, 0])
+        L = int(valid.sum())
+        if L == 0:
+            continue
+        others = np.arange(J) != j
+        held_out = residuals_all[others]
+        # no residual on the other cutoffs (a single cutoff, or a member that only ran at
+        # this one): calibrate in-sample rather than not at all
+        if not np.isfinite(held_out).any():
+            held_out = residuals_all
+        calib = calibrate(held_out, H)
+        fc = DriverForecast(
+            campaign_id="backtest",
+            dates=_dummy_dates(L),
+            spend_plan=spend[j, :L],
+            center=point[j, :L],
+            scale=calib.scale[:L],
+            ar_coef=calib.ar_coef,
+            driver_corr=calib.driver_corr,
+        )
+        paths = spec.compute(fc.sample(n_paths, rng), spend[j, :L])
+        y = actual_metric(
+            metric, actual_drivers[j, :L], spend[j, :L], {c: v[j, :L] for c, v in counts.items()}
+        )
+        f = spec.compute(point[j, :L], spend[j, :L])
+        b = spec.compute(baseline_point[j, :L], spend[j, :L])
+        abs_err.append(np.abs(f - y))
+        base_err.append(np.abs(b - y))
+        denom = np.abs(f) + np.abs(y)
+        smape.append(np.where(denom > 0, 2 * np.abs(f - y) / np.where(denom > 0, denom, 1), 0))
+        crps.append(_crps_samples(paths, y))
+        for lv in LEVELS:
+            lo, hi = np.quantile(paths, [(1 - lv) / 2, (1 + lv) / 2], axis=0)
+            hits[lv].append((y >= lo) & (y <= hi))
+        if spec.additive and L == H:
+            tot = paths.sum(axis=1)
+            lo, hi = np.quantile(tot, [0.1, 0.9])
+            total_hits.append(lo <= y.sum() <= hi)
+    if not abs_err:
+        nan = float("nan")
+        return MemberScore(nan, nan, nan, nan, nan, nan, weight, nan, 0)
+    ae, be = np.concatenate(abs_err), np.concatenate(base_err)
+    return MemberScore(
+        mase=float(ae.sum() / be.sum()) if be.sum() > 0 else float("nan"),
+        smape=float(np.mean(np.concatenate(smape))),
+        crps=float(np.mean(np.concatenate(crps))),
+        coverage_50=float(np.mean(np.concatenate(hits[0.5]))),
+        coverage_80=float(np.mean(np.concatenate(hits[0.8]))),
+        coverage_95=float(np.mean(np.concatenate(hits[0.95]))),
+        weight=float(weight),
+        total_coverage_80=float(np.mean(total_hits)) if total_hits else float("nan"),
+        n_points=int(len(ae)),
+    )
+
+
+def _dummy_dates(n: int):
+    import pandas as pd
+
+    return pd.date_range("2000-01-01", periods=n, freq="D")

@@ -1,0 +1,379 @@
+"""Forecast members behind one estimator-style protocol, and their registry.
+
+Every member forecasts the four funnel drivers jointly or one by one:
+
+* the constructor stores settings and an ``alias`` (no work);
+* ``fit(y, X=None) -> self`` takes the driver history ``y`` (``(n, k)`` frame indexed by
+  day) and the known regressors ``X`` (``log_spend``, ``dow``, ``holiday``; see
+  :func:`simkit.forecast.drivers.calendar_features`) and sets fitted state ending in ``_``;
+* ``predict(h, X_future=None) -> ndarray (h, k)`` returns point forecasts on the
+  transformed scale.  Predictive distributions come from the backtest calibration
+  (:mod:`simkit.forecast.ensemble`), the same way for every member, so that members are
+  compared on equal terms.
+
+Members that can use the spend plan (``uses_regressors = True``) take ``log_spend`` as a
+regressor; the plan is known at forecast time.  ``min_history_days`` says how much history
+a member needs to be worth fitting.
+
+Every member is deterministic: the statistical ones have no randomness, the LSTM
+(:mod:`simkit.forecast.neural`) seeds its own generator from ``seed``.
+
+``MEMBERS`` maps names to classes; ``FALLBACK`` names the member that replaces a failing one.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from simkit.forecast._member import (
+    SEASON_DAYS,
+    Forecaster,
+    _dow_dummies,
+    _Member,
+    _spend_slope,
+)
+
+__all__ = [
+    "ETS",
+    "FALLBACK",
+    "MEMBERS",
+    "SARIMAX",
+    "Forecaster",
+    "ProphetMember",
+    "SeasonalNaive",
+    "make_member",
+]
+
+log = logging.getLogger(__name__)
+
+
+class SeasonalNaive(_Member):
+    """Repeat the last week: the baseline every other member must beat (and the fallback).
+
+    Parameters
+    ----------
+    season_days
+        Season length; 7 for the weekly cycle of ad delivery.
+    alias
+        Display name.
+    """
+
+    name = "seasonal_naive"
+    min_history_days = SEASON_DAYS
+
+    def __init__(self, *, season_days: int = SEASON_DAYS, alias: str = "seasonal_naive") -> None:
+        self.season_days = season_days
+        self.alias = alias
+
+    def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
+        values = np.asarray(y, dtype=float)
+        if len(values) < self.season_days:
+            raise ValueError(f"needs at least {self.season_days} days, got {len(values)}")
+        self.last_season_ = values[-self.season_days :]
+        self.n_obs_ = len(values)
+        return self
+
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
+        self._check_fitted()
+        reps = -(-h // self.season_days)
+        return np.tile(self.last_season_, (reps, 1))[:h]
+
+
+class ETS(_Member):
+    """Holt-Winters exponential smoothing per driver (statsmodels): additive level and weekly
+    season (no trend by default: over 2-4 week horizons a trend extrapolated from a noisy
+    driver hurt more than it helped), fixed settings and no brute-force start so each fit
+    is cheap.
+
+    ETS has no regressors, so the spend effect is handled outside it: each driver's slope on
+    log spend (day of week and trend partialled out, shrunk toward 0) is removed before
+    smoothing and added back with the plan.
+
+    Parameters
+    ----------
+    trend
+        ``None`` (default) or ``"add"`` for an additive damped trend.
+    spend_adjust
+        Remove and restore the spend effect as described above.
+    spend_prior_sd
+        Prior sd of the spend slope (shrinkage toward 0).
+    """
+
+    name = "ets"
+    min_history_days = 14  # two weekly cycles
+    uses_regressors = True
+
+    def __init__(
+        self,
+        *,
+        trend: str | None = None,
+        spend_adjust: bool = True,
+        spend_prior_sd: float = 0.5,
+        alias: str = "ets",
+    ) -> None:
+        self.trend = trend
+        self.spend_adjust = spend_adjust
+        self.spend_prior_sd = spend_prior_sd
+        self.alias = alias
+
+    def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        values = np.asarray(y, dtype=float)
+        n, k = values.shape
+        use_spend = self.spend_adjust and X is not None
+        self.beta_ = np.zeros(k)
+        self.spend_mean_ = 0.0
+        if use_spend:
+            ls = X["log_spend"].to_numpy(dtype=float)
+            self.spend_mean_ = float(ls.mean())
+            for j in range(k):
+                self.beta_[j] = _spend_slope(
+                    values[:, j], ls, X["dow"].to_numpy(), self.spend_prior_sd
+                )
+            values = values - np.outer(ls - self.spend_mean_, self.beta_)
+        self.models_ = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for j in range(k):
+                model = ExponentialSmoothing(
+                    values[:, j],
+                    trend=self.trend,
+                    damped_trend=self.trend is not None,
+                    seasonal="add",
+                    seasonal_periods=SEASON_DAYS,
+                    initialization_method="estimated",
+                )
+                self.models_.append(model.fit(optimized=True, use_brute=False))
+        self.n_obs_ = n
+        return self
+
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
+        self._check_fitted()
+        out = np.column_stack([np.asarray(m.forecast(h), dtype=float) for m in self.models_])
+        if X_future is not None and np.any(self.beta_):
+            ls = X_future["log_spend"].to_numpy(dtype=float)[:h]
+            out = out + np.outer(ls - self.spend_mean_, self.beta_)
+        return out
+
+
+class SARIMAX(_Member):
+    """Regression with ARMA errors per driver (statsmodels ARIMA, the SARIMAX family): log
+    spend, day-of-week dummies and a holiday flag as regressors, AR(1) errors.
+
+    The default estimator is feasible GLS with Yule-Walker AR estimates, which is ~10x
+    faster than exact maximum likelihood here and gave the same forecasts on the synthetic
+    campaigns; when GLS meets a non-stationary AR root it falls back to exact state-space
+    maximum likelihood.
+
+    Parameters
+    ----------
+    order
+        ARIMA(p, d, q) order of the errors.
+    trend
+        ``"c"`` for a constant, ``"ct"`` for constant and linear trend.
+    method
+        statsmodels ARIMA estimation method (``"yule_walker"``, ``"burg"``, ``"statespace"``).
+    """
+
+    name = "sarimax"
+    min_history_days = 14
+    uses_regressors = True
+
+    def __init__(
+        self,
+        *,
+        order: tuple[int, int, int] = (1, 0, 0),
+        trend: str = "c",
+        method: str = "yule_walker",
+        alias: str = "sarimax",
+    ) -> None:
+        self.order = tuple(order)
+        self.trend = trend
+        self.method = method
+        self.alias = alias
+
+    def _exog(self, X: pd.DataFrame, n: int) -> np.ndarray:
+        spend = X["log_spend"].to_numpy(dtype=float)[:n] - self.spend_mean_
+        dummies = _dow_dummies(X["dow"].to_numpy()[:n])
+        holiday = X["holiday"].to_numpy(dtype=float)[:n]
+        return np.column_stack([spend, dummies, holiday])
+
+    def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
+        from statsmodels.tsa.arima.model import ARIMA
+
+        values = np.asarray(y, dtype=float)
+        n = len(values)
+        exog = None
+        self.has_exog_ = X is not None
+        if X is not None:
+            self.spend_mean_ = float(X["log_spend"].mean())
+            full = self._exog(X, n)
+            # a column that never varies in the history (no holiday yet) is not identifiable
+            self.keep_ = np.ptp(full, axis=0) > 0
+            exog = full[:, self.keep_] if self.keep_.any() else None
+            self.has_exog_ = exog is not None
+        self.results_ = []
+        self.methods_ = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for j in range(values.shape[1]):
+                model = ARIMA(values[:, j], exog=exog, order=self.order, trend=self.trend)
+                try:
+                    result = model.fit(method=self.method)
+                    self.methods_.append(self.method)
+                except (ValueError, np.linalg.LinAlgError):
+                    result = model.fit(method="statespace")
+                    self.methods_.append("statespace")
+                self.results_.append(result)
+        self.n_obs_ = n
+        return self
+
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
+        self._check_fitted()
+        exog = None
+        if self.has_exog_:
+            if X_future is None:
+                raise ValueError("fitted with regressors: predict needs X_future")
+            exog = self._exog(X_future, h)[:, self.keep_]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.column_stack(
+                [np.asarray(r.forecast(h, exog=exog), dtype=float) for r in self.results_]
+            )
+
+
+class ProphetMember(_Member):
+    """Prophet per driver: piecewise-linear trend, weekly seasonality, and log spend and a
+    public-holiday flag as extra regressors.  Yearly seasonality is off (histories are months,
+    not years), ``uncertainty_samples=0`` because only the point is used, and holidays enter
+    as one 0/1 regressor rather than Prophet's per-holiday columns (one holiday name rarely
+    occurs twice in a few months of history, and the per-holiday features cost more time
+    than the fit).  See STACK.md P3-P4.
+
+    Parameters
+    ----------
+    country
+        Holiday country (``holidays`` package); ``None`` for none.  Used only when ``X``
+        does not already carry the ``holiday`` flag.
+    changepoint_prior_scale
+        Trend flexibility.
+    n_changepoints
+        Potential trend changepoints (fewer than Prophet's 25: short series, faster fits).
+    """
+
+    name = "prophet"
+    min_history_days = 28
+    uses_regressors = True
+    context_params = ("country",)
+
+    def __init__(
+        self,
+        *,
+        country: str | None = "US",
+        changepoint_prior_scale: float = 0.05,
+        n_changepoints: int = 10,
+        alias: str = "prophet",
+    ) -> None:
+        self.country = country
+        self.changepoint_prior_scale = changepoint_prior_scale
+        self.n_changepoints = n_changepoints
+        self.alias = alias
+
+    def _regressors(self, X: pd.DataFrame | None, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        from simkit.forecast.drivers import calendar_features
+
+        if X is None:
+            X = calendar_features(dates, np.zeros(len(dates)), self.country)
+        return X
+
+    def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
+        from prophet import Prophet
+
+        _quiet_prophet()
+        values = np.asarray(y, dtype=float)
+        dates = pd.DatetimeIndex(y.index)
+        X = self._regressors(X, dates)
+        frame = pd.DataFrame({"ds": dates})
+        self.extra_ = [
+            c for c in ("log_spend", "holiday") if np.ptp(X[c].to_numpy(dtype=float)) > 0
+        ]
+        for column in self.extra_:
+            frame[column] = X[column].to_numpy(dtype=float)
+        self.models_ = []
+        for j in range(values.shape[1]):
+            model = Prophet(
+                growth="linear",
+                yearly_seasonality=False,
+                weekly_seasonality=True,
+                daily_seasonality=False,
+                n_changepoints=min(self.n_changepoints, max(len(values) // 3, 1)),
+                changepoint_prior_scale=self.changepoint_prior_scale,
+                uncertainty_samples=0,
+            )
+            for column in self.extra_:
+                model.add_regressor(column, standardize=column == "log_spend")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(frame.assign(y=values[:, j]))
+            self.models_.append(model)
+        self.last_date_ = dates[-1]
+        self.n_obs_ = len(values)
+        return self
+
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
+        self._check_fitted()
+        dates = pd.date_range(self.last_date_ + pd.Timedelta(days=1), periods=h, freq="D")
+        if self.extra_ and X_future is None:
+            raise ValueError("fitted with regressors: predict needs X_future")
+        future = pd.DataFrame({"ds": dates})
+        for column in self.extra_:
+            future[column] = X_future[column].to_numpy(dtype=float)[:h]
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for model in self.models_:
+                out.append(model.predict(future)["yhat"].to_numpy(dtype=float))
+        return np.column_stack(out)
+
+
+def _quiet_prophet() -> None:
+    """Prophet and cmdstanpy log at INFO on every fit, and prophet logs a plotly ERROR on
+    import (STACK.md P3); keep our logs readable."""
+    from cmdstanpy.utils.logging import get_logger
+
+    get_logger().setLevel(logging.WARNING)  # creates cmdstanpy's handler first, then quiets it
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+
+
+from simkit.forecast.neural import LSTMMember  # noqa: E402  (imports torch lazily)
+
+MEMBERS: dict[str, type[_Member]] = {
+    "seasonal_naive": SeasonalNaive,
+    "ets": ETS,
+    "sarimax": SARIMAX,
+    "prophet": ProphetMember,
+    "lstm": LSTMMember,
+}
+#: The member that stands in for one that fails to fit or predict.
+FALLBACK = "seasonal_naive"
+
+
+def make_member(name: str, *, seed: int = 0, country: str | None = "US") -> _Member:
+    """Instantiate a registered member with the settings the ensemble uses."""
+    from simkit._suggest import did_you_mean
+    from simkit.errors import ParamsError
+
+    if name not in MEMBERS:
+        raise ParamsError(
+            f"unknown member {name!r}{did_you_mean(name, sorted(MEMBERS))}", field="members"
+        )
+    cls = MEMBERS[name]
+    context = {"seed": seed, "country": country}
+    return cls(**{k: context[k] for k in cls.context_params})
