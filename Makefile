@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements.txt
 	$(PIP) --no-deps -e .
+	# Papermill and nbval run notebooks on the kernel named python3: make it this venv's
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	# optional speed-up from STACK.md (P5): saves ~1 s in every process that imports altair
 	$(BIN)/pip uninstall -y -q rfc3987-syntax 2>/dev/null || true
 	touch $@
@@ -26,6 +28,8 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/simkit generate $(DEMO_DIR) --seed 7 --campaigns 6 --days 150 --end $(DEMO_END)
 	$(BIN)/simkit validate $(DEMO_DIR)/campaigns.csv
+	$(BIN)/simkit run params/demo.yaml
+	@echo "index: $(CURDIR)/reports/demo/index.html"
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -11,6 +11,7 @@ import numpy as np
 from simkit.data import LoadedData, load, load_mapping, validate
 from simkit.data.synthetic import generate as generate_synthetic
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
+from simkit.params import RunParams, load_params
 
 __version__ = "0.1.0"
 
@@ -19,11 +20,13 @@ __all__ = [
     "ForecastError",
     "LoadedData",
     "ParamsError",
+    "RunParams",
     "SimkitError",
     "__version__",
     "generate_synthetic",
     "load",
     "load_mapping",
+    "load_params",
     "make_rng",
     "validate",
 ]

@@ -1,0 +1,199 @@
+"""Run parameters: one validated model for ``params/*.yaml``, the runner and the notebooks.
+
+The same :class:`RunParams` is read from YAML by ``simkit run``, passed to Papermill (its
+fields are exactly the notebooks' parameter names; a test checks this) and validated again
+inside the notebook, so a typo is caught wherever the parameters enter.
+
+Papermill pastes parameter names into code and stores every value in the output
+notebook, so the model is deliberately closed (``extra="forbid"``), every field name is a
+plain identifier, and no field may hold a secret (credentials come from the environment at
+call time, never from parameters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import keyword
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simkit._suggest import did_you_mean
+from simkit.errors import ParamsError
+
+__all__ = [
+    "SECRET_NAME",
+    "RunParams",
+    "check_parameter_names",
+    "load_params",
+    "params_hash",
+]
+
+#: Names that look like credentials; such a name is never accepted as a parameter.
+SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
+
+
+class RunParams(BaseModel):
+    """Parameters of one run (a batch of campaign reports), as in ``params/*.yaml``.
+
+    Only ``data`` is required.  Relative paths are resolved against the parameter file's
+    folder by :func:`load_params` and against the working directory otherwise.
+
+    Examples
+    --------
+    >>> RunParams(data="demo-data/campaigns.csv").horizon_days
+    30
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data: str = Field(description="the campaign data file (CSV or Parquet)")
+    mapping: str | None = Field(None, description="column-mapping YAML for generic files")
+    campaigns: list[str] | Literal["all"] = Field(
+        "all", description="campaign ids to report on, or 'all'"
+    )
+    horizon_days: int = Field(30, ge=1, le=365, description="days to forecast")
+    plan: str | None = Field(
+        None,
+        description="CSV of planned daily spend (date, campaign_id, spend); default: the "
+        "mean spend of the last 14 days, held flat",
+    )
+    target_cpa: float | None = Field(None, gt=0, description="target cost per acquisition")
+    target_roas: float | None = Field(None, gt=0, description="target return on ad spend")
+    seed: int = Field(7, ge=0, description="the one seed every random draw derives from")
+    members: list[str] = Field(
+        default_factory=lambda: ["seasonal_naive", "ets", "prophet"],
+        description="forecast ensemble members by name (the LSTM is off by default: it "
+        "costs seconds per campaign)",
+    )
+    backtest_cutoffs: int = Field(3, ge=1, le=20, description="rolling-origin backtest folds")
+    n_paths: int = Field(2000, ge=100, le=100_000, description="Monte Carlo paths")
+    output_dir: str = Field("reports", description="where reports and the index go")
+    priority: list[str] | Literal["spend", "listed"] = Field(
+        "spend",
+        description="run order: 'spend' (largest recent spend first), 'listed' (as in "
+        "campaigns), or a list of campaign ids to run first",
+    )
+    timeout_seconds: int = Field(120, ge=1, le=3600, description="per-cell timeout")
+    retries: int = Field(1, ge=0, le=5, description="retries of a transient failure")
+
+    @field_validator("campaigns", "priority")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for item in value:
+                if not _CAMPAIGN_ID.match(item):
+                    raise ValueError(f"'{item}' is not a campaign id (letters, digits, _.:- )")
+            if len(set(value)) != len(value):
+                raise ValueError("lists a campaign twice")
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("needs at least one member")
+        for item in value:
+            if not _IDENT.match(item):
+                raise ValueError(f"'{item}' is not a member name")
+        return value
+
+    def campaign_list(self, available: list[str]) -> list[str]:
+        """The campaigns this run covers, checked against those in the data."""
+        if self.campaigns == "all":
+            return list(available)
+        missing = [c for c in self.campaigns if c not in available]
+        if missing:
+            hints = "; ".join(f"'{c}'{did_you_mean(c, available)}" for c in missing)
+            raise ParamsError(f"not in the data: {hints}", field="campaigns")
+        return list(self.campaigns)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+#: Fields holding paths: they enter the hash by file name only (the data hash covers the
+#: contents), so the same run from another folder has the same parameters hash.
+_PATH_FIELDS = ("data", "mapping", "plan", "output_dir")
+
+
+def params_hash(params: RunParams) -> str:
+    """SHA-256 of the canonical JSON of the validated parameters (provenance)."""
+    values = params.to_dict()
+    for name in _PATH_FIELDS:
+        if values[name] is not None:
+            values[name] = Path(values[name]).name
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_parameter_names(names: list[str] | tuple[str, ...] | Any) -> None:
+    """Refuse any name Papermill could not paste safely, or that looks like a secret.
+
+    Papermill writes ``name = value`` lines into the notebook, so a name must be a plain
+    identifier; and it stores every parameter in the published notebook, so a secret must
+    never be one.
+    """
+    for name in names:
+        if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
+            raise ParamsError(f"'{name}' is not a valid Python identifier", field=str(name))
+        if SECRET_NAME.search(name):
+            raise ParamsError(
+                "looks like a secret; secrets are read from the environment at call time and "
+                "are never notebook parameters (they would be stored in the report)",
+                field=name,
+            )
+
+
+def _format_error(err: dict[str, Any], fields: list[str]) -> tuple[str, str]:
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        name = str(err["loc"][0])
+        return name, f"unknown key{did_you_mean(name, fields)}"
+    if err["type"] == "missing":
+        return loc, "is required"
+    return loc, err["msg"]
+
+
+def validate_params(raw: dict[str, Any], *, file: str | None = None) -> RunParams:
+    """Validate a mapping of parameters; errors name the file and the field."""
+    if not isinstance(raw, dict):
+        raise ParamsError("expected a mapping of key: value", file=file)
+    fields = list(RunParams.model_fields)
+    try:
+        return RunParams(**raw)
+    except ValidationError as exc:
+        errs = exc.errors()
+        field, msg = _format_error(errs[0], fields)
+        more = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
+        raise ParamsError(msg + more, file=file, field=field) from None
+
+
+def load_params(path: str | Path) -> RunParams:
+    """Read and validate a parameter YAML; relative paths resolve against its folder.
+
+    Examples
+    --------
+    >>> params = load_params("params/demo.yaml")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError("parameter file not found", file=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"not valid YAML: {exc}", file=str(path)) from None
+    params = validate_params(raw, file=str(path))
+    base = path.resolve().parent
+    updates = {
+        name: str((base / value).resolve())
+        for name in ("data", "mapping", "plan", "output_dir")
+        if (value := getattr(params, name)) is not None and not Path(value).is_absolute()
+    }
+    return params.model_copy(update=updates)

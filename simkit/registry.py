@@ -1,0 +1,277 @@
+"""The run registry: every run and every campaign report, with status and provenance.
+
+SQLAlchemy Core over SQLite by default (``.simkit-cache/registry.sqlite`` in the working
+folder); any SQLAlchemy URL works, e.g. ``postgresql+psycopg://user@host/simkit``.  The URL
+comes from ``--registry`` or the ``SIMKIT_REGISTRY_URL`` environment variable, read at call
+time.  A URL may hold a password, so it is never logged, stored or shown unmasked.
+
+Statuses: ``queued`` -> ``running`` -> ``succeeded`` | ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from simkit.errors import SimkitError
+
+__all__ = ["DEFAULT_URL", "STATUSES", "Registry", "registry_url"]
+
+DEFAULT_URL = "sqlite:///.simkit-cache/registry.sqlite"
+STATUSES = ("queued", "running", "succeeded", "failed")
+
+_meta = MetaData()
+runs = Table(
+    "runs",
+    _meta,
+    Column("run_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("params_file", Text),
+    Column("params", Text, nullable=False),
+    Column("params_hash", String(64), nullable=False),
+    Column("data_hash", String(64)),
+    Column("output_dir", Text, nullable=False),
+    Column("index_path", Text),
+    Column("n_campaigns", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+campaign_runs = Table(
+    "campaign_runs",
+    _meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        String(64),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+    Column("campaign_id", String(128), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("duration_seconds", Float),
+    Column("report_path", Text),
+    Column("summary_path", Text),
+    Column("error", Text),
+)
+
+
+def registry_url(url: str | None = None) -> str:
+    """The registry URL: the argument, else ``SIMKIT_REGISTRY_URL``, else SQLite."""
+    return url or os.environ.get("SIMKIT_REGISTRY_URL") or DEFAULT_URL
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _row(row: Any) -> dict[str, Any]:
+    out = dict(row._mapping)
+    for key, value in out.items():
+        if isinstance(value, datetime):
+            out[key] = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if "params" in out and isinstance(out["params"], str):
+        out["params"] = json.loads(out["params"])
+    return out
+
+
+@dataclass
+class Registry:
+    """Runs and campaign reports in a SQL database.
+
+    Examples
+    --------
+    >>> reg = Registry("sqlite:///:memory:")
+    >>> reg.list_runs()
+    []
+    """
+
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.url = registry_url(self.url)
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._engine: Engine = create_engine(self.url)
+            _meta.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise SimkitError(
+                f"cannot open the run registry at {self.display_url}: {type(exc).__name__}"
+            ) from None
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def create_run(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, Any],
+        params_hash: str,
+        output_dir: str,
+        campaigns: list[str],
+        params_file: str | None = None,
+        data_hash: str | None = None,
+    ) -> None:
+        """Record a new run and its campaigns, all ``queued``."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    status="queued",
+                    created_at=_now(),
+                    params_file=params_file,
+                    params=json.dumps(params, sort_keys=True),
+                    params_hash=params_hash,
+                    data_hash=data_hash,
+                    output_dir=output_dir,
+                    n_campaigns=len(campaigns),
+                )
+            )
+            if campaigns:
+                conn.execute(
+                    insert(campaign_runs),
+                    [
+                        {
+                            "run_id": run_id,
+                            "campaign_id": c,
+                            "rank": i,
+                            "status": "queued",
+                            "attempts": 0,
+                        }
+                        for i, c in enumerate(campaigns)
+                    ],
+                )
+
+    def start_run(self, run_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status="running", started_at=_now())
+            )
+
+    def campaign_running(self, run_id: str, campaign_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(campaign_runs)
+                .where(
+                    (campaign_runs.c.run_id == run_id)
+                    & (campaign_runs.c.campaign_id == campaign_id)
+                )
+                .values(status="running", started_at=_now())
+            )
+
+    def campaign_done(self, run_id: str, outcome: Any, summary_path: str | None = None) -> None:
+        """Record a campaign's outcome (a :class:`~simkit.runner.CampaignOutcome`)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(campaign_runs)
+                .where(
+                    (campaign_runs.c.run_id == run_id)
+                    & (campaign_runs.c.campaign_id == outcome.campaign_id)
+                )
+                .values(
+                    status=outcome.status,
+                    attempts=outcome.attempts,
+                    started_at=_ts(outcome.started_at),
+                    finished_at=_ts(outcome.finished_at),
+                    duration_seconds=outcome.duration_seconds,
+                    report_path=outcome.report_path,
+                    summary_path=summary_path,
+                    error=outcome.error,
+                )
+            )
+
+    def finish_run(
+        self, run_id: str, *, status: str, index_path: str | None = None, error: str | None = None
+    ) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status=status, finished_at=_now(), index_path=index_path, error=error)
+            )
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs, newest first, with their campaign counts by status."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(runs).order_by(runs.c.created_at.desc()).limit(limit))
+            out = [_row(r) for r in rows]
+            counts = conn.execute(
+                select(campaign_runs.c.run_id, campaign_runs.c.status, func.count()).group_by(
+                    campaign_runs.c.run_id, campaign_runs.c.status
+                )
+            )
+            by_run: dict[str, dict[str, int]] = {}
+            for run_id, status, n in counts:
+                by_run.setdefault(run_id, {})[status] = n
+        for run in out:
+            run.pop("params", None)
+            run["campaigns"] = by_run.get(run["run_id"], {})
+        return out
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run with its campaigns; a unique prefix of the id is enough."""
+        with self._engine.connect() as conn:
+            matches = conn.execute(
+                select(runs).where(runs.c.run_id.startswith(run_id, autoescape=True))
+            ).fetchall()
+            if not matches:
+                raise SimkitError(f"no run '{run_id}' in the registry ({self.display_url})")
+            if len(matches) > 1:
+                raise SimkitError(f"run id prefix '{run_id}' matches {len(matches)} runs")
+            run = _row(matches[0])
+            rows = conn.execute(
+                select(campaign_runs)
+                .where(campaign_runs.c.run_id == run["run_id"])
+                .order_by(campaign_runs.c.rank)
+            )
+            run["campaigns"] = [_row(r) for r in rows]
+        return run
+
+    def delete_run(self, run_id: str) -> str:
+        """Delete a run's records (not its files); returns the full run id."""
+        full = self.get_run(run_id)["run_id"]
+        with self._engine.begin() as conn:
+            conn.execute(delete(campaign_runs).where(campaign_runs.c.run_id == full))
+            conn.execute(delete(runs).where(runs.c.run_id == full))
+        return full

@@ -1,0 +1,40 @@
+"""Report builders: what the campaign and portfolio notebooks display.
+
+Notebooks call these and display the result; all computing happens here.
+
+Examples
+--------
+>>> report = build_campaign_report(RunParams(data="demo.csv", campaigns=["C01"]))  # doctest: +SKIP
+>>> show(report["history"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from simkit.params import RunParams
+from simkit.report.campaign import SECTIONS, CampaignReport, build_campaign_report
+from simkit.report.context import CampaignContext, data_hash, load_campaign
+from simkit.report.portfolio import MANIFEST, Portfolio, load_run, portfolio_sections
+from simkit.report.section import SUMMARY_MIME, Section, publish_summary, setup_notebook, show
+from simkit.report.sections import data_quality, history, provenance
+
+__all__ = [
+    "MANIFEST",
+    "SECTIONS",
+    "SUMMARY_MIME",
+    "CampaignContext",
+    "CampaignReport",
+    "Portfolio",
+    "RunParams",
+    "Section",
+    "build_campaign_report",
+    "data_hash",
+    "data_quality",
+    "history",
+    "load_campaign",
+    "load_run",
+    "portfolio_sections",
+    "provenance",
+    "publish_summary",
+    "setup_notebook",
+    "show",
+]

@@ -1,0 +1,333 @@
+"""Sections backed by the engines: forecast, scenarios, risks, pivots, market, diagnostics.
+
+Each engine is looked up through its package's public API at call time.  When the API is
+not there (the engine has not landed in this simkit), the section says exactly what is
+missing and shows nothing else: a report never fakes content.  When the engine is there
+but fails, the error propagates and the runner marks the campaign failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from simkit.report.context import CampaignContext
+from simkit.report.section import Section, missing
+
+__all__ = [
+    "EngineResults",
+    "diagnostics_section",
+    "forecast_section",
+    "market_section",
+    "pivots_section",
+    "risks_section",
+    "run_engines",
+    "scenarios_section",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _api(module: str, name: str) -> Any | None:
+    """``module.name`` if that public API exists, else ``None`` (engine not landed)."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name and not module.startswith(exc.name) and exc.name != module:
+            raise
+        return None
+    return getattr(mod, name, None)
+
+
+@dataclass
+class EngineResults:
+    """What the engines returned for one campaign (``None`` where an engine is absent)."""
+
+    forecast: Any | None = None
+    simulation: Any | None = None
+    risks: Any | None = None
+    pivots: Any | None = None
+    market: Any | None = None
+    absent: dict[str, str] = field(default_factory=dict)
+
+
+_ENGINES = {
+    "forecast": ("simkit.forecast", "forecast_campaign", "issue 3"),
+    "simulation": ("simkit.simulate", "simulate_campaign", "issue 4"),
+    "risks": ("simkit.risk", "detect_risks", "issue 5"),
+    "pivots": ("simkit.pivots", "rank_pivots", "issue 6"),
+    "market": ("simkit.market", "compare_campaigns", "issue 9"),
+}
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def run_engines(ctx: CampaignContext) -> EngineResults:
+    """Run every available engine once for this campaign (cheap settings from params).
+
+    The forecast uses ``params.members`` and ``params.backtest_cutoffs`` (the LSTM is off
+    by default), no on-disk cache (a report depends only on its inputs), and the
+    campaign's own seed; the simulation reuses that forecast's drivers.
+    """
+    results = EngineResults()
+    for key, (module, name, issue) in _ENGINES.items():
+        if _api(module, name) is None:
+            results.absent[key] = f"{module}.{name} is not available in this simkit yet ({issue})"
+    p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
+    seed = int(ctx.rng_seed.generate_state(1)[0])
+    if "forecast" not in results.absent:
+        results.forecast = _api("simkit.forecast", "forecast_campaign")(
+            data,
+            ctx.campaign_id,
+            p.horizon_days,
+            plan=ctx.plan.to_numpy(),
+            members=list(p.members),
+            seed=seed,
+            max_cutoffs=p.backtest_cutoffs,
+            cache=False,
+        )
+    if "simulation" not in results.absent and results.forecast is not None:
+        results.simulation = _api("simkit.simulate", "simulate_campaign")(
+            data,
+            ctx.campaign_id,
+            p.horizon_days,
+            plan_file=p.plan,
+            n_paths=p.n_paths,
+            seed=seed,
+            target_cpa=ctx.target_cpa,
+            target_roas=ctx.target_roas,
+            drivers=results.forecast.drivers,
+        )
+    if "risks" not in results.absent:
+        results.risks = _api("simkit.risk", "detect_risks")(
+            data, ctx.loaded.campaigns, campaign_ids=[ctx.campaign_id], min_probability=0.0
+        )
+    if "market" not in results.absent:
+        results.market = _api("simkit.market", "compare_campaigns")(
+            ctx.loaded,
+            campaign_ids=[ctx.campaign_id],
+            last_days=28,
+            unknown_industry="all_industries",
+        )
+    return results
+
+
+def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """The fan chart: p10-p90 band, p50, recent history and the spend plan."""
+    from simkit.viz import fan_chart
+
+    sim = results.simulation
+    if results.forecast is None or sim is None:
+        why = results.absent.get("forecast") or results.absent.get("simulation", "")
+        return missing("forecast", "Forecast", f"No forecast fan chart: {why}.")
+    charts, rows = [], []
+    for metric in ("conversions", "revenue"):
+        daily = sim.daily[sim.daily["metric"] == metric]
+        if len(daily):
+            charts.append(
+                fan_chart(
+                    ctx.daily,
+                    daily[["date", "p10", "p50", "p90"]],
+                    metric=metric,
+                    plan=ctx.plan if metric == "conversions" else None,
+                )
+            )
+    totals = {
+        m: {q: float(v[q]) for q in ("p10", "p50", "p90")}
+        for m, v in sim.totals.items()
+        if all(q in v for q in ("p10", "p50", "p90"))
+    }
+    for metric, t in totals.items():
+        rows.append({"metric": metric, "p10": t["p10"], "p50": t["p50"], "p90": t["p90"]})
+    conv = totals.get("conversions")
+    headline = (
+        f"Next {sim.horizon_days} days: {_fmt(conv['p50'])} conversions expected "
+        f"(80% interval {_fmt(conv['p10'])} to {_fmt(conv['p90'])})."
+        if conv
+        else None
+    )
+    words = [
+        headline or "",
+        f"Simulated from {sim.n_paths:,} Monte Carlo paths of the funnel "
+        "under the spend plan (below the chart).",
+    ]
+    words += [f"Forecast note: {w}" for w in (*results.forecast.warnings, *results.forecast.notes)]
+    return Section(
+        "forecast",
+        "Forecast",
+        text=tuple(w for w in words if w),
+        tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows).round(2)),),
+        charts=tuple(charts),
+        numbers={"totals": totals, "headline": headline},
+    )
+
+
+def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """Named scenarios with their probabilities."""
+    sim = results.simulation
+    if sim is None:
+        return missing(
+            "scenarios", "Scenarios", f"No scenarios table: {results.absent.get('simulation', '')}."
+        )
+    rows = [
+        {
+            "scenario": s.name,
+            sim.outcome: round(s.value, 2),
+            "probability": round(s.probability, 3),
+            "meaning": s.probability_of,
+        }
+        for s in sim.scenarios
+    ]
+    bands = [{"band": b.name, "probability": round(b.probability, 3)} for b in sim.bands]
+    probs = {k: float(v) for k, v in sim.probabilities.items()}
+    words = "; ".join(f"{b['band']}: {b['probability']:.0%}" for b in bands)
+    headline = f"Against the plan ({sim.plan_source}): {words}." if bands else None
+    tables = [("Scenarios", pd.DataFrame(rows)), ("Outcome against plan", pd.DataFrame(bands))]
+    if probs:
+        tables.append(
+            (
+                "Probabilities",
+                pd.DataFrame(
+                    {"event": list(probs), "probability": [round(v, 3) for v in probs.values()]}
+                ),
+            )
+        )
+    return Section(
+        "scenarios",
+        "Scenarios",
+        text=(headline or "",),
+        tables=tuple(tables),
+        numbers={
+            "probabilities": probs,
+            "bands": {b.name: b.probability for b in sim.bands},
+            "scenarios": {s.name: s.value for s in sim.scenarios},
+            "headline": headline,
+        },
+    )
+
+
+def risks_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """Risk alerts with probability, evidence and onset."""
+    if results.risks is None:
+        return missing("risks", "Risks", f"No risk alerts: {results.absent.get('risks', '')}.")
+    alerts = sorted(results.risks.alerts, key=lambda a: -a.probability)
+    shown = [a for a in alerts if a.probability >= 0.5]
+    top = alerts[0] if alerts else None
+    headline = (
+        f"Most likely risk: {top.type.replace('_', ' ')} (probability {top.probability:.0%})."
+        if top and top.probability >= 0.5
+        else "No risk reaches a 50% probability."
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "risk": a.type,
+                "probability": round(a.probability, 3),
+                "severity": a.severity,
+                "onset": str(a.onset or "-"),
+                "what we see": a.message,
+                "pivots to simulate": ", ".join(a.suggested_pivots),
+            }
+            for a in alerts
+        ]
+    )
+    return Section(
+        "risks",
+        "Risks",
+        text=(headline, f"{len(shown)} alert(s) at or above 50%; all detectors are listed below."),
+        tables=(("Risks, most probable first", table),) if len(table) else (),
+        numbers={
+            "top_risk": top.type if top else None,
+            "max_probability": top.probability if top else None,
+            "alerts": {a.type: a.probability for a in alerts},
+            "headline": headline,
+        },
+    )
+
+
+def pivots_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """Pivots with their simulated impact (the pivots engine, issue 6)."""
+    why = results.absent.get("pivots") or (
+        "the pivots engine (issue 6) landed after this report section was written and is not "
+        "wired into campaign reports yet"
+    )
+    return missing("pivots", "Pivots", f"No pivots: {why}.")
+
+
+def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """How this campaign compares with industry benchmarks."""
+    if results.market is None:
+        return missing(
+            "market",
+            "How this campaign compares",
+            f"No benchmark comparison: {results.absent.get('market', '')}.",
+        )
+    comparisons = [c for c in results.market.campaigns if c.campaign_id == ctx.campaign_id]
+    if not comparisons:
+        return missing(
+            "market",
+            "How this campaign compares",
+            "No benchmark comparison: no benchmark covers this campaign.",
+        )
+    c = comparisons[0]
+    rows = [
+        {
+            "metric": name.upper(),
+            "campaign": m.value,
+            "benchmark": m.figure.value if m.figure else None,
+            "deviation %": m.deviation_pct,
+            "where": m.position or "-",
+        }
+        for name, m in c.metrics.items()
+    ]
+    return Section(
+        "market",
+        "How this campaign compares",
+        text=(c.explanation,),
+        tables=(
+            (f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows).round(3)),
+        ),
+        numbers={
+            "industry": c.industry,
+            "deviation_pct": {n: m.deviation_pct for n, m in c.metrics.items()},
+        },
+    )
+
+
+def diagnostics_section(ctx: CampaignContext, results: EngineResults) -> Section:
+    """Model diagnostics: ensemble weights, backtest metrics, interval coverage."""
+    fc = results.forecast
+    if fc is None:
+        return missing(
+            "diagnostics",
+            "Model diagnostics",
+            f"No diagnostics: {results.absent.get('forecast', '')}.",
+        )
+    bt = fc.backtest
+    weights = pd.DataFrame(fc.weights).T.round(3).reset_index(names="member")
+    scores = [
+        {"model": name, **{k: v for k, v in s.to_dict().items()}}
+        for name, s in [*bt.members.items(), ("ensemble", bt.ensemble)]
+    ]
+    ens = bt.ensemble
+    words = (
+        f"Rolling-origin backtest on {bt.metric}, {len(bt.cutoffs)} cutoff(s): the "
+        f"ensemble's 80% intervals covered {ens.coverage_80:.0%} of actual days "
+        f"(nominal 80%), MASE {ens.mase:.2f}."
+    )
+    return Section(
+        "diagnostics",
+        "Model diagnostics",
+        text=(words, *[f"Backtest note: {w}" for w in bt.warnings]),
+        tables=(
+            ("Ensemble weights by driver", weights),
+            ("Backtest scores", pd.DataFrame(scores).round(3)),
+        ),
+        numbers={"weights": fc.weights, "ensemble": ens.to_dict(), "cutoffs": list(bt.cutoffs)},
+    )

@@ -1,0 +1,170 @@
+"""The portfolio report (``index.html``): every campaign of a run on one page.
+
+It reads what the runner wrote: ``run.json`` (each campaign's status, error and report
+path) and each succeeded campaign's ``summary.json``.  It shows a table sorted by risk, the
+totals with their intervals, the budget reallocation summary and a link to each report;
+failed campaigns are listed with their error.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simkit.errors import SimkitError
+from simkit.report.section import Section, missing
+
+__all__ = ["MANIFEST", "Portfolio", "load_run", "portfolio_sections"]
+
+#: The runner's manifest of a run, in the output folder.
+MANIFEST = "run.json"
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A run as the portfolio report sees it."""
+
+    output_dir: Path
+    manifest: dict[str, Any]
+    summaries: dict[str, dict[str, Any]]
+
+    @property
+    def campaigns(self) -> list[dict[str, Any]]:
+        return list(self.manifest.get("campaigns", []))
+
+
+def load_run(output_dir: str | Path) -> Portfolio:
+    """Read ``run.json`` and the summaries of a run's output folder."""
+    folder = Path(output_dir)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise SimkitError(
+            f"no run in {folder.name or folder}: {MANIFEST} is missing (run "
+            "`simkit run PARAMS.yaml` first)"
+        )
+    manifest = json.loads(path.read_text())
+    summaries = {}
+    for item in manifest.get("campaigns", []):
+        summary = folder / item["campaign_id"] / "summary.json"
+        if item.get("status") == "succeeded" and summary.is_file():
+            summaries[item["campaign_id"]] = json.loads(summary.read_text())
+    return Portfolio(folder, manifest, summaries)
+
+
+def _get(summary: dict[str, Any], *path: str) -> Any:
+    node: Any = summary.get("numbers", {})
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _link(item: dict[str, Any]) -> str:
+    cid = html.escape(item["campaign_id"])
+    if item.get("status") == "succeeded":
+        return f'<a href="{html.escape(item["campaign_id"])}/report.html">{cid}</a>'
+    return cid
+
+
+def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
+    rows = []
+    for item in run.campaigns:
+        s = run.summaries.get(item["campaign_id"], {})
+        hist = _get(s, "history", "last_28_days") or {}
+        rows.append(
+            {
+                "campaign": _link(item),
+                "status": item.get("status"),
+                "top risk": _get(s, "risks", "top_risk") or "-",
+                "risk probability": _get(s, "risks", "max_probability"),
+                "data quality": _get(s, "data_quality", "quality_score"),
+                "spend (28 d)": hist.get("spend"),
+                "CPA (28 d)": hist.get("cpa"),
+                "ROAS (28 d)": hist.get("roas"),
+                "error": html.escape(item.get("error") or ""),
+            }
+        )
+    table = pd.DataFrame(rows)
+    have_risk = table["risk probability"].notna().any() if len(table) else False
+    key = "risk probability" if have_risk else "spend (28 d)"
+    table = table.sort_values(key, ascending=False, na_position="last", kind="stable")
+    return table.round(
+        {
+            "risk probability": 2,
+            "data quality": 0,
+            "spend (28 d)": 0,
+            "CPA (28 d)": 2,
+            "ROAS (28 d)": 2,
+        }
+    ), bool(have_risk)
+
+
+def portfolio_sections(run: Portfolio) -> dict[str, Section]:
+    """The portfolio report's sections, in display order."""
+    n_ok = sum(1 for c in run.campaigns if c.get("status") == "succeeded")
+    failed = [c for c in run.campaigns if c.get("status") != "succeeded"]
+    table, have_risk = _campaign_table(run)
+    order = (
+        "Sorted by the probability of the most likely risk."
+        if have_risk
+        else "Sorted by recent spend: no campaign has risk probabilities (the risk engine, "
+        "issue 5, is not available in this run)."
+    )
+    words = [
+        f"Run {run.manifest.get('run_id', '?')}: {n_ok} of {len(run.campaigns)} "
+        f"campaign reports succeeded."
+    ]
+    if failed:
+        words.append(
+            "Failed: " + "; ".join(f"{c['campaign_id']}: {c.get('error')}" for c in failed) + "."
+        )
+    overview = Section(
+        "campaigns",
+        "Campaigns",
+        text=(*words, order),
+        html=(
+            table.to_html(index=False, border=0, classes="simkit-table", na_rep="-", escape=False),
+        ),
+    )
+    forecasts = [_get(s, "forecast", "totals") for s in run.summaries.values()]
+    if run.summaries and all(forecasts):
+        rows = []
+        for metric in forecasts[0]:
+            p = [sum(f[metric][q] for f in forecasts) for q in ("p10", "p50", "p90")]
+            rows.append({"metric": metric, "p10 (sum)": p[0], "p50 (sum)": p[1], "p90 (sum)": p[2]})
+        totals = Section(
+            "totals",
+            "Portfolio totals over the horizon",
+            text=(
+                "Sums of each campaign's p10, p50 and p90. The sum of p10s is a cautious "
+                "lower bound of the portfolio's p10 (campaigns rarely all do badly at "
+                "once).",
+            ),
+            tables=(("", pd.DataFrame(rows).round(0)),),
+            numbers={"totals": rows},
+        )
+    else:
+        hist = [_get(s, "history", "last_28_days") or {} for s in run.summaries.values()]
+        spend = sum(h.get("spend") or 0 for h in hist)
+        conv = sum(h.get("conversions") or 0 for h in hist)
+        totals = missing(
+            "totals",
+            "Portfolio totals",
+            "No forecast totals with intervals: the forecast and simulation "
+            "engines (issues 3 and 4) are not available for every campaign. "
+            f"Last 28 days, observed: spend {spend:,.0f}, {conv:,.0f} "
+            "conversions.",
+        )
+    realloc = missing(
+        "reallocation",
+        "Budget reallocation",
+        "No budget reallocation summary: the pivots engine (issue 6) is not "
+        "available in this simkit yet.",
+    )
+    return {"campaigns": overview, "totals": totals, "reallocation": realloc}

@@ -1,0 +1,128 @@
+"""A report section: a title, plain words, tables, charts and the numbers behind them.
+
+Sections are computed by :mod:`simkit.report` and only displayed by notebooks
+(:func:`show`).  A section whose engine is not available says so (``status="missing"``)
+and carries no invented content.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+__all__ = ["SUMMARY_MIME", "Section", "missing", "publish_summary", "setup_notebook", "show"]
+
+#: Mime type under which the notebook hands the summary to the runner (not rendered in HTML).
+SUMMARY_MIME = "application/vnd.simkit.summary+json"
+
+Status = Literal["ok", "missing"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a report.
+
+    Attributes
+    ----------
+    key
+        Registry name (``data_quality``, ``history``, ``forecast`` ...).
+    title
+        Heading shown in the report.
+    status
+        ``ok``, or ``missing`` when the engine behind the section is not available.
+    text
+        Plain-language paragraphs (already rounded for people).
+    tables
+        Captioned tables, rounded for display.
+    charts
+        Altair charts, drawn by the notebook's renderer.
+    numbers
+        Full-precision numbers for ``summary.json`` (JSON-ready).
+    html
+        Pre-rendered HTML built by simkit from escaped values (e.g. tables with links).
+    """
+
+    key: str
+    title: str
+    status: Status = "ok"
+    text: tuple[str, ...] = ()
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    charts: tuple[Any, ...] = ()
+    numbers: dict[str, Any] = field(default_factory=dict)
+    html: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "status": self.status,
+            "text": list(self.text),
+            "numbers": self.numbers,
+        }
+
+    def _repr_html_(self) -> str:
+        return _section_html(self)
+
+
+def missing(key: str, title: str, what: str) -> Section:
+    """A section whose engine is not available: it says what is missing, nothing more."""
+    return Section(key=key, title=title, status="missing", text=(what,))
+
+
+def _table_html(caption: str, table: pd.DataFrame) -> str:
+    body = table.to_html(index=False, border=0, classes="simkit-table", na_rep="-", escape=True)
+    return f"<p><b>{html.escape(caption)}</b></p>{body}" if caption else body
+
+
+def _section_html(section: Section) -> str:
+    parts = [f"<h2>{html.escape(section.title)}</h2>"]
+    style = ' style="color:#8a6d3b"' if section.status == "missing" else ""
+    parts += [f"<p{style}>{html.escape(p)}</p>" for p in section.text]
+    parts += [_table_html(caption, table) for caption, table in section.tables]
+    parts += list(section.html)
+    return "\n".join(parts)
+
+
+def show(section: Section) -> None:
+    """Display a section in the notebook: heading, words, tables, then its charts."""
+    from IPython.display import HTML, display
+
+    display(HTML(_section_html(section)))
+    for chart in section.charts:
+        display(chart)
+
+
+def publish_summary(summary: dict[str, Any]) -> None:
+    """Hand the summary to the runner inside the executed notebook.
+
+    It is displayed under :data:`SUMMARY_MIME`, which the runner reads to write
+    ``summary.json``; HTML exporters skip the unknown mime type, so readers never see it.
+    """
+    from IPython.display import display
+
+    display({SUMMARY_MIME: json.loads(json.dumps(summary))}, raw=True)
+
+
+def setup_notebook() -> None:
+    """Prepare a report kernel: offline SVG charts, and no log lines in the published page.
+
+    Engine warnings that matter are already written into the sections (forecast and
+    backtest notes); log records would otherwise print to stderr and show in the HTML.
+    """
+    import logging
+
+    from simkit.viz import use_offline_renderer
+
+    use_offline_renderer()
+    for name, level in (
+        ("simkit", logging.ERROR),
+        ("prophet", logging.CRITICAL),
+        ("cmdstanpy", logging.CRITICAL),
+    ):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(logging.NullHandler())

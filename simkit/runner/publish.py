@@ -1,0 +1,143 @@
+"""Publishing an executed notebook: scrub machine paths, render offline HTML, move into place.
+
+A report is written to a staging folder and moved into place only when it is complete, so
+a reader never sees a half-written report.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from simkit.errors import SimkitError
+from simkit.report.section import SUMMARY_MIME
+
+__all__ = [
+    "TEMPLATE",
+    "atomic_replace_dir",
+    "atomic_write_text",
+    "extract_summary",
+    "render_html",
+    "scrub_paths",
+    "template_root",
+]
+
+#: The nbconvert template (``templates/offline``) without nbconvert's CDN tags.
+TEMPLATE = "offline"
+_ABSOLUTE = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}/?")
+
+
+def template_root() -> Path:
+    """The folder holding ``templates/offline`` (the repository's ``templates``)."""
+    root = Path(__file__).resolve().parents[2] / "templates"
+    if not (root / TEMPLATE / "index.html.j2").is_file():
+        raise SimkitError(f"the offline nbconvert template is missing: {root / TEMPLATE}")
+    return root
+
+
+def _machine_roots(extra: list[str | Path]) -> list[str]:
+    roots = {str(Path(p).resolve()) for p in extra if p}
+    roots |= {str(Path.home()), sys.prefix, tempfile.gettempdir(), os.getcwd()}
+    return sorted((r for r in roots if r not in ("", "/")), key=len, reverse=True)
+
+
+def _scrub_text(text: str, roots: list[str]) -> str:
+    for root in roots:
+        text = text.replace(root + "/", "").replace(root, ".")
+    return text
+
+
+def _scrub_metadata(node: Any, roots: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _scrub_metadata(v, roots) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scrub_metadata(v, roots) for v in node]
+    if isinstance(node, str):
+        # a path of this machine that no known root covers still gives way to its name
+        return _ABSOLUTE.sub(lambda m: Path(m.group(0)).name or ".", _scrub_text(node, roots))
+    return node
+
+
+def scrub_paths(nb: Any, extra_roots: list[str | Path] = ()) -> Any:
+    """Remove this machine's absolute paths from a notebook (in place; also returned).
+
+    Papermill records the input and output paths and every parameter in the notebook's
+    metadata; a traceback may name site-packages.  Known roots (the working, staging and
+    home folders, the venv, the temp folder) become relative; any other absolute path in
+    metadata is cut to its file name.
+    """
+    roots = _machine_roots(list(extra_roots))
+    nb.metadata = _scrub_metadata(dict(nb.metadata), roots)
+    for cell in nb.cells:
+        cell.metadata = _scrub_metadata(dict(cell.metadata), roots)
+        cell.source = _scrub_text(cell.source, roots)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _scrub_text(output["text"], roots)
+            if "traceback" in output:
+                output["traceback"] = [_scrub_text(t, roots) for t in output["traceback"]]
+            if "evalue" in output:
+                output["evalue"] = _scrub_text(output["evalue"], roots)
+    return nb
+
+
+def extract_summary(nb: Any) -> dict[str, Any] | None:
+    """The summary the notebook published under :data:`SUMMARY_MIME`, if any."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if SUMMARY_MIME in data:
+                value = data[SUMMARY_MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return None
+
+
+def render_html(nb: Any) -> str:
+    """Offline HTML of an executed notebook, without input cells or prompts."""
+    from nbconvert import HTMLExporter
+
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
+    exporter = HTMLExporter(
+        template_name=TEMPLATE,
+        extra_template_basedirs=[str(template_root())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(shown)
+    return body
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file beside its target, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def atomic_replace_dir(staged: Path, final: Path) -> None:
+    """Move a complete staging folder into place, replacing any previous report.
+
+    Both sit in the same output folder (one filesystem), so each rename is atomic; the
+    previous report is moved aside first and removed only after the new one is in place.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex}")
+        os.replace(final, old)
+    os.replace(staged, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

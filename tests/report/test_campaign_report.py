@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simkit.errors import DataError, ParamsError
+from simkit.report import RunParams, build_campaign_report, data_hash, load_campaign
+from simkit.report.section import Section, missing
+
+
+@pytest.fixture(scope="module")
+def tiny(test_data: Path) -> Path:
+    return test_data / "report" / "campaigns.csv"
+
+
+@pytest.fixture(scope="module")
+def built(tiny: Path):
+    return build_campaign_report(RunParams(data=str(tiny), campaigns=["C001"]))
+
+
+def test_report_has_every_section_in_order(built) -> None:
+    assert list(built.sections) == [
+        "summary",
+        "data_quality",
+        "history",
+        "forecast",
+        "scenarios",
+        "risks",
+        "pivots",
+        "market",
+        "diagnostics",
+        "provenance",
+    ]
+    for section in built.sections.values():
+        assert section.status in ("ok", "missing")
+        if section.status == "missing":  # says what is missing, shows nothing invented
+            assert section.text and not section.tables and not section.charts
+
+
+def test_history_numbers_match_the_data(built, tiny: Path) -> None:
+    raw = pd.read_csv(tiny)
+    last = raw[raw.campaign_id == "C001"].sort_values("date").tail(28)
+    numbers = built["history"].numbers["last_28_days"]
+    assert numbers["spend"] == pytest.approx(last.spend.sum())
+    assert numbers["cpa"] == pytest.approx(last.spend.sum() / last.conversions.sum())
+    assert built["history"].charts, "the history section draws a chart"
+
+
+def test_data_quality_reports_the_score(built) -> None:
+    q = built["data_quality"]
+    assert 0 <= q.numbers["quality_score"] <= 100
+    assert "Data-quality score" in q.text[0]
+
+
+def test_summary_is_json_and_reproducible(built, tiny: Path) -> None:
+    again = build_campaign_report(RunParams(data=str(tiny), campaigns=["C001"]))
+    assert json.dumps(built.summary, sort_keys=True) == json.dumps(again.summary, sort_keys=True)
+    assert built.summary["provenance"]["data_hash"] == data_hash(tiny)
+
+
+def test_provenance_records_hashes_seed_and_versions(built) -> None:
+    p = built["provenance"].numbers
+    assert len(p["params_hash"]) == 64 and len(p["data_hash"]) == 64
+    assert p["seed"] == 7
+    assert {"simkit", "numpy", "pandas", "altair"} <= set(p["versions"])
+    shown = built["provenance"].tables[0][1]
+    assert not any(str(v).startswith("/") for v in shown["value"]), "no absolute paths shown"
+
+
+def test_a_report_needs_exactly_one_campaign(tiny: Path) -> None:
+    with pytest.raises(ParamsError, match="exactly one campaign"):
+        load_campaign(RunParams(data=str(tiny)))
+    with pytest.raises(ParamsError, match="not in the data"):
+        load_campaign(RunParams(data=str(tiny), campaigns=["C999"]))
+
+
+def test_a_campaign_with_too_little_data_is_refused(tmp_path: Path, tiny: Path) -> None:
+    raw = pd.read_csv(tiny)
+    short = raw[raw.campaign_id == "C001"].head(5).assign(campaign_id="C009")
+    path = tmp_path / "c.csv"
+    pd.concat([raw, short]).to_csv(path, index=False)
+    with pytest.raises(DataError, match="C009 has 5 day"):
+        load_campaign(RunParams(data=str(path), campaigns=["C009"]))
+
+
+def test_data_hash_covers_data_and_metadata(tmp_path: Path, tiny: Path) -> None:
+    shutil.copy(tiny, tmp_path / "campaigns.csv")
+    h1 = data_hash(tmp_path / "campaigns.csv")
+    shutil.copy(tiny.with_name("campaigns_meta.yaml"), tmp_path / "campaigns_meta.yaml")
+    assert data_hash(tmp_path / "campaigns.csv") != h1
+
+
+def test_plan_file_is_used_and_checked(tmp_path: Path, tiny: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    dates = pd.date_range("2026-02-10", periods=7)
+    pd.DataFrame({"date": dates, "campaign_id": "C001", "spend": 100.0}).to_csv(plan, index=False)
+    ctx = load_campaign(
+        RunParams(data=str(tiny), campaigns=["C001"], plan=str(plan), horizon_days=7)
+    )
+    assert (ctx.plan == 100.0).all() and len(ctx.plan) == 7
+    with pytest.raises(ParamsError, match="plan has no spend"):
+        load_campaign(RunParams(data=str(tiny), campaigns=["C001"], plan=str(plan), horizon_days=8))
+
+
+def test_section_html_escapes_text() -> None:
+    html = Section("x", "T <b>", text=("a < b",))._repr_html_()
+    assert "&lt;b&gt;" in html and "a &lt; b" in html
+    assert missing("k", "K", "engine absent").status == "missing"

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+
+import pytest
+
+from simkit.errors import ParamsError
+from simkit.params import (
+    SECRET_NAME,
+    RunParams,
+    check_parameter_names,
+    load_params,
+    params_hash,
+    validate_params,
+)
+
+
+def test_only_data_is_required() -> None:
+    params = RunParams(data="x.csv")
+    assert params.campaigns == "all"
+    assert params.horizon_days == 30
+    with pytest.raises(ParamsError, match="field 'data'.*required"):
+        validate_params({})
+
+
+def test_unknown_key_is_rejected_with_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("data: d.csv\nhorizon_day: 14\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert "p.yaml" in str(err.value)
+    assert "field 'horizon_day'" in str(err.value)
+    assert "did you mean 'horizon_days'" in str(err.value)
+
+
+def test_bad_values_name_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("data: d.csv\nhorizon_days: 0\n")
+    with pytest.raises(ParamsError, match="field 'horizon_days'"):
+        load_params(path)
+    with pytest.raises(ParamsError, match="field 'campaigns'"):
+        validate_params({"data": "d.csv", "campaigns": ["A", "A"]})
+    with pytest.raises(ParamsError, match="field 'members"):
+        validate_params({"data": "d.csv", "members": ["ets; import os"]})
+
+
+def test_relative_paths_resolve_against_the_parameter_file(tmp_path: Path) -> None:
+    (tmp_path / "params").mkdir()
+    path = tmp_path / "params" / "run.yaml"
+    path.write_text("data: ../data/c.csv\noutput_dir: out\n")
+    params = load_params(path)
+    assert params.data == str(tmp_path / "data" / "c.csv")
+    assert params.output_dir == str(tmp_path / "params" / "out")
+    assert params.mapping is None
+
+
+def test_params_are_frozen_and_hash_is_stable() -> None:
+    a, b = RunParams(data="x.csv", seed=1), RunParams(data="x.csv", seed=1)
+    assert params_hash(a) == params_hash(b)
+    assert params_hash(a) != params_hash(RunParams(data="x.csv", seed=2))
+    with pytest.raises(ValueError):
+        a.seed = 3  # type: ignore[misc]
+
+
+def test_every_field_is_a_safe_papermill_parameter_and_none_holds_a_secret() -> None:
+    for name in RunParams.model_fields:
+        assert name.isidentifier() and not keyword.iskeyword(name)
+        assert not SECRET_NAME.search(name), name
+    check_parameter_names(list(RunParams.model_fields))
+
+
+@pytest.mark.parametrize("name", ["x; import os", "1abc", "class", "a-b", "", "x\ny"])
+def test_names_that_are_not_identifiers_are_refused(name: str) -> None:
+    with pytest.raises(ParamsError, match="identifier"):
+        check_parameter_names([name])
+
+
+@pytest.mark.parametrize("name", ["openai_api_key", "db_password", "token", "client_secret"])
+def test_secret_like_names_are_refused(name: str) -> None:
+    with pytest.raises(ParamsError, match="secret"):
+        check_parameter_names([name])
+
+
+def test_demo_params_validate(repo_root: Path) -> None:
+    params = load_params(repo_root / "params" / "demo.yaml")
+    assert params.data.endswith("demo-data/campaigns.csv")
+    assert "lstm" not in params.members
+
+
+def test_campaign_list_checks_ids() -> None:
+    params = RunParams(data="x.csv", campaigns=["C01"])
+    assert params.campaign_list(["C01", "C02"]) == ["C01"]
+    with pytest.raises(ParamsError, match="did you mean 'C01'"):
+        RunParams(data="x.csv", campaigns=["C1"]).campaign_list(["C01", "C02"])
+
+
+def test_hash_ignores_where_the_files_are() -> None:
+    a = RunParams(data="/a/b/campaigns.csv", output_dir="/x/reports")
+    b = RunParams(data="../b/campaigns.csv", output_dir="reports")
+    assert params_hash(a) == params_hash(b)
