@@ -1,0 +1,348 @@
+"""Budget plans, platform pacing rules and delivery: how much each path actually spends.
+
+Spend is a decision, so the simulation takes a *budget plan* (a daily budget, a total budget
+over the flight, or a plan file of ``date, campaign_id, spend``) and turns it into delivered
+spend per path and day:
+
+1. the day's budget ``B_t`` times the campaign's delivery ratio (its historical median of
+   ``spend / budget`` when the data carry a ``budget`` column, else 1), with log-normal
+   day-to-day delivery noise (historical log-sd of that ratio, or ``default_log_sd``);
+2. capped by the platform's pacing rule (:data:`PACING_RULES`, chosen from the channel):
+   the most a platform will spend in one day, and a cap per calendar period;
+3. capped by the total budget when one is given: once the cumulative spend reaches it, the
+   campaign stops (the budget is *exhausted*).
+
+A campaign therefore never spends more than its budget allows, and the chance that it runs
+out before the flight ends is a by-product of the paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simkit._suggest import did_you_mean
+from simkit.errors import DataError, ParamsError
+
+__all__ = [
+    "CHANNEL_PLATFORM",
+    "PACING_RULES",
+    "BudgetPlan",
+    "DeliveryModel",
+    "PacingRule",
+    "Delivery",
+    "deliver",
+    "fit_delivery",
+    "pacing_rule_for",
+    "read_plan_file",
+]
+
+
+@dataclass(frozen=True)
+class PacingRule:
+    """What a platform may spend against a daily budget.
+
+    Attributes
+    ----------
+    name
+        Registry name.
+    daily_max_factor
+        Most the platform spends in one day, as a multiple of that day's budget.
+    period
+        Calendar period of the period cap (a pandas period alias such as ``"M"``), or
+        ``None`` for no period cap.
+    period_cap_days
+        Cap per *full* period, in days of average daily budget (pro-rated for periods the
+        horizon covers only in part).
+    source
+        Where the rule comes from.
+    """
+
+    name: str
+    daily_max_factor: float
+    period: str | None = None
+    period_cap_days: float | None = None
+    source: str = ""
+
+
+#: Platform pacing rules by name.  Add a platform by adding an entry.
+PACING_RULES: dict[str, PacingRule] = {
+    "google": PacingRule(
+        "google",
+        daily_max_factor=2.0,
+        period="M",
+        period_cap_days=30.4,
+        source="Google Ads help 'About average daily budgets': up to 2x the daily budget "
+        "on a day, at most 30.4x the average daily budget per month",
+    ),
+    "meta": PacingRule(
+        "meta",
+        daily_max_factor=1.25,
+        source="Meta daily budgets: daily spend may run up to 25% above the daily budget",
+    ),
+    "none": PacingRule("none", daily_max_factor=1.0, source="spend never exceeds the budget"),
+}
+
+#: Which pacing rule applies to a channel or platform name (lower case).
+CHANNEL_PLATFORM: dict[str, str] = {
+    "google": "google",
+    "google ads": "google",
+    "search": "google",
+    "display": "google",
+    "youtube": "google",
+    "video": "google",
+    "shopping": "google",
+    "meta": "meta",
+    "facebook": "meta",
+    "instagram": "meta",
+    "social": "meta",
+}
+
+
+def pacing_rule_for(channel: str | None) -> PacingRule:
+    """The pacing rule of a channel/platform name; ``none`` (never above budget) if unknown."""
+    key = CHANNEL_PLATFORM.get(str(channel).strip().lower(), "none") if channel else "none"
+    return PACING_RULES[key]
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """Daily budgets over the horizon, and optionally a total budget for the flight.
+
+    Attributes
+    ----------
+    daily
+        ``(H,)`` budget for each horizon day.
+    total
+        Total budget over the horizon (cumulative spend stops there), or ``None``.
+    kind
+        ``"daily"``, ``"total"`` or ``"plan_file"``: how the plan was given.
+    """
+
+    daily: np.ndarray
+    total: float | None = None
+    kind: str = "daily"
+
+    def __post_init__(self) -> None:
+        daily = np.asarray(self.daily, dtype=float)
+        if daily.ndim != 1 or not np.all(np.isfinite(daily)) or np.any(daily < 0):
+            raise ParamsError("daily budgets must be finite and non-negative", field="budget")
+        if self.total is not None and not (np.isfinite(self.total) and self.total >= 0):
+            raise ParamsError("the total budget must be finite and non-negative", field="total")
+        object.__setattr__(self, "daily", daily)
+
+    @classmethod
+    def from_daily(cls, budget_daily: float, horizon_days: int) -> BudgetPlan:
+        """The same daily budget every day."""
+        if not np.isfinite(budget_daily) or budget_daily < 0:
+            raise ParamsError(f"daily budget {budget_daily} must be >= 0", field="daily_budget")
+        return cls(np.full(horizon_days, float(budget_daily)), None, "daily")
+
+    @classmethod
+    def from_total(cls, budget_total: float, horizon_days: int) -> BudgetPlan:
+        """A total budget for the flight, paced evenly (as platforms pace lifetime budgets)."""
+        if not np.isfinite(budget_total) or budget_total < 0:
+            raise ParamsError(f"total budget {budget_total} must be >= 0", field="total_budget")
+        return cls(np.full(horizon_days, budget_total / horizon_days), float(budget_total), "total")
+
+    def scaled(self, factor: float) -> BudgetPlan:
+        """The plan with every budget multiplied by ``factor`` (a what-if helper)."""
+        total = None if self.total is None else self.total * factor
+        return BudgetPlan(self.daily * factor, total, self.kind)
+
+
+def read_plan_file(path: str | Path, campaign_id: str, dates: pd.DatetimeIndex) -> BudgetPlan:
+    """Read a plan file (CSV with ``date, campaign_id, spend``) for one campaign.
+
+    Every horizon date must have exactly one row for the campaign; rows for other campaigns
+    and dates outside the horizon are ignored.  Errors name the file, row and column.
+    """
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise DataError("plan file not found", file=name)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read the plan as CSV: {exc}", file=name) from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    for column in ("date", "campaign_id", "spend"):
+        if column not in frame.columns:
+            hint = did_you_mean(column, frame.columns)
+            raise DataError(
+                f"missing column '{column}'{hint}; a plan needs date, campaign_id, spend",
+                file=name,
+                column=column,
+            )
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    mine = frame[frame["campaign_id"].str.strip() == str(campaign_id)]
+    if mine.empty:
+        known = sorted(set(frame["campaign_id"].str.strip()))
+        raise DataError(
+            f"no rows for campaign '{campaign_id}'{did_you_mean(str(campaign_id), known)}",
+            file=name,
+            column="campaign_id",
+        )
+    parsed_dates = pd.to_datetime(mine["date"].str.strip(), errors="coerce", format="mixed")
+    for row, raw, value in zip(mine["_row"], mine["date"], parsed_dates, strict=True):
+        if pd.isna(value):
+            raise DataError(f"'{raw}' is not a date", file=name, row=int(row), column="date")
+    spend = pd.to_numeric(mine["spend"].str.strip(), errors="coerce")
+    for row, raw, value in zip(mine["_row"], mine["spend"], spend, strict=True):
+        if pd.isna(value) or not np.isfinite(value):
+            raise DataError(f"'{raw}' is not a number", file=name, row=int(row), column="spend")
+        if value < 0:
+            raise DataError(f"spend {value} is negative", file=name, row=int(row), column="spend")
+    table = pd.DataFrame(
+        {
+            "date": parsed_dates.dt.normalize().to_numpy(),
+            "spend": spend.to_numpy(),
+            "row": mine["_row"].to_numpy(),
+        }
+    )
+    duplicated = table["date"].duplicated()
+    if duplicated.any():
+        first = table[duplicated].iloc[0]
+        raise DataError(
+            f"second row for {first['date'].date()} and campaign '{campaign_id}'",
+            file=name,
+            row=int(first["row"]),
+            column="date",
+        )
+    by_date = table.set_index("date")["spend"]
+    missing = [d for d in dates if d not in by_date.index]
+    if missing:
+        shown = ", ".join(str(d.date()) for d in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise DataError(
+            f"no plan row for campaign '{campaign_id}' on {shown}{more} "
+            f"(the horizon is {dates[0].date()} to {dates[-1].date()})",
+            file=name,
+            column="date",
+        )
+    return BudgetPlan(by_date.loc[dates].to_numpy(dtype=float), None, "plan_file")
+
+
+@dataclass(frozen=True)
+class DeliveryModel:
+    """How delivered spend relates to budget for one campaign.
+
+    Attributes
+    ----------
+    ratio
+        Median delivered spend / budget (1 when unknown).
+    log_sd
+        Day-to-day log-sd of that ratio.
+    rule
+        The platform pacing rule.
+    """
+
+    ratio: float = 1.0
+    log_sd: float = 0.03
+    rule: PacingRule = PACING_RULES["none"]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ratio": self.ratio, "log_sd": self.log_sd, "pacing_rule": self.rule.name}
+
+
+def fit_delivery(
+    history: pd.DataFrame,
+    *,
+    channel: str | None = None,
+    window_days: int = 28,
+    default_log_sd: float = 0.03,
+) -> DeliveryModel:
+    """Learn the delivery ratio and its noise from the last ``window_days`` of history.
+
+    Uses ``spend / budget`` where the history has a ``budget`` column with positive values;
+    otherwise the plan is taken to be the spend (ratio 1, ``default_log_sd``).
+    """
+    rule = pacing_rule_for(channel)
+    recent = history.sort_values("date").tail(window_days)
+    if "budget" in recent.columns:
+        budget = pd.to_numeric(recent["budget"], errors="coerce").to_numpy(dtype=float)
+        spend = recent["spend"].to_numpy(dtype=float)
+        ok = np.isfinite(budget) & (budget > 0) & (spend > 0)
+        if ok.sum() >= 7:
+            log_ratio = np.log(spend[ok] / budget[ok])
+            ratio = float(np.exp(np.median(log_ratio)))
+            log_sd = float(max(np.std(log_ratio, ddof=1), 1e-3))
+            return DeliveryModel(ratio=ratio, log_sd=log_sd, rule=rule)
+    return DeliveryModel(ratio=1.0, log_sd=default_log_sd, rule=rule)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Delivered spend per path and day, and whether/when the budget ran out."""
+
+    spend: np.ndarray  # (H, N)
+    exhausted: np.ndarray  # (N,) bool: a cap stopped spend before the horizon's last day
+    exhausted_day: np.ndarray  # (N,) int: first day index on which a cap bound, or -1
+
+
+def _capped(uncapped: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spend under a cumulative cap, and the first day index where it binds (or -1).
+
+    Only paths whose uncapped sum reaches the cap are touched (usually few).
+    """
+    first = np.full(uncapped.shape[1], -1)
+    over = np.flatnonzero(uncapped.sum(axis=0, dtype=np.float64) >= cap * (1 - 1e-12))
+    if over.size == 0:
+        return uncapped, first
+    cum = np.cumsum(uncapped[:, over], axis=0, dtype=np.float64)
+    capped = np.minimum(cum, cap)
+    spend = uncapped.copy()
+    spend[:, over] = np.diff(capped, axis=0, prepend=0.0)
+    hit = cum >= cap * (1 - 1e-12)
+    first[over] = np.argmax(hit, axis=0)
+    return spend, first
+
+
+def cap_segments(
+    plan: BudgetPlan, model: DeliveryModel, dates: pd.DatetimeIndex
+) -> list[tuple[int, int, float]]:
+    """``(start, stop, cap)`` of every cumulative cap: the rule's periods, then the total."""
+    segments: list[tuple[int, int, float]] = []
+    rule = model.rule
+    if rule.period is not None and rule.period_cap_days is not None:
+        periods = dates.to_period(rule.period)
+        for period in periods.unique():
+            idx = np.flatnonzero(periods == period)
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            share = (hi - lo) / period.days_in_month if rule.period == "M" else 1.0
+            cap = rule.period_cap_days * share * float(plan.daily[lo:hi].mean())
+            segments.append((lo, hi, cap))
+    if plan.total is not None:
+        segments.append((0, len(dates), float(plan.total)))
+    return segments
+
+
+def deliver(
+    plan: BudgetPlan,
+    model: DeliveryModel,
+    dates: pd.DatetimeIndex,
+    z: np.ndarray,
+    *,
+    segments: list[tuple[int, int, float]] | None = None,
+) -> Delivery:
+    """Delivered spend ``(H, N)`` from the plan, the delivery model and normals ``z (H, N)``.
+
+    ``segments`` are :func:`cap_segments` (computed here when not given).
+    """
+    budget = plan.daily[:, None].astype(np.float32)
+    sd = np.float32(model.log_sd)
+    spend = np.exp(sd * z - np.float32(0.5) * sd * sd)
+    spend *= budget * np.float32(model.ratio)
+    np.minimum(spend, np.float32(model.rule.daily_max_factor) * budget, out=spend)
+    n = spend.shape[1]
+    first = np.full(n, -1)
+    for lo, hi, cap in cap_segments(plan, model, dates) if segments is None else segments:
+        spend[lo:hi], seg_first = _capped(spend[lo:hi], cap)
+        # a cap that binds before its segment's last day stops delivery early: exhausted
+        binds = (seg_first >= 0) & (seg_first + lo < hi - 1)
+        newly = binds & ((first < 0) | (seg_first + lo < first))
+        first[newly] = seg_first[newly] + lo
+    return Delivery(spend=spend, exhausted=first >= 0, exhausted_day=first)

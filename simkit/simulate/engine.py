@@ -1,0 +1,367 @@
+"""The vectorised Monte Carlo funnel engine.
+
+For ``N`` paths x ``H`` days, from a :class:`~simkit.forecast.base.DriverForecast`:
+
+1. **Delivery.**  Spend per path and day from the budget plan (:mod:`.budget`): delivery
+   ratio and noise, platform pacing caps, total-budget cap.
+2. **Drivers.**  Correlated, unit-variance innovations -> per-driver AR(1) errors (the
+   forecast's ``ar_coef``, so days are correlated, not independent), mixed with a
+   persistent per-path level error (``persistent_share`` of the variance, learned by
+   backtest: a total must carry the level uncertainty) -> times the forecast's ``scale``
+   (less count-sampling noise, below) -> plus the centre, plus ``spend_elasticity x log(spend / plan)``
+   per path (paths that spend more pay a higher CPM), plus market-factor shifts.
+3. **Counts.**  impressions ~ Poisson(1000 spend / CPM), clicks ~ Binomial(impressions,
+   CTR), conversions ~ Binomial(clicks, CVR), revenue = conversions x RPC x order-value
+   noise (log-sd ``order_value_sd / sqrt(conversions)``, mean-preserving).  CTR, CPC, CPA
+   and ROAS are then ratios of one path's counts, so they are coherent on every path.
+
+*Sampling noise is not counted twice.*  A forecaster fits its drivers on observed daily
+rates, whose errors already contain the sampling noise of the counts (on the logit scale,
+``1 / (n p (1 - p))``).  With ``deconvolve_sampling_noise`` (default) the engine removes
+that expected sampling variance at the plan's volume from each driver's variance (keeping
+at least ``min_latent_share`` of it) before the count draws add it back at each path's own
+volume.  So a bigger plan gets relatively less count noise, as it should.
+
+*Common random numbers.*  All randomness comes from streams derived from one draw of the
+``rng`` passed in: per block of ``chunk_paths`` paths, one stream each for drivers,
+persistent levels, delivery and counts, and one per market factor keyed by the factor.
+Block sizes depend only on ``n_paths`` and ``chunk_paths``, every draw has a fixed size,
+and every count is a monotone function of one Gaussian variate (:mod:`._random`).  Two
+runs from equal generator states therefore share all their random numbers even when their
+plans or factors differ (what :func:`simkit.simulate.simulate_pair` uses), and results do
+not depend on how many threads work on the blocks.
+
+Arrays are time-major, ``(H, N)``, so per-day quantiles read contiguous memory.  Work is
+done in chunks of ``chunk_paths`` paths to stay in cache and bound memory.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from simkit.forecast.base import DRIVERS, DriverForecast
+from simkit.simulate._random import binomial_from_normal, fast_normals, poisson_from_normal
+from simkit.simulate.budget import BudgetPlan, DeliveryModel, cap_segments, deliver
+from simkit.simulate.factors import MarketFactor
+
+__all__ = ["COUNT_METRICS", "RATIO_METRICS", "EngineConfig", "SimulationPaths", "simulate_paths"]
+
+#: Default :attr:`EngineConfig.persistent_share`, learned by ``bench/simulation.py --calibrate``.
+PERSISTENT_SHARE = 0.1
+
+COUNT_METRICS: tuple[str, ...] = ("spend", "impressions", "clicks", "conversions", "revenue")
+#: Ratio metrics as (numerator, denominator, multiplier).
+RATIO_METRICS: dict[str, tuple[str, str, float]] = {
+    "cpm": ("spend", "impressions", 1000.0),
+    "ctr": ("clicks", "impressions", 1.0),
+    "cpc": ("spend", "clicks", 1.0),
+    "cvr": ("conversions", "clicks", 1.0),
+    "cpa": ("spend", "conversions", 1.0),
+    "roas": ("revenue", "spend", 1.0),
+}
+
+
+class EngineConfig(BaseModel):
+    """Settings of the engine (all have documented defaults).
+
+    Attributes
+    ----------
+    normal_min_var
+        Counts whose variance is at least this use the skew-corrected normal approximation;
+        smaller ones the exact quantile (see :mod:`._random`).  10 keeps the approximation's
+        quantile error under about half a count.
+    chunk_paths
+        Paths per block: bounds memory (about 0.3 kB per path-day of block) and keeps blocks
+        in cache.
+    order_value_sd
+        Log-sd of one order's value around the day's revenue per conversion.
+    deconvolve_sampling_noise
+        Remove the count sampling variance already inside the drivers' scales (see above).
+    min_latent_share
+        Least share of a driver's variance kept after that removal.
+    persistent_share
+        Share of each driver's error variance that persists over the whole horizon (one
+        draw per path and driver) instead of following the forecast's AR(1).  The
+        forecaster calibrates each *day's* interval; the error of its *level* is more
+        persistent than an AR(1) fitted to daily residuals says, and a 28-day total is
+        mostly level.  Moving variance into a persistent part keeps every day's spread
+        and widens totals.  The default was learned by backtest (``bench/simulation.py
+        --calibrate``) on synthetic campaigns disjoint from those the bench scores.
+    n_threads
+        Threads that work on blocks at once (NumPy releases the GIL in its loops).  Each
+        block draws from its own streams, so results do not depend on this number.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    normal_min_var: float = Field(default=10.0, ge=0)
+    chunk_paths: int = Field(default=512, ge=1)
+    order_value_sd: float = Field(default=0.35, ge=0)
+    deconvolve_sampling_noise: bool = True
+    min_latent_share: float = Field(default=0.25, gt=0, le=1)
+    n_threads: int = Field(default=2, ge=1)
+    persistent_share: float = Field(default=PERSISTENT_SHARE, ge=0, lt=1)
+
+
+@dataclass(frozen=True)
+class SimulationPaths:
+    """Simulated funnel paths for one campaign; arrays are ``(H, n_paths)`` (time-major).
+
+    Arrays are float32 (counts are whole numbers; totals are summed in float64): half the
+    memory and bandwidth of float64, and far more precision than Monte Carlo error needs.
+
+    Ratio metrics (``cpm``, ``ctr``, ``cpc``, ``cvr``, ``cpa``, ``roas``) come from
+    :meth:`metric`; ``inf``/``nan`` where the denominator is zero.
+    """
+
+    campaign_id: str
+    dates: pd.DatetimeIndex
+    spend: np.ndarray
+    impressions: np.ndarray
+    clicks: np.ndarray
+    conversions: np.ndarray
+    revenue: np.ndarray
+    exhausted: np.ndarray
+    exhausted_day: np.ndarray
+    plan: BudgetPlan
+    factors: tuple[MarketFactor, ...] = ()
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_paths(self) -> int:
+        return int(self.spend.shape[1])
+
+    @property
+    def horizon_days(self) -> int:
+        return len(self.dates)
+
+    def metric(self, name: str) -> np.ndarray:
+        """``(H, N)`` daily values of a count or ratio metric."""
+        if name in COUNT_METRICS:
+            return getattr(self, name)
+        num, den, mult = RATIO_METRICS[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return mult * getattr(self, num) / getattr(self, den)
+
+    def totals(self) -> dict[str, np.ndarray]:
+        """``(N,)`` horizon totals per path: sums of counts, ratios of those sums."""
+        out = {m: getattr(self, m).sum(axis=0, dtype=np.float64) for m in COUNT_METRICS}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for name, (num, den, mult) in RATIO_METRICS.items():
+                out[name] = mult * out[num] / out[den]
+        return out
+
+
+def _stream(base: np.ndarray, key: str, block: int) -> np.random.Generator:
+    tag = zlib.crc32(key.encode())
+    return np.random.default_rng(np.random.SeedSequence([int(b) for b in base] + [tag, block]))
+
+
+def _latent_scale(fc: DriverForecast, spend: np.ndarray, config: EngineConfig) -> np.ndarray:
+    """``(H, 4)`` driver scales with the expected count-sampling variance removed."""
+    scale = fc.scale.copy()
+    if not config.deconvolve_sampling_noise:
+        return scale
+    c = fc.center
+    cpm = np.exp(c[:, 0])
+    ctr, cvr = 1 / (1 + np.exp(-c[:, 1])), 1 / (1 + np.exp(-c[:, 2]))
+    imp = np.maximum(1000.0 * spend / cpm, 1e-9)
+    clicks = np.maximum(imp * ctr, 1e-9)
+    conv = np.maximum(clicks * cvr, 1e-9)
+    sampling = np.column_stack(
+        [
+            1.0 / imp,
+            1.0 / (imp * ctr * (1 - ctr)),
+            1.0 / (clicks * cvr * (1 - cvr)),
+            config.order_value_sd**2 / np.maximum(conv, 1.0),
+        ]
+    )
+    var = scale**2
+    return np.sqrt(np.maximum(var - sampling, config.min_latent_share * var))
+
+
+def _correlate(corr: np.ndarray, z: np.ndarray) -> None:
+    """Give ``z`` (drivers first) the drivers' correlation, in place (Cholesky factor)."""
+    d = corr.shape[0]
+    if np.allclose(corr, np.eye(d)):
+        return
+    # lower-triangular mixing by hand: BLAS threads would only contend for 4x4 work
+    chol = np.linalg.cholesky(corr + 1e-12 * np.eye(d)).astype(np.float32)
+    for i in range(d - 1, -1, -1):
+        z[i] *= chol[i, i]
+        for j in range(i):
+            if chol[i, j] != 0:
+                z[i] += chol[i, j] * z[j]
+
+
+def _driver_errors(fc: DriverForecast, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``(4, H, n)`` unit-variance AR(1) errors from ``(4, H, n)`` independent normals.
+
+    Same model as :meth:`DriverForecast.standard_innovations` + :meth:`~DriverForecast.
+    paths_from` (correlate drivers, Student-t mixing per path, AR(1) per driver started
+    from its stationary distribution), driver-major and float32 for speed.
+    """
+    d, h, n = z.shape
+    _correlate(fc.driver_corr, z)
+    if np.isfinite(fc.df):
+        chi = rng.chisquare(fc.df, size=n)
+        mix = np.sqrt((fc.df - 2) / chi) if fc.df > 2 else np.sqrt(1 / chi)
+        z = z * mix.astype(np.float32)
+    phi = fc.ar_coef.astype(np.float32)[:, None]
+    if not np.any(phi):
+        return z
+    root = np.sqrt(1 - phi * phi)
+    err = z  # updated in place: z[:, t] is read once, before it is overwritten
+    err[:, 1:] *= root[:, :, None]
+    for t in range(1, h):
+        err[:, t] += phi * err[:, t - 1]
+    return err
+
+
+def simulate_paths(
+    drivers: DriverForecast,
+    plan: BudgetPlan,
+    n_paths: int,
+    rng: np.random.Generator,
+    *,
+    delivery: DeliveryModel | None = None,
+    factors: Sequence[MarketFactor] = (),
+    config: EngineConfig | None = None,
+) -> SimulationPaths:
+    """Simulate ``n_paths`` funnel trajectories over the forecast's horizon.
+
+    Parameters
+    ----------
+    drivers
+        The driver forecast (its ``spend_plan`` is the spend its centre is for).
+    plan
+        Daily budgets (and optional total) over the same horizon.
+    n_paths
+        Number of Monte Carlo paths.
+    rng
+        Source of all randomness (one draw is taken from it; see the module docstring on
+        common random numbers).
+    delivery
+        Delivery ratio, noise and pacing rule; default: spend = budget, small noise, no
+        overspend.
+    factors
+        Market factors to apply.
+    config
+        Engine settings.
+
+    Examples
+    --------
+    >>> paths = simulate_paths(fc, BudgetPlan.from_daily(500.0, fc.horizon_days), 1000,
+    ...                        np.random.default_rng(7))  # doctest: +SKIP
+    >>> paths.conversions.shape  # doctest: +SKIP
+    (28, 1000)
+    """
+    config = config or EngineConfig()
+    delivery = delivery or DeliveryModel()
+    h = drivers.horizon_days
+    if plan.daily.shape != (h,):
+        raise ValueError(f"plan covers {plan.daily.shape[0]} days, the forecast {h}")
+    if n_paths < 1:
+        raise ValueError("n_paths must be positive")
+    dates = drivers.dates
+    base = rng.integers(0, 2**63 - 1, size=2)
+    keys = [f.key for f in factors]
+    factor_keys = [f"factor:{k}:{keys[:i].count(k)}" for i, k in enumerate(keys)]
+
+    expected_spend = plan.daily * delivery.ratio
+    scale = _latent_scale(drivers, expected_spend, config).T.astype(np.float32)[:, :, None]
+    center = drivers.center.T.astype(np.float32)[:, :, None]
+    elastic = [(i, np.float32(e)) for i, e in enumerate(drivers.spend_elasticity) if e != 0]
+    log_plan = np.log(np.maximum(drivers.spend_plan, 1e-9)).astype(np.float32)[:, None]
+    ov = np.float32(config.order_value_sd)
+    one, k1000 = np.float32(1.0), np.float32(1000.0)
+
+    out = {m: np.empty((h, n_paths), dtype=np.float32) for m in COUNT_METRICS}
+    exhausted = np.empty(n_paths, dtype=bool)
+    exhausted_day = np.empty(n_paths, dtype=np.int64)
+
+    segments = cap_segments(plan, delivery, dates)
+
+    def block(index: int) -> None:
+        lo = index * config.chunk_paths
+        hi = min(lo + config.chunk_paths, n_paths)
+        n = hi - lo
+        streams = {k: _stream(base, k, index) for k in ("drivers", "delivery", "counts")}
+        got = deliver(
+            plan, delivery, dates, fast_normals(streams["delivery"], (h, n)), segments=segments
+        )
+        spend = got.spend
+        z = fast_normals(streams["drivers"], (len(DRIVERS), h, n))
+        x = _driver_errors(drivers, z, streams["drivers"])
+        if config.persistent_share > 0:
+            level = fast_normals(_stream(base, "level", index), (len(DRIVERS), 1, n))
+            _correlate(drivers.driver_corr, level)
+            x *= np.float32(np.sqrt(1 - config.persistent_share))
+            x += np.float32(np.sqrt(config.persistent_share)) * level
+        x *= scale
+        x += center
+        if elastic:
+            with np.errstate(divide="ignore"):
+                log_ratio = np.log(spend)
+            log_ratio -= log_plan
+            log_ratio[spend <= 0] = 0.0
+            for i, e in elastic:
+                x[i] += e * log_ratio
+        for factor, key in zip(factors, factor_keys, strict=True):
+            x += np.moveaxis(factor.shift(dates, n, _stream(base, key, index)), 1, 0)
+        zc = fast_normals(streams["counts"], (4, h, n))
+        lam = np.exp(-x[0])  # 1 / CPM
+        lam *= spend
+        lam *= k1000
+        ctr = np.exp(-x[1])
+        ctr += one
+        np.reciprocal(ctr, out=ctr)
+        cvr = np.exp(-x[2])
+        cvr += one
+        np.reciprocal(cvr, out=cvr)
+        imp = poisson_from_normal(lam, zc[0], config.normal_min_var)
+        clicks = binomial_from_normal(imp, ctr, zc[1], config.normal_min_var)
+        conv = binomial_from_normal(clicks, cvr, zc[2], config.normal_min_var)
+        log_rev = x[3]
+        if ov > 0:
+            s = ov / np.sqrt(np.maximum(conv, one))
+            s *= zc[3] - np.float32(0.5) * s
+            log_rev += s
+        revenue = np.exp(log_rev)
+        revenue *= conv
+        out["spend"][:, lo:hi] = spend
+        out["impressions"][:, lo:hi] = imp
+        out["clicks"][:, lo:hi] = clicks
+        out["conversions"][:, lo:hi] = conv
+        out["revenue"][:, lo:hi] = revenue
+        exhausted[lo:hi] = got.exhausted
+        exhausted_day[lo:hi] = got.exhausted_day
+
+    n_blocks = -(-n_paths // config.chunk_paths)
+    if config.n_threads > 1 and n_blocks > 1:
+        with ThreadPoolExecutor(min(config.n_threads, n_blocks)) as pool:
+            list(pool.map(block, range(n_blocks)))
+    else:
+        for index in range(n_blocks):
+            block(index)
+    return SimulationPaths(
+        campaign_id=drivers.campaign_id,
+        dates=dates,
+        exhausted=exhausted,
+        exhausted_day=exhausted_day,
+        plan=plan,
+        factors=tuple(factors),
+        info={
+            "latent_scale": scale.astype(float),
+            "delivery": delivery.to_dict(),
+            "config": config.model_dump(),
+        },
+        **out,
+    )

@@ -1,0 +1,248 @@
+"""Market factors: explicit, documented adjustments to the driver paths, each uncertain.
+
+A factor adds a shift to one or more drivers on their transformed scale (see
+:mod:`simkit.forecast.base`), with its own uncertainty drawn once per path, so a path that
+gets strong competition keeps it for the whole horizon (as a real market would).
+
+==============  ==========  ==========================================================
+factor          driver      shift on horizon day ``t``
+==============  ==========  ==========================================================
+``seasonal``    any         ``log(1 + lift)`` from ``start`` to ``end``; ``lift`` ~ N(lift,
+                            lift_sd) per path.  Holidays and weekly seasonality are
+                            already in the forecast centre; this adds a *known extra*
+                            event (a promotion, a sale period the history never saw).
+``competition`` log_cpm     ``log(1 + inflation)`` from ``start``; ``inflation`` ~
+                            N(inflation, inflation_sd) per path, floored at -0.9.
+``fatigue``     logit_ctr   ``L(age_t) - L(age_0)`` with ``L(a) = max(-rate * a,
+                            log(floor))``: CTR decays with creative age relative to today's
+                            level; a refresh resets the age to 0 (CTR recovers to the
+                            fresh level).  ``rate`` ~ N(rate, rate_se) per path, >= 0.
+==============  ==========  ==========================================================
+
+For small rates the logit shift equals the log shift of the rate, so ``fatigue`` and
+``seasonal`` act multiplicatively on CTR/CVR as documented.  The fatigue rate comes from
+the campaign's own history (:func:`fit_fatigue`), and today's creative age from the days
+since the current ``creative_id`` first appeared: the simulation starts from today's state.
+
+Each factor draws from its own random stream (keyed by :attr:`key`), so a what-if that
+changes a factor's size keeps the same per-path draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from simkit.errors import ParamsError
+from simkit.forecast.base import DRIVERS
+from simkit.simulate._random import fast_normals
+
+__all__ = [
+    "FACTORS",
+    "CompetitionFactor",
+    "FatigueFactor",
+    "MarketFactor",
+    "SeasonalFactor",
+    "fit_fatigue",
+    "make_factor",
+]
+
+_FLOOR = 0.4
+
+
+class MarketFactor(BaseModel):
+    """Base class: a frozen, validated adjustment with :meth:`shift`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[str] = ""
+
+    @property
+    def key(self) -> str:
+        """Names the factor's random stream: equal keys get equal draws."""
+        return self.kind
+
+    def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Additive shift broadcastable to ``(H, 4, n_paths)`` on the transformed scale."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.model_dump(mode="json")}
+
+
+def _active(dates: pd.DatetimeIndex, start: date | None, end: date | None) -> np.ndarray:
+    d = dates.date
+    mask = np.ones(len(dates), dtype=bool)
+    if start is not None:
+        mask &= d >= start
+    if end is not None:
+        mask &= d < end
+    return mask
+
+
+class SeasonalFactor(MarketFactor):
+    """An extra seasonal/holiday lift on one driver between ``start`` and ``end`` (exclusive).
+
+    Example: a sale week where CPM is expected 30% +- 10% higher:
+    ``SeasonalFactor(driver="log_cpm", start=..., end=..., lift=0.3, lift_sd=0.1)``.
+    """
+
+    kind: ClassVar[str] = "seasonal"
+    driver: Literal["log_cpm", "logit_ctr", "logit_cvr", "log_rpc"]
+    start: date
+    end: date | None = None
+    lift: float = Field(gt=-0.9)
+    lift_sd: float = Field(default=0.0, ge=0)
+
+    @property
+    def key(self) -> str:
+        return f"seasonal:{self.driver}:{self.start}:{self.end}"
+
+    def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        lift = self.lift + self.lift_sd * fast_normals(rng, (n_paths,))
+        out = np.zeros((len(dates), len(DRIVERS), n_paths), dtype=np.float32)
+        mask = _active(dates, self.start, self.end)
+        out[mask, DRIVERS.index(self.driver), :] = np.log1p(np.maximum(lift, -0.9))
+        return out
+
+
+class CompetitionFactor(MarketFactor):
+    """Competition intensity: CPM inflated by ``inflation`` (e.g. 0.2 = +20%) from ``start``."""
+
+    kind: ClassVar[str] = "competition"
+    inflation: float = Field(gt=-0.9)
+    inflation_sd: float = Field(default=0.0, ge=0)
+    start: date | None = None
+
+    def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        infl = self.inflation + self.inflation_sd * fast_normals(rng, (n_paths,))
+        out = np.zeros((len(dates), len(DRIVERS), n_paths), dtype=np.float32)
+        mask = _active(dates, self.start, None)
+        out[mask, 0, :] = np.log1p(np.maximum(infl, -0.9))
+        return out
+
+
+class FatigueFactor(MarketFactor):
+    """Audience fatigue: CTR decays with creative age; a refresh resets the age.
+
+    Attributes
+    ----------
+    rate_per_day
+        Log-CTR lost per day of creative age (from :func:`fit_fatigue`).
+    rate_se
+        Its standard error: the per-path uncertainty.
+    creative_age_days
+        Age of the current creative on the last day of history (today's state).
+    refresh_dates
+        Horizon days on which a new creative starts (age 0 that day).
+    floor
+        CTR never falls below ``floor`` x its fresh level.
+    """
+
+    kind: ClassVar[str] = "fatigue"
+    rate_per_day: float = Field(ge=0)
+    rate_se: float = Field(default=0.0, ge=0)
+    creative_age_days: int = Field(ge=0)
+    refresh_dates: tuple[date, ...] = ()
+    floor: float = Field(default=_FLOOR, gt=0, le=1)
+
+    def ages(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Creative age on each horizon day."""
+        age = np.empty(len(dates))
+        current = float(self.creative_age_days)
+        refresh = set(self.refresh_dates)
+        for t, d in enumerate(dates.date):
+            current = 0.0 if d in refresh else current + 1.0
+            age[t] = current
+        return age
+
+    def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        rate = np.maximum(self.rate_per_day + self.rate_se * fast_normals(rng, (n_paths,)), 0.0)
+        log_floor = math.log(self.floor)
+        age = self.ages(dates)
+        level = np.maximum(-rate[None, :] * age[:, None], log_floor)
+        today = np.maximum(-rate * self.creative_age_days, log_floor)
+        out = np.zeros((len(dates), len(DRIVERS), n_paths), dtype=np.float32)
+        out[:, 1, :] = level - today[None, :]
+        return out
+
+
+#: Factor classes by kind, for YAML/CLI/widget use via :func:`make_factor`.
+FACTORS: dict[str, type[MarketFactor]] = {
+    cls.kind: cls for cls in (SeasonalFactor, CompetitionFactor, FatigueFactor)
+}
+
+
+def make_factor(spec: Mapping[str, Any]) -> MarketFactor:
+    """Build a factor from ``{"kind": ..., **fields}`` (validated; unknown keys rejected)."""
+    from pydantic import ValidationError
+
+    from simkit._suggest import did_you_mean
+
+    fields = dict(spec)
+    kind = str(fields.pop("kind", ""))
+    if kind not in FACTORS:
+        raise ParamsError(
+            f"unknown factor kind '{kind}'{did_you_mean(kind, FACTORS)}; "
+            f"known: {', '.join(sorted(FACTORS))}",
+            field="kind",
+        )
+    try:
+        return FACTORS[kind](**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        first = ".".join(str(x) for x in exc.errors()[0]["loc"])
+        raise ParamsError(f"{kind} factor: {problems}", field=first) from exc
+
+
+def fit_fatigue(history: pd.DataFrame, *, min_days: int = 21) -> FatigueFactor | None:
+    """Fit CTR decay with creative age from one campaign's history; ``None`` if not possible.
+
+    Regresses daily log CTR on creative age with one intercept per creative and day-of-week
+    effects (OLS), so the slope is learnt *within* creatives.  The standard error is
+    inflated by ``sqrt((1 + r) / (1 - r))`` for the residuals' lag-1 autocorrelation ``r``,
+    because daily CTR errors are autocorrelated and plain OLS would be over-confident.
+    A positive slope (no fatigue seen) gives rate 0 with its uncertainty kept.
+    """
+    if "creative_id" not in history.columns:
+        return None
+    frame = history.sort_values("date")
+    frame = frame[(frame["impressions"] > 0) & (frame["clicks"] > 0)]
+    if len(frame) < min_days or frame["creative_id"].isna().all():
+        return None
+    creative = frame["creative_id"].astype(str).to_numpy()
+    dates = pd.DatetimeIndex(frame["date"])
+    first_seen = pd.Series(dates, index=frame.index).groupby(creative).transform("min")
+    age = (dates - pd.DatetimeIndex(first_seen)).days.to_numpy(dtype=float)
+    y = np.log(frame["clicks"].to_numpy(float) / frame["impressions"].to_numpy(float))
+    gens = pd.Categorical(creative)
+    dow = dates.day_of_week.to_numpy()
+    columns = [age]
+    columns += [(gens.codes == g).astype(float) for g in range(len(gens.categories))]
+    columns += [(dow == d).astype(float) for d in range(1, 7)]
+    x = np.column_stack(columns)
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ coef
+    dof = len(y) - np.linalg.matrix_rank(x)
+    if dof < 5:
+        return None
+    sigma2 = float(resid @ resid) / dof
+    cov = sigma2 * np.linalg.pinv(x.T @ x)
+    r = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if len(resid) > 3 else 0.0
+    r = min(max(r if np.isfinite(r) else 0.0, 0.0), 0.95)
+    se = math.sqrt(max(cov[0, 0], 0.0) * (1 + r) / (1 - r))
+    current_age = int(age[-1])
+    last_day = dates[-1]
+    days_since_last_row = (pd.Timestamp(history["date"].max()) - last_day).days
+    return FatigueFactor(
+        rate_per_day=float(max(-coef[0], 0.0)),
+        rate_se=se,
+        creative_age_days=current_age + max(days_since_last_row, 0),
+    )

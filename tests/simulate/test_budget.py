@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simkit.errors import DataError, ParamsError
+from simkit.simulate import PACING_RULES, BudgetPlan, DeliveryModel, fit_delivery, read_plan_file
+from simkit.simulate.budget import deliver, pacing_rule_for
+
+DATES = pd.date_range("2026-03-02", periods=28, freq="D")
+
+
+def test_pacing_rules_by_channel():
+    assert pacing_rule_for("search").name == "google"
+    assert pacing_rule_for("Facebook").name == "meta"
+    assert pacing_rule_for("tiktok").name == "none"
+    assert pacing_rule_for(None).name == "none"
+
+
+@pytest.mark.parametrize(("rule", "cap"), [("google", 2.0), ("meta", 1.25), ("none", 1.0)])
+def test_daily_spend_never_exceeds_the_platform_cap(rule, cap):
+    z = np.random.default_rng(0).standard_normal((28, 5000)).astype(np.float32)
+    got = deliver(
+        BudgetPlan.from_daily(100.0, 28), DeliveryModel(1.0, 0.5, PACING_RULES[rule]), DATES, z
+    )
+    assert got.spend.max() <= cap * 100.0 * (1 + 1e-6)
+
+
+def test_google_monthly_cap():
+    dates = pd.date_range("2026-03-01", periods=31, freq="D")
+    z = np.full((31, 10), 3.0, dtype=np.float32)  # heavy overdelivery every day
+    got = deliver(
+        BudgetPlan.from_daily(100.0, 31), DeliveryModel(1.0, 0.3, PACING_RULES["google"]), dates, z
+    )
+    assert got.spend.sum(axis=0).max() <= 30.4 * 100 * (1 + 1e-6)
+    assert got.exhausted.all()
+
+
+def test_total_budget_caps_cumulative_spend_and_flags_exhaustion():
+    z = np.random.default_rng(1).standard_normal((28, 4000)).astype(np.float32)
+    plan = BudgetPlan.from_total(2800.0, 28)
+    got = deliver(plan, DeliveryModel(1.05, 0.2, PACING_RULES["google"]), DATES, z)
+    assert got.spend.sum(axis=0).max() <= 2800 * (1 + 1e-6)
+    assert 0.0 < got.exhausted.mean() < 1.0
+    first = got.exhausted_day[got.exhausted]
+    assert np.all(first < 27)
+    rows = np.flatnonzero(got.exhausted)[:20]
+    for i in rows:  # nothing spent after the day the budget ran out
+        assert got.spend[got.exhausted_day[i] + 1 :, i].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fit_delivery_from_budget_column():
+    days = pd.date_range("2026-01-01", periods=40)
+    frame = pd.DataFrame(
+        {"date": days, "spend": 95.0 * np.exp(0.05 * np.sin(np.arange(40))), "budget": 100.0}
+    )
+    model = fit_delivery(frame, channel="social")
+    assert model.ratio == pytest.approx(0.95, rel=0.01)
+    assert model.rule.name == "meta"
+    no_budget = fit_delivery(frame.drop(columns="budget"))
+    assert no_budget.ratio == 1.0
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "plan.csv"
+    path.write_text(text)
+    return path
+
+
+def test_plan_file_reads_the_horizon(tmp_path):
+    rows = "\n".join(f"{d.date()},C1,{100 + i}" for i, d in enumerate(DATES))
+    other = "\n2026-03-02,C2,5"
+    plan = read_plan_file(_write(tmp_path, "date,campaign_id,spend\n" + rows + other), "C1", DATES)
+    assert plan.kind == "plan_file"
+    assert plan.daily[0] == 100 and plan.daily[-1] == 127
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "column", "needle"),
+    [
+        ("date,campaign_id,spendd\n2026-03-02,C1,1\n", None, "spend", "did you mean 'spendd'"),
+        ("date,campaign_id,spend\n2026-03-02,C1,1\nnot-a-date,C1,2\n", 2, "date", "not a date"),
+        ("date,campaign_id,spend\n2026-03-02,C1,abc\n", 1, "spend", "not a number"),
+        ("date,campaign_id,spend\n2026-03-02,C1,-4\n", 1, "spend", "negative"),
+        ("date,campaign_id,spend\n2026-03-02,C1,1\n2026-03-02,C1,2\n", 2, "date", "second row"),
+        ("date,campaign_id,spend\n2026-03-02,C1,1\n", None, "date", "no plan row"),
+        ("date,campaign_id,spend\n2026-03-02,C9,1\n", None, "campaign_id", "no rows for campaign"),
+    ],
+)
+def test_plan_file_errors_name_file_row_and_column(tmp_path, text, row, column, needle):
+    path = _write(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        read_plan_file(path, "C1", DATES)
+    err = info.value
+    assert err.file == str(path)
+    assert err.row == row
+    assert err.column == column
+    assert needle in str(err)
+
+
+def test_missing_plan_file(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        read_plan_file(tmp_path / "nope.csv", "C1", DATES)
+
+
+def test_budget_validation():
+    with pytest.raises(ParamsError):
+        BudgetPlan.from_daily(-1.0, 5)
+    assert BudgetPlan.from_total(70.0, 7).daily == pytest.approx(np.full(7, 10.0))

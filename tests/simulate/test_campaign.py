@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import simkit.simulate.campaign as campaign_module
+from simkit.cli import app
+from simkit.data.synthetic import generate
+from simkit.errors import DataError, ParamsError
+from simkit.simulate import BudgetPlan, FatigueFactor, simulate_campaign, what_if_campaign
+
+from .conftest import empirical_forecaster
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(
+        2, 90, rng=np.random.default_rng(11), events=None, channels=["search", "social"]
+    )
+
+
+def test_simulate_campaign_uses_state_and_as_of(world):
+    as_of = date(2026, 3, 1)
+    result = simulate_campaign(
+        world.data,
+        "C001",
+        14,
+        as_of=as_of,
+        n_paths=500,
+        seed=3,
+        forecast_fn=empirical_forecaster,
+        target_cpa=50.0,
+    )
+    assert result.dates[0] == pd.Timestamp("2026-03-02")
+    assert result.as_of == as_of
+    state = result.extra["state"]
+    assert state["last_date"] == "2026-03-01"
+    assert state["delivery"]["pacing_rule"] == "google"
+    assert state["fatigue"]["kind"] == "fatigue"
+    assert result.plan_source == "run_rate"
+    assert "p_cpa_le_target" in result.probabilities
+    # the default plan is the budget in force on the as-of day
+    rows = world.data[(world.data["campaign_id"] == "C001")]
+    budget = rows.loc[rows["date"] == pd.Timestamp(as_of), "budget"].iloc[0]
+    assert np.allclose(result.budget["daily"], budget)
+
+
+def test_same_seed_same_result_other_seed_differs(world):
+    kw = {"n_paths": 300, "forecast_fn": empirical_forecaster}
+    a = simulate_campaign(world.data, "C002", 7, seed=1, **kw).to_dict()
+    b = simulate_campaign(world.data, "C002", 7, seed=1, **kw).to_dict()
+    c = simulate_campaign(world.data, "C002", 7, seed=2, **kw).to_dict()
+    assert json.dumps(a) == json.dumps(b)
+    assert a["totals"] != c["totals"]
+
+
+def test_errors_are_clear(world):
+    with pytest.raises(DataError, match="did you mean 'C001'"):
+        simulate_campaign(world.data, "C01", 7, forecast_fn=empirical_forecaster)
+    with pytest.raises(ParamsError, match="only one"):
+        simulate_campaign(
+            world.data,
+            "C001",
+            7,
+            daily_budget=5.0,
+            total_budget=9.0,
+            forecast_fn=empirical_forecaster,
+        )
+    with pytest.raises(DataError, match="no data on or before"):
+        simulate_campaign(
+            world.data, "C001", 7, as_of=date(2020, 1, 1), forecast_fn=empirical_forecaster
+        )
+
+
+def test_total_budget_exhaustion_probability(world):
+    spend = world.data.query("campaign_id == 'C001'")["spend"].tail(7).mean()
+    tight = simulate_campaign(
+        world.data,
+        "C001",
+        14,
+        total_budget=14 * spend * 0.5,
+        daily_budget=None,
+        n_paths=400,
+        forecast_fn=empirical_forecaster,
+    )
+    assert tight.totals["spend"]["p95"] <= 14 * spend * 0.5 + 1e-6
+    loose = simulate_campaign(
+        world.data, "C001", 14, daily_budget=spend, n_paths=400, forecast_fn=empirical_forecaster
+    )
+    assert loose.probabilities["p_budget_exhausted"] <= tight.probabilities["p_budget_exhausted"]
+
+
+def test_what_if_campaign_refresh_and_budget(world):
+    state = campaign_module.campaign_state(world.data.query("campaign_id == 'C002'"))
+    refresh = FatigueFactor(
+        rate_per_day=0.02, creative_age_days=40, refresh_dates=(date(2026, 4, 7),)
+    )
+    result = what_if_campaign(
+        world.data,
+        "C002",
+        14,
+        pivot_factors=[refresh],
+        n_paths=500,
+        forecast_fn=empirical_forecaster,
+        fatigue=False,
+    )
+    assert result.delta["ctr"]["p50"] < 0 or result.delta["ctr"]["p50"] > 0
+    budget = BudgetPlan.from_daily(2 * state.recent_daily_spend, 14)
+    more = what_if_campaign(
+        world.data, "C002", 14, pivot_budget=budget, n_paths=500, forecast_fn=empirical_forecaster
+    )
+    assert more.probabilities["p_outcome_improves"] > 0.9
+
+
+def test_cli_simulate_json_is_reproducible(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(campaign_module, "_default_forecaster", empirical_forecaster)
+    data_path, _ = world.write(tmp_path)
+    plan = tmp_path / "plan.csv"
+    days = pd.date_range("2026-03-02", periods=10)
+    plan.write_text("date,campaign_id,spend\n" + "\n".join(f"{d.date()},C001,700" for d in days))
+    args = [
+        "simulate",
+        str(data_path),
+        "--campaign",
+        "C001",
+        "--as-of",
+        "2026-03-01",
+        "--horizon",
+        "10",
+        "--plan",
+        str(plan),
+        "--paths",
+        "500",
+        "--seed",
+        "4",
+        "--target-cpa",
+        "30",
+        "--target-roas",
+        "2",
+        "--format",
+        "json",
+    ]
+    runner = CliRunner()
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, args)
+    assert first.stdout == second.stdout
+    payload = json.loads(first.stdout)
+    assert payload["campaign_id"] == "C001" and payload["as_of"] == "2026-03-01"
+    assert payload["horizon_days"] == 10 and payload["paths"] == 500 and payload["seed"] == 4
+    assert {"p_cpa_le_target", "p_roas_ge_target", "p_budget_exhausted"} <= set(
+        payload["probabilities"]
+    )
+    other = runner.invoke(app, [*args[:-4], "--seed", "5", "--format", "json"])
+    assert json.loads(other.stdout)["totals"] != payload["totals"]
+    table = runner.invoke(app, args[:-2])
+    assert table.exit_code == 0 and "Scenarios" in table.stdout
+
+
+def test_cli_errors_are_one_line(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(campaign_module, "_default_forecaster", empirical_forecaster)
+    data_path, _ = world.write(tmp_path)
+    runner = CliRunner()
+    bad = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(data_path),
+            "--campaign",
+            "C001",
+            "--horizon",
+            "5",
+            "--plan",
+            str(tmp_path / "missing.csv"),
+        ],
+    )
+    assert bad.exit_code == 1
+    assert "plan file not found" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_refresh_pivot_lifts_ctr(world):
+    result = what_if_campaign(
+        world.data,
+        "C001",
+        21,
+        refresh_on=date(2026, 4, 6),
+        n_paths=400,
+        forecast_fn=empirical_forecaster,
+    )
+    assert result.delta["ctr"]["p50"] > 0
+    assert result.pivot.factors[-1]["refresh_dates"] == ["2026-04-06"]
+
+
+def test_as_of_after_the_last_data_day_is_noted(world):
+    result = simulate_campaign(
+        world.data,
+        "C001",
+        7,
+        as_of=date(2026, 6, 1),
+        n_paths=200,
+        forecast_fn=empirical_forecaster,
+    )
+    assert result.dates[0] == pd.Timestamp("2026-04-05")
+    assert "no data after 2026-04-04" in result.to_dict()["notes"][0]
