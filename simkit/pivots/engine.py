@@ -1,0 +1,263 @@
+"""The pivot engine: fit, optimise, generate every registered pivot, simulate, rank."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simkit._suggest import did_you_mean
+from simkit.errors import ParamsError, SimkitError
+from simkit.pivots.fatigue import CreativeState, creative_analysis
+from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
+from simkit.pivots.optimize import Allocation, Objective, optimize_budget
+from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio
+from simkit.pivots.types import PIVOT_TYPES, Recommendation
+
+__all__ = ["PivotContext", "PivotResult", "find_pivots"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PivotContext:
+    """Everything a pivot type needs: the fitted portfolio, the optimum, shared draws."""
+
+    portfolio: Portfolio
+    allocation: Allocation
+    objective: str
+    horizon_days: int
+    draws: CommonDraws
+    seed_base: np.ndarray
+    creative_states: dict[str, CreativeState]
+    fatigue_alerts: dict[str, float]
+    baseline_multipliers: dict[str, np.ndarray]
+    baseline_sim: dict[str, dict[str, np.ndarray]]
+    channel_allocation: tuple[Portfolio, Allocation] | None = None
+    channel_draws: CommonDraws | None = None
+
+    def stream(self, key: str) -> np.random.Generator:
+        """A generator for one named use, derived from the run's seed (stable by name)."""
+        tag = zlib.crc32(key.encode())
+        return np.random.default_rng(
+            np.random.SeedSequence([int(b) for b in self.seed_base] + [tag])
+        )
+
+
+@dataclass(frozen=True)
+class PivotResult:
+    """The allocation, what it is expected to give, and the ranked recommendations."""
+
+    as_of: pd.Timestamp
+    horizon_days: int
+    objective: str
+    allocation: Allocation
+    expected: dict[str, dict[str, float]]
+    status_quo_expected: dict[str, dict[str, float]]
+    recommendations: tuple[Recommendation, ...]
+    portfolio: Portfolio
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.allocation
+        return {
+            "as_of": self.as_of.date().isoformat(),
+            "horizon_days": self.horizon_days,
+            "objective": self.objective,
+            "total_budget": float(a.total_budget),
+            "allocation": {k: float(v) for k, v in a.allocation.items()},
+            "status_quo": {k: float(v) for k, v in a.status_quo.items()},
+            "expected": self.expected,
+            "status_quo_expected": self.status_quo_expected,
+            "optimizer": a.to_dict(),
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "curves": {k: self.portfolio.curves[k].to_dict() for k in self.portfolio.keys},
+            "today_source": dict(self.portfolio.today_source),
+            "notes": list(self.notes),
+        }
+
+
+def _fatigue_alerts(
+    data: pd.DataFrame, campaigns: pd.DataFrame | None, as_of: pd.Timestamp
+) -> tuple[dict[str, float], list[str]]:
+    """``{campaign: probability}`` of the risk package's audience_fatigue alerts, if any."""
+    try:
+        from simkit.risk import detect_risks
+    except ImportError:
+        return {}, ["risk detectors unavailable; fatigue judged from CTR alone"]
+    try:
+        report = detect_risks(data, campaigns, as_of=as_of, detectors=["audience_fatigue"])
+    except SimkitError as exc:
+        return {}, [f"risk detection failed ({exc}); fatigue judged from CTR alone"]
+    return {
+        a.campaign_id: float(a.probability) for a in report.alerts if a.type == "audience_fatigue"
+    }, []
+
+
+def find_pivots(
+    data: pd.DataFrame,
+    campaigns: pd.DataFrame | None = None,
+    *,
+    rng: np.random.Generator,
+    as_of: date | str | pd.Timestamp | None = None,
+    horizon_days: int = 28,
+    total_budget: float | None = None,
+    max_change: float = 0.5,
+    objective: Objective = "conversions",
+    min_spend: float | Mapping[str, float] | None = None,
+    target_cpa: float | Mapping[str, float] | None = None,
+    target_roas: float | Mapping[str, float] | None = None,
+    pivot_types: Sequence[str] | None = None,
+    n_draws: int = 200,
+    n_paths: int = 1000,
+    use_risk_alerts: bool = True,
+) -> PivotResult:
+    """Fit response curves, optimise the budget, and rank simulated pivots.
+
+    Parameters
+    ----------
+    data
+        Contract frame (``simkit.load(...).data`` or a synthetic world's ``data``).
+    campaigns
+        Optional campaign metadata (passed to the risk detectors).
+    rng
+        The only source of randomness.
+    as_of
+        Last day of data used (default: the last date).
+    horizon_days
+        Days over which pivots are simulated.
+    total_budget
+        Total daily budget (default: the sum of today's budgets).
+    max_change
+        Largest relative move of any campaign's budget (0.5 = +-50%).
+    objective
+        ``conversions``, ``revenue`` or ``profit``.
+    min_spend, target_cpa, target_roas
+        Optimiser constraints (see :func:`simkit.pivots.optimize_budget`).
+    pivot_types
+        Registry names to run (default: all of :data:`PIVOT_TYPES`).
+    n_draws, n_paths
+        Curve draws and simulation paths.
+    use_risk_alerts
+        Also let the risk package's ``audience_fatigue`` alerts trigger a creative refresh.
+
+    Examples
+    --------
+    >>> from simkit.data.synthetic import generate
+    >>> world = generate(4, 120, rng=np.random.default_rng(7))
+    >>> result = find_pivots(world.data, rng=np.random.default_rng(1), n_draws=50,
+    ...                      n_paths=200)  # doctest: +SKIP
+    """
+    names = list(pivot_types) if pivot_types is not None else list(PIVOT_TYPES)
+    for name in names:
+        if name not in PIVOT_TYPES:
+            raise ParamsError(
+                f"unknown pivot type '{name}'{did_you_mean(name, list(PIVOT_TYPES))}",
+                field="pivot_types",
+            )
+    if horizon_days < 1:
+        raise ParamsError(f"horizon {horizon_days} must be at least 1 day", field="horizon")
+    seed_base = rng.integers(0, 2**63 - 1, size=2)
+
+    def stream(key: str) -> np.random.Generator:
+        tag = zlib.crc32(key.encode())
+        return np.random.default_rng(np.random.SeedSequence([int(b) for b in seed_base] + [tag]))
+
+    frame = daily_panel(data, as_of=as_of)  # validates columns and the as_of cut
+    cut = frame["date"].max()
+    frame = data[data["date"] <= cut]
+    states: dict[str, CreativeState] = {}
+    offsets: dict[str, pd.Series] = {}
+    for key, rows in frame.groupby("campaign_id"):
+        offset, st = creative_analysis(rows, str(key))
+        if offset is not None:
+            offsets[str(key)] = offset
+        if st is not None:
+            states[str(key)] = st
+    portfolio = fit_portfolio(
+        frame, rng=stream("curves"), n_draws=n_draws, creative_offsets=offsets
+    )
+    states = {k: v for k, v in states.items() if k in portfolio.keys}
+    notes = list(portfolio.notes)
+    draws = CommonDraws.make(portfolio, horizon_days, n_paths, stream("draws"))
+    multipliers = {
+        key: st.baseline_paths(horizon_days, n_paths, stream(f"baseline:{key}"))
+        for key, st in states.items()
+    }
+    # the optimiser prices each campaign at its expected creative state over the horizon
+    portfolio = replace(portfolio, state={key: float(np.mean(m)) for key, m in multipliers.items()})
+    allocation = optimize_budget(
+        portfolio,
+        total_budget=total_budget,
+        max_change=max_change,
+        objective=objective,
+        min_spend=min_spend,
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+    )
+    notes.extend(allocation.notes)
+    alerts: dict[str, float] = {}
+    if use_risk_alerts and "creative_refresh" in names:
+        alerts, extra = _fatigue_alerts(frame, campaigns, portfolio.as_of)
+        notes.extend(extra)
+
+    base_scn = Scenario(budgets=allocation.status_quo, multipliers=multipliers)
+    alloc_scn = Scenario(budgets=allocation.allocation, multipliers=multipliers)
+    base_sim = simulate_scenario(portfolio, base_scn, draws)
+    alloc_sim = simulate_scenario(portfolio, alloc_scn, draws)
+
+    channel = None
+    channel_draws = None
+    if "channel_shift" in names and len(set(portfolio.channel_of.values())) >= 2:
+        chan_pf = fit_portfolio(
+            frame[frame["campaign_id"].astype(str).isin(portfolio.keys)],
+            rng=stream("channel_curves"),
+            by="channel",
+            n_draws=n_draws,
+        )
+        if len(chan_pf.keys) >= 2:
+            chan_total = sum(chan_pf.today.values())
+            chan_alloc = optimize_budget(
+                chan_pf, total_budget=chan_total, max_change=max_change, objective=objective
+            )
+            channel = (chan_pf, chan_alloc)
+            channel_draws = CommonDraws.make(
+                chan_pf, horizon_days, n_paths, stream("channel_draws")
+            )
+
+    ctx = PivotContext(
+        portfolio=portfolio,
+        allocation=allocation,
+        objective=objective,
+        horizon_days=horizon_days,
+        draws=draws,
+        seed_base=seed_base,
+        creative_states=states,
+        fatigue_alerts=alerts,
+        baseline_multipliers=multipliers,
+        baseline_sim=base_sim,
+        channel_allocation=channel,
+        channel_draws=channel_draws,
+    )
+    recs: list[Recommendation] = []
+    for name in names:
+        recs.extend(PIVOT_TYPES[name](ctx))
+    recs.sort(key=lambda r: -r.score)
+    keys = list(portfolio.keys)
+    return PivotResult(
+        as_of=portfolio.as_of,
+        horizon_days=horizon_days,
+        objective=objective,
+        allocation=allocation,
+        expected=summarise(totals(alloc_sim, keys)),
+        status_quo_expected=summarise(totals(base_sim, keys)),
+        recommendations=tuple(recs),
+        portfolio=portfolio,
+        notes=tuple(notes),
+    )
