@@ -25,9 +25,13 @@ demand_drop        clicks (and their conversions)  -25-30%
                    that are not tracking)
 =================  ==============================  ============================
 
-Fatigue campaigns keep their creative (no refresh) for 30 days after the onset.  Checks run
-every day from 14 days before to 20 days after an event (every 2nd day on event-free
-campaigns, days 60-179), each on the history cut at that day (no peeking).  A check on an
+Fatigue campaigns keep their creative (no refresh) for 30 days after the onset.  Event
+campaigns take the kinds and sizes in turn, so every kind x size group has about the same
+size (220 campaigns, 75% with an event: 16-17 per group).  Checks (see :func:`check_days`)
+run every day from 3 days before to 7 days after an event, every 3rd day to 20 days after,
+every 7th day before that from day 60, and every 4th day on event-free campaigns, each on the
+history cut at that day (no peeking); every figure except the counts is weighted by the days a
+check stands for, so it estimates what daily checks would give.  A check on an
 event-free campaign, or before the event, with any alert at p >= 0.5 is a false alarm.  An
 event counts as detected within d days when the right detector reaches p >= 0.5 on a check
 at most d days after the onset (day 0 = the onset day).  Probabilities are scored against
@@ -41,6 +45,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -97,11 +102,15 @@ def _demand_drop(frame: pd.DataFrame, onset: int, size: float, rng: np.random.Ge
     return out
 
 
-def make_campaigns(n_campaigns: int, rng: np.random.Generator, event_share: float = 0.7):
-    """Event-free and one-event campaigns, with their truth (kind, strength, onset)."""
+def make_campaigns(n_campaigns: int, rng: np.random.Generator, event_share: float = 0.75):
+    """Event-free and one-event campaigns, with their truth (kind, strength, onset).
+
+    Event campaigns take the kinds and sizes in turn (kind x size groups of equal size).
+    """
     days = pd.date_range(START, periods=N_DAYS, freq="D")
     kinds = list(SIZES)
     out = []
+    n_events = 0
     for i in range(n_campaigns):
         cid = f"B{i:04d}"
         truth = sample_truth(cid, rng, start=START, n_days=N_DAYS)
@@ -110,8 +119,9 @@ def make_campaigns(n_campaigns: int, rng: np.random.Generator, event_share: floa
         onset = -1
         size = 0.0
         if rng.random() < event_share:
-            kind = kinds[i % len(kinds)]
-            strength = "strong" if rng.random() < 0.5 else "subtle"
+            kind = kinds[n_events % len(kinds)]
+            strength = ("strong", "subtle")[(n_events // len(kinds)) % 2]
+            n_events += 1
             onset = int(rng.integers(70, 160))
             size = float(rng.uniform(*SIZES[kind][strength]))
             start = START + timedelta(days=onset)
@@ -157,15 +167,28 @@ def _rules(h: CampaignHistory) -> dict[str, bool]:
     }
 
 
+def check_days(onset: int) -> list[tuple[int, int]]:
+    """``(day, weight)`` of the checks on one campaign: the weight is the number of days a
+    check stands for, so that weighted figures equal those of checking every day.
+
+    Event-free campaigns: every 4th day from day 60.  Event campaigns: every day from 3 days
+    before to 7 days after the onset (the detection window), every 3rd day to 20 days after
+    (the rest of the label window), and every 7th day from day 60 to 4 days before.
+    """
+    if onset < 0:
+        return [(t, 4) for t in range(60, N_DAYS, 4)]
+    first_daily = onset - 3
+    pre = [(t, 7) for t in range(60, first_daily, 7)]
+    daily = [(t, 1) for t in range(max(60, first_daily), onset + 8)]
+    post = [(t, 3) for t in range(onset + 8, onset + LABEL_DAYS + 1, 3)]
+    return [(t, w) for t, w in pre + daily + post if t < N_DAYS]
+
+
 def run_checks(campaigns: list[Campaign]) -> pd.DataFrame:
     """Features and rule verdicts for every check (history cut at the check day)."""
     rows = []
     for c in campaigns:
-        if c.kind is None:
-            checks = range(60, N_DAYS, 2)
-        else:
-            checks = range(max(60, c.onset - 14), min(N_DAYS, c.onset + LABEL_DAYS + 1))
-        for t in checks:
+        for t, weight in check_days(c.onset):
             h = c.history.head(t + 1)
             row = dict(h.scan.features)
             rules = _rules(h)
@@ -175,6 +198,7 @@ def run_checks(campaigns: list[Campaign]) -> pd.DataFrame:
                 kind=c.kind or "none",
                 strength=c.strength or "none",
                 t=t,
+                weight=weight,
                 since=(t - c.onset) if c.onset >= 0 else -999,
             )
             rows.append(row)
@@ -199,7 +223,8 @@ def refit(frame: pd.DataFrame):
     fitted = {}
     for name, cal in CALIBRATION.items():
         X = frame.reindex(columns=list(cal.features), fill_value=0.0).to_numpy(dtype=float)
-        fitted[name] = fit_logistic(X, frame[f"y_{name}"].to_numpy(), cal.features)
+        y = frame[f"y_{name}"].to_numpy()
+        fitted[name] = fit_logistic(X, y, cal.features, weights=frame["weight"].to_numpy())
     return fitted
 
 
@@ -220,6 +245,7 @@ def _detections(frame: pd.DataFrame, flag: str) -> pd.DataFrame:
 def _false_alarms(frame: pd.DataFrame, flag: str) -> tuple[float, float, int]:
     null = frame[(frame["kind"] == "none") | (frame["since"] < 0)].sort_values(["campaign", "t"])
     alarm = np.zeros(len(null), dtype=bool)
+    weight = null["weight"].to_numpy(dtype=float)
     episodes = 0
     for name in DETECTOR_NAMES:
         fired = null[f"{flag}{name}"].to_numpy(dtype=bool)
@@ -227,10 +253,9 @@ def _false_alarms(frame: pd.DataFrame, flag: str) -> tuple[float, float, int]:
         same = null["campaign"].to_numpy() == null["campaign"].shift(1).to_numpy()
         prev = np.r_[False, fired[:-1]] & same
         episodes += int(np.sum(fired & ~prev))
-    # checked campaign-days: event-free checks are every 2nd day
-    step = np.where(null["kind"] == "none", 2, 1)
-    months = float(step.sum()) / 30.0
-    return float(alarm.mean()), episodes / months, len(null)
+    # episodes are counted between sampled checks, so they are a lower bound on sparse days
+    months = float(weight.sum()) / 30.0
+    return float(np.average(alarm, weights=weight)), episodes / months, len(null)
 
 
 def report(frame: pd.DataFrame, title: str) -> dict[str, float]:
@@ -259,6 +284,20 @@ def report(frame: pd.DataFrame, title: str) -> dict[str, float]:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\nRecall of the right alert type (p >= 0.5 / rule fires) by days after onset")
         print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    print(
+        "\nOperating points below p = 0.5 (alerts there are *not* more likely true than "
+        "false):\nrecall within 7 days by event x size, and false alarms"
+    )
+    points = []
+    for threshold in (0.5, 0.3, 0.2, 0.1):
+        flags = frame.assign(**{f"t_{n}": frame[f"p_{n}"] >= threshold for n in DETECTOR_NAMES})
+        hits = _detections(flags, "t_")
+        row = {"p >=": threshold, "false alarms": _false_alarms(flags, "t_")[0]}
+        for (kind, strength), g in hits.groupby(["kind", "strength"]):
+            row[f"{kind[:11]} {strength[:3]}"] = (g["delay"] <= 7).mean()
+        points.append(row)
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        print(pd.DataFrame(points).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     fa_sim, ep_sim, n_null = _false_alarms(frame, "a_")
     fa_rule, ep_rule, _ = _false_alarms(frame, "rule_")
     print(
@@ -274,11 +313,16 @@ def report(frame: pd.DataFrame, title: str) -> dict[str, float]:
 
     p = np.concatenate([frame[f"p_{n}"].to_numpy() for n in DETECTOR_NAMES])
     y = np.concatenate([frame[f"y_{n}"].to_numpy() for n in DETECTOR_NAMES])
-    print("\nBrier score (all detector x check probabilities):")
+    w = np.tile(frame["weight"].to_numpy(dtype=float), len(DETECTOR_NAMES))
+    print("\nBrier score (all detector x check probabilities, weighted to daily checks):")
     for name in DETECTOR_NAMES:
         pn, yn = frame[f"p_{name}"].to_numpy(), frame[f"y_{name}"].to_numpy()
-        print(f"  {name:<20} {np.mean((pn - yn) ** 2):.4f}  (base rate {yn.mean():.3f})")
-    print(f"  {'all':<20} {np.mean((p - y) ** 2):.4f}")
+        wn = frame["weight"].to_numpy(dtype=float)
+        print(
+            f"  {name:<20} {np.average((pn - yn) ** 2, weights=wn):.4f}"
+            f"  (base rate {np.average(yn, weights=wn):.3f})"
+        )
+    print(f"  {'all':<20} {np.average((p - y) ** 2, weights=w):.4f}")
     bins = np.linspace(0, 1, 11)
     which = np.clip(np.digitize(p, bins) - 1, 0, 9)
     print("\nReliability (pooled over detectors)\n  bin        n      mean p  observed  |gap|")
@@ -287,14 +331,16 @@ def report(frame: pd.DataFrame, title: str) -> dict[str, float]:
         sel = which == b
         if not sel.any():
             continue
-        gap = abs(p[sel].mean() - y[sel].mean())
+        mean_p = np.average(p[sel], weights=w[sel])
+        observed = np.average(y[sel], weights=w[sel])
+        gap = abs(mean_p - observed)
         flag = ""
         if sel.sum() >= 20:
             worst = max(worst, gap)
             flag = "  MISS" if gap > 0.15 else ""
         print(
-            f"  {bins[b]:.1f}-{bins[b + 1]:.1f}  {sel.sum():6d}  {p[sel].mean():7.3f}"
-            f"  {y[sel].mean():8.3f}  {gap:.3f}{flag}"
+            f"  {bins[b]:.1f}-{bins[b + 1]:.1f}  {sel.sum():6d}  {mean_p:7.3f}"
+            f"  {observed:8.3f}  {gap:.3f}{flag}"
         )
     print(f"  largest gap in bins with >= 20: {worst:.3f}")
     return {
@@ -320,13 +366,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--refit", action="store_true", help="refit the calibration first")
     parser.add_argument("--quick", action="store_true", help="small worlds (smoke run)")
-    parser.add_argument("--campaigns", type=int, default=150)
+    parser.add_argument("--campaigns", type=int, default=220)
+    parser.add_argument("--save", metavar="DIR", help="write the check tables (pickles) here")
     args = parser.parse_args(argv)
     n = 40 if args.quick else args.campaigns
     t0 = time.perf_counter()
     calibration = CALIBRATION
     if args.refit:
         train = run_checks(make_campaigns(n, np.random.default_rng(TRAINING_SEED)))
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            train.to_pickle(Path(args.save) / "train.pkl")
         calibration = refit(train)
         print(f"Refit on {len(train)} checks of {n} campaigns (seed {TRAINING_SEED}):")
         for name, cal in calibration.items():
@@ -337,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"        intercept={round(cal.intercept, 4)!r},\n    ),"
             )
     test = run_checks(make_campaigns(n, np.random.default_rng(TRAINING_SEED + 1)))
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
+        test.to_pickle(Path(args.save) / "test.pkl")
     label = "refit" if args.refit else "stored"
     title = f"held-out worlds (seed {TRAINING_SEED + 1}), {label} calibration"
     summary = report(score(test, calibration), title)

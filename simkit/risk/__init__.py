@@ -2,7 +2,7 @@
 
 >>> from simkit.risk import detect_risks, DETECTORS
 >>> sorted(DETECTORS)
-['audience_fatigue', 'budget_pacing', 'competitor_pressure', 'performance_dip']
+['audience_fatigue', 'budget_pacing', 'competitor_pressure', 'forecast_shortfall', 'performance_dip']
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from simkit.risk.alerts import PIVOTS, Alert, RiskReport
 from simkit.risk.calibration import CALIBRATION, LogisticCalibration, fit_logistic
 from simkit.risk.detect import detect_risks
 from simkit.risk.detectors import (
+    DEFAULT_DETECTORS,
     DETECTORS,
     audience_fatigue,
     budget_pacing,
     competitor_pressure,
+    forecast_shortfall,
     performance_dip,
     probabilities,
 )
@@ -22,6 +24,7 @@ from simkit.risk.history import CampaignHistory, campaign_histories
 
 __all__ = [
     "CALIBRATION",
+    "DEFAULT_DETECTORS",
     "DETECTORS",
     "PIVOTS",
     "Alert",
@@ -33,6 +36,7 @@ __all__ = [
     "campaign_histories",
     "competitor_pressure",
     "detect_risks",
+    "forecast_shortfall",
     "fit_logistic",
     "performance_dip",
     "probabilities",

@@ -132,10 +132,44 @@ def scan_history(history: CampaignHistory) -> HistoryScan:
         ("cvr_down", "cvr", "z_step", -1.0),
         ("frequency_up", "frequency", "z_step", 1.0),
         ("impression_share_down", "impression_share", "z_step", -1.0),
+        # the same steps by GLS on the window's full covariance (see _scan)
+        ("cpm_up_gls", "cpm", "z_step_gls", 1.0),
+        ("cvr_down_gls", "cvr", "z_step_gls", -1.0),
     ):
         value, i = scans[metric].best(stat, sign) if metric in scans else (float("nan"), -1)
         features[name] = float(np.clip(value, *_FEATURE_CLIP)) if np.isfinite(value) else 0.0
         onsets[name] = n - int(scans[metric].windows[i]) if i >= 0 else -1
+    # shape of the CTR fall (fatigue is a ramp from zero, a demand drop a jump): the jump of
+    # the joint jump + ramp fit at the best step window, and its ramp at the best ramp window
+    for name, metric, stat, at, sign in (
+        ("ctr_jump", "ctr", "z_jump", "ctr_down", -1.0),
+        ("ctr_bend", "ctr", "z_bend", "ctr_ramp", -1.0),
+    ):
+        value = float("nan")
+        if metric in scans and onsets[at] >= 0:
+            s = scans[metric]
+            hit = np.flatnonzero(s.windows == n - onsets[at])
+            value = sign * float(getattr(s, stat)[hit[0]]) if len(hit) else float("nan")
+        features[name] = float(np.clip(value, *_FEATURE_CLIP)) if np.isfinite(value) else 0.0
+    # ramp against step by GLS, each at its best onset: the difference of their chi-squares
+    # is a likelihood ratio of the shapes (positive: a ramp fits better)
+    ctr = scans["ctr"]
+    ramp_g, _ = ctr.best("z_ramp_gls", -1.0)
+    step_g, _ = ctr.best("z_step_gls", -1.0)
+    for name, value in (("ctr_ramp_gls", ramp_g), ("ctr_step_gls", step_g)):
+        features[name] = float(np.clip(value, *_FEATURE_CLIP)) if np.isfinite(value) else 0.0
+    if np.isfinite(ramp_g) and np.isfinite(step_g):
+        shape = (max(ramp_g, 0.0) ** 2 - max(step_g, 0.0) ** 2) / 10.0
+        features["ctr_ramp_vs_step"] = float(np.clip(shape, -10.0, 10.0))
+    else:
+        features["ctr_ramp_vs_step"] = 0.0
+    if "frequency" in scans:
+        value, i = scans["frequency"].best("z_ramp", 1.0)
+        features["frequency_ramp"] = (
+            float(np.clip(value, *_FEATURE_CLIP)) if np.isfinite(value) else 0.0
+        )
+    else:
+        features["frequency_ramp"] = 0.0
     if pacing is not None:
         features["pace_over"] = float(np.clip(pacing.z_over, -3.0, 30.0))
         onsets["pace_over"] = pacing.onset_index

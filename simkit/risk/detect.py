@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
 from simkit._suggest import did_you_mean
 from simkit.errors import DataError, SimkitError
 from simkit.risk.alerts import Alert, RiskReport
-from simkit.risk.detectors import DETECTORS
+from simkit.risk.detectors import DEFAULT_DETECTORS, DETECTORS
 from simkit.risk.history import campaign_histories
 
 __all__ = ["STALE_DAYS", "detect_risks"]
@@ -31,6 +32,9 @@ def detect_risks(
     campaign_ids: Sequence[str] | None = None,
     detectors: Sequence[str] | None = None,
     min_probability: float = 0.5,
+    forward_days: int | None = None,
+    seed: int = 0,
+    forward_options: dict[str, Any] | None = None,
 ) -> RiskReport:
     """Alerts for every campaign in ``data``, using only rows up to ``as_of``.
 
@@ -47,9 +51,18 @@ def detect_risks(
     campaign_ids
         Restrict to these campaigns.
     detectors
-        Registry names to run (default: all of :data:`~simkit.risk.detectors.DETECTORS`).
+        Registry names to run (default: :data:`~simkit.risk.detectors.DEFAULT_DETECTORS`,
+        the history detectors).
     min_probability
         Report alerts at or above this probability.
+    forward_days
+        When given, also run ``forecast_shortfall`` over this many days ahead (it fits a
+        forecast and simulates each campaign: seconds per campaign, not milliseconds).
+    seed
+        Seed of the forward detector's simulation (same seed, same probabilities).
+    forward_options
+        Further keyword arguments for ``forecast_shortfall`` (``n_paths``, ``members``,
+        ``forecast_fn``).
 
     Campaigns whose data stops more than :data:`STALE_DAYS` days before ``as_of`` have ended
     and are skipped.
@@ -63,7 +76,19 @@ def detect_risks(
     >>> sorted({a.type for a in report.alerts}) <= sorted(DETECTORS)
     True
     """
-    names = list(detectors) if detectors is not None else list(DETECTORS)
+    names = list(detectors) if detectors is not None else list(DEFAULT_DETECTORS)
+    if forward_days is not None:
+        if forward_days < 1:
+            raise SimkitError(f"forward_days must be at least 1, got {forward_days}")
+        if "forecast_shortfall" not in names:
+            names.append("forecast_shortfall")
+    options: dict[str, dict[str, Any]] = {
+        "forecast_shortfall": {
+            "horizon_days": forward_days or 14,
+            "seed": seed,
+            **(forward_options or {}),
+        }
+    }
     for name in names:
         if name not in DETECTORS:
             raise SimkitError(f"unknown detector {name!r}{did_you_mean(name, list(DETECTORS))}")
@@ -89,6 +114,7 @@ def detect_risks(
             _log.info("skipping %s: no data after %s", history.campaign_id, history.last_date)
             continue
         for name in names:
-            alerts.extend(DETECTORS[name](history, min_probability=min_probability))
+            extra = options.get(name, {})
+            alerts.extend(DETECTORS[name](history, min_probability=min_probability, **extra))
     alerts.sort(key=lambda a: (-a.probability, a.campaign_id, a.type))
     return RiskReport(as_of=report_as_of, alerts=tuple(alerts))

@@ -32,9 +32,17 @@ from scipy.stats import norm
 from simkit.risk._features import HistoryScan
 from simkit.risk.alerts import Alert
 from simkit.risk.calibration import CALIBRATION
+from simkit.risk.forward import forecast_shortfall
 from simkit.risk.history import CampaignHistory
 
-__all__ = ["DETECTORS", "FATIGUE_CTR_FLOOR", "Detector", "probabilities"]
+__all__ = [
+    "DEFAULT_DETECTORS",
+    "DETECTORS",
+    "FATIGUE_CTR_FLOOR",
+    "Detector",
+    "forecast_shortfall",
+    "probabilities",
+]
 
 Detector = Callable[..., list[Alert]]
 
@@ -197,6 +205,11 @@ def audience_fatigue(history: CampaignHistory, *, min_probability: float = 0.5) 
         "ctr_floor": float(floor),
         "days_until_ctr_below_floor": days_left,
         "ctr_ramp_z": scan.features["ctr_ramp"],
+        # the hockey-stick fit: a ramp with no jump at the onset is wear, a jump is a step
+        # (a demand drop); both as z-scores of the joint fit
+        "ctr_ramp_beyond_jump_z": scan.features["ctr_bend"],
+        "ctr_jump_z": scan.features["ctr_jump"],
+        "ctr_shape": "ramp" if scan.features["ctr_bend"] >= scan.features["ctr_jump"] else "step",
         "frequency_change": _pct(freq),
         "creative_age_days": (
             float(history.creative_age[-1]) if history.creative_age is not None else None
@@ -214,6 +227,9 @@ def audience_fatigue(history: CampaignHistory, *, min_probability: float = 0.5) 
         f"{'broken' if probs['performance_dip'] >= 0.5 else 'intact'} "
         f"(CVR {_fmt_pct(evidence['cvr_change'])}), spend moved "  # type: ignore[arg-type]
         f"{_fmt_pct(evidence['spend_change'])}"  # type: ignore[arg-type]
+        f", and the CTR fall is shaped like a {evidence['ctr_shape']} (ramp z "
+        f"{scan.features['ctr_bend']:.1f}, jump z {scan.features['ctr_jump']:.1f}; a demand "
+        f"drop is a step)"
     )
     horizon = (
         "already"
@@ -365,10 +381,21 @@ def budget_pacing(history: CampaignHistory, *, min_probability: float = 0.5) -> 
     return [_alert(history, "budget_pacing", p, severity, onset, evidence, message, pivots)]
 
 
-#: Detector registry: name -> function(history, *, min_probability) -> list[Alert].
+#: Detector registry: name -> function(history, *, min_probability, **options) -> list[Alert].
+#: ``forecast_shortfall`` (:mod:`simkit.risk.forward`) fits forecasts and simulates, so it is
+#: not in :data:`DEFAULT_DETECTORS`: ask for it by name or with ``forward_days``.
 DETECTORS: dict[str, Detector] = {
     "performance_dip": performance_dip,
     "audience_fatigue": audience_fatigue,
     "competitor_pressure": competitor_pressure,
     "budget_pacing": budget_pacing,
+    "forecast_shortfall": forecast_shortfall,
 }
+#: The detectors :func:`~simkit.risk.detect.detect_risks` runs unless told otherwise (the fast,
+#: history-only ones).
+DEFAULT_DETECTORS: tuple[str, ...] = (
+    "performance_dip",
+    "audience_fatigue",
+    "competitor_pressure",
+    "budget_pacing",
+)

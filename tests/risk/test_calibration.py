@@ -41,3 +41,14 @@ def test_the_main_evidence_raises_each_probability() -> None:
 def test_competitor_probability_is_monotone_in_cpm_evidence(z: float, dz: float) -> None:
     cal = CALIBRATION["competitor_pressure"]
     assert cal.probability({"cpm_up": z + dz}) >= cal.probability({"cpm_up": z})
+
+
+def test_weights_equal_repeated_rows() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 1))
+    y = (rng.random(400) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    w = rng.integers(1, 4, size=400)
+    weighted = fit_logistic(X, y, ("x",), weights=w)
+    repeated = fit_logistic(np.repeat(X, w, axis=0), np.repeat(y, w), ("x",))
+    np.testing.assert_allclose(weighted.coef, repeated.coef, rtol=1e-6)
+    assert abs(weighted.intercept - repeated.intercept) < 1e-6

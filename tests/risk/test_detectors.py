@@ -9,7 +9,14 @@ import pytest
 
 from simkit.data.synthetic import SyntheticData
 from simkit.errors import DataError, SimkitError
-from simkit.risk import DETECTORS, PIVOTS, CampaignHistory, detect_risks, probabilities
+from simkit.risk import (
+    DEFAULT_DETECTORS,
+    DETECTORS,
+    PIVOTS,
+    CampaignHistory,
+    detect_risks,
+    probabilities,
+)
 from simkit.risk.alerts import SEVERITIES
 
 ONSET = date(2026, 4, 20)
@@ -20,12 +27,13 @@ def _alerts(world: SyntheticData, as_of: str, **kw):
 
 
 def test_registry_names() -> None:
-    assert set(DETECTORS) == {
+    assert set(DEFAULT_DETECTORS) == {
         "performance_dip",
         "audience_fatigue",
         "competitor_pressure",
         "budget_pacing",
     }
+    assert set(DETECTORS) == {*DEFAULT_DETECTORS, "forecast_shortfall"}
 
 
 def test_injected_events_are_found_with_the_right_type(world: SyntheticData) -> None:

@@ -72,3 +72,19 @@ def test_two_campaigns_in_one_history_is_an_error() -> None:
     frame = pd.concat([_rows(3), _rows(3).assign(campaign_id="Y")])
     with pytest.raises(DataError):
         CampaignHistory.from_frame(frame)
+
+
+def test_fast_path_matches_per_campaign_frames() -> None:
+    from simkit.data.synthetic import generate
+
+    world = generate(5, 90, rng=np.random.default_rng(5))
+    data = world.data.drop(index=[3, 50, 51, 200])  # gaps stay in place
+    for history in campaign_histories(data, world.campaigns):
+        own = data[data["campaign_id"] == history.campaign_id]
+        slow = CampaignHistory.from_frame(own, history.metadata)
+        for name in ("dates", "spend", "clicks", "budget", "creative_age", "impression_share"):
+            a, b = getattr(history, name), getattr(slow, name)
+            assert (a is None) == (b is None), name
+            if a is not None:
+                np.testing.assert_array_equal(a, b, err_msg=name)
+        assert history.metadata == slow.metadata

@@ -83,3 +83,36 @@ def test_scan_ignores_a_constant_level(shift: float, seed: int) -> None:
     a, b = _scan(y, X), _scan(y + shift, X)
     np.testing.assert_allclose(a.z_step, b.z_step, atol=1e-6)
     np.testing.assert_allclose(a.delta, b.delta, atol=1e-6)
+
+
+def _shape_scan(shape: str, seed: int):
+    rng = np.random.default_rng(seed)
+    y, X = _series(rng, sd=0.04)
+    y = y.copy()
+    if shape == "ramp":
+        y[-9:] -= 0.06 * np.arange(9)
+    else:
+        y[-9:] -= 0.3
+    scan = _scan(y, X)
+    i = list(scan.windows).index(9)
+    return scan, i
+
+
+def test_hockey_stick_tells_a_ramp_from_a_step() -> None:
+    # at the true onset a ramp has no jump and a clear slope, a step the reverse
+    jumps = {"ramp": [], "step": []}
+    bends = {"ramp": [], "step": []}
+    for seed in range(20):
+        for shape in ("ramp", "step"):
+            scan, i = _shape_scan(shape, seed)
+            jumps[shape].append(-scan.z_jump[i])
+            bends[shape].append(-scan.z_bend[i])
+    assert np.median(jumps["step"]) > 2 > np.median(jumps["ramp"])
+    assert np.median(bends["ramp"]) > np.median(bends["step"])
+
+
+def test_gls_statistics_find_the_same_events() -> None:
+    scan, _ = _shape_scan("step", 0)
+    assert scan.best("z_step_gls", -1.0)[0] > 4
+    scan, _ = _shape_scan("ramp", 0)
+    assert scan.best("z_ramp_gls", -1.0)[0] > 4
