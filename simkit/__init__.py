@@ -1,10 +1,22 @@
 """simkit: see where advertising campaigns are heading, what can go wrong, and which pivot
 pays, before the money moves.
 
-The public API is what ``__all__`` lists; notebooks import only these names.
+The public API is what ``__all__`` lists; notebooks import only these names.  The
+engines (forecast, simulate, risk, pivots, market) are loaded on first use, so
+``import simkit`` stays light::
+
+    loaded = simkit.load("demo-data/campaigns.csv")
+    fc = simkit.forecast_campaign(loaded.data, "C001", 28, seed=7)
+    result = simkit.simulate_campaign(loaded.data, "C001", 28, seed=7)
+    alerts = simkit.detect_risks(loaded.data, loaded.campaigns)
+    pivots = simkit.find_pivots(loaded.data, loaded.campaigns, rng=simkit.make_rng(7),
+                                horizon_days=28)
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +26,25 @@ from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.params import RunParams, load_params
 
 __version__ = "0.1.0"
+
+#: Public names served lazily from the engine packages: name -> module.
+_LAZY: dict[str, str] = {
+    "forecast_campaign": "simkit.forecast",
+    "backtest_campaign": "simkit.forecast",
+    "backtest_all": "simkit.forecast",
+    "DriverForecast": "simkit.forecast",
+    "simulate_campaign": "simkit.simulate",
+    "what_if_campaign": "simkit.simulate",
+    "BudgetPlan": "simkit.simulate",
+    "make_factor": "simkit.simulate",
+    "detect_risks": "simkit.risk",
+    "find_pivots": "simkit.pivots",
+    "optimize_budget": "simkit.pivots",
+    "fit_portfolio": "simkit.pivots",
+    "compare_campaigns": "simkit.market",
+    "read_auction_insights": "simkit.market",
+    "analyze_competitors": "simkit.market",
+}
 
 __all__ = [
     "DataError",
@@ -29,9 +60,22 @@ __all__ = [
     "load_params",
     "make_rng",
     "validate",
+    *sorted(_LAZY),
 ]
 
 
 def make_rng(seed: int) -> np.random.Generator:
     """The one way simkit turns a seed into a generator (PCG64 via ``default_rng``)."""
     return np.random.default_rng(seed)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simkit' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,22 @@
+"""The public API: every name in __all__ resolves, and importing simkit stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import simkit
+
+
+def test_every_public_name_resolves():
+    for name in simkit.__all__:
+        assert getattr(simkit, name) is not None, name
+
+
+def test_import_does_not_load_the_engines():
+    code = (
+        "import sys, simkit; heavy = [m for m in ('prophet', 'torch', 'statsmodels', "
+        "'simkit.forecast', 'simkit.pivots', 'altair') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
