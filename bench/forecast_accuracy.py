@@ -4,7 +4,8 @@ Prints, for a 14-day horizon, per member and for the ensemble: MASE of daily con
 (relative to the seasonal naive on the same backtest days), coverage of the 80% interval,
 and seconds per campaign, on the three real campaigns (online_ad_performance) and on
 synthetic campaigns without events; then coverage pooled over the synthetic backtests and
-a speed section (120 days, 28-day forecast, with and without the LSTM, and a cached re-run).
+a speed section (120 days, 28-day forecast, with and without the LSTM, a cached re-run, and
+the seconds each member spends in its fits).
 
 Usage::
 
@@ -140,6 +141,33 @@ def _speed(members_with: list[str], members_without: list[str]) -> None:
             print(
                 f"{label + ', cached re-run (hit=' + str(fc.cache['hit']) + ')':<44} {warm:>8.2f}"
             )
+    _member_times(world.data, members_with or members_without)
+
+
+def _member_times(data, members: list[str]) -> None:
+    """Seconds per member for the fits a 28-day forecast of that campaign makes (one fit and
+    forecast per backtest cutoff plus one on the full history), as the ensemble runs them
+    (one BLAS thread)."""
+    from simkit.forecast.api import _single_threaded_blas
+    from simkit.forecast.backtest import choose_cutoffs
+    from simkit.forecast.drivers import calendar_features, driver_history
+    from simkit.forecast.members import make_member
+
+    hist = driver_history(data, "C001")
+    X = calendar_features(hist.dates, hist.log_spend(), "US")
+    ends = [c + 1 for c in choose_cutoffs(hist.n_days, 28)] + [hist.n_days]
+    print(f"per-member fit + forecast, {len(ends)} fits (cutoffs {ends[:-1]} and the full history)")
+    print(f"{'member':<16} {'total s':>8} {'per fit s':>10}")
+    with _single_threaded_blas():
+        for name in members:
+            t = time.perf_counter()
+            for end in ends:
+                future = X.iloc[end : end + 28] if end < hist.n_days else X.iloc[-28:]
+                make_member(name).fit(hist.drivers.iloc[:end], X.iloc[:end]).predict(
+                    len(future), future
+                )
+            total = time.perf_counter() - t
+            print(f"{name:<16} {total:>8.2f} {total / len(ends):>10.3f}")
 
 
 def main() -> None:

@@ -100,3 +100,85 @@ def test_sample_crps_matches_the_gaussian_closed_form():
 )
 def test_cutoffs(n, h, expected):
     assert choose_cutoffs(n, h, min_cutoffs=2) == expected
+
+
+def _funnel_backtest(rng, J=5, H=7):
+    """Backtest-shaped actuals, spend and counts whose conversions follow the drivers."""
+    from simkit.forecast.drivers import funnel_from_drivers
+
+    actual = np.stack(
+        [
+            rng.normal(np.log(10), 0.05, (J, H)),
+            rng.normal(-4.0, 0.05, (J, H)),
+            rng.normal(-2.5, 0.05, (J, H)),
+            rng.normal(np.log(50), 0.05, (J, H)),
+        ],
+        axis=-1,
+    )
+    spend = np.full((J, H), 1000.0)
+    counts = {"conversions": funnel_from_drivers(actual, spend)["conversions"]}
+    return actual, spend, counts
+
+
+def test_metric_weights_are_chosen_on_the_metric_and_shared_by_its_drivers():
+    rng = np.random.default_rng(4)
+    actual, spend, counts = _funnel_backtest(rng)
+    # "offset" has large but mutually cancelling errors on CPM and CTR: worse on each
+    # driver's squared error, exact on conversions; "noisy" is the reverse
+    offset = actual.copy()
+    offset[..., 0] += 0.3
+    offset[..., 1] += 0.3 + (np.log1p(-np.exp(-4.0)) - np.log1p(-np.exp(-3.7)))
+    preds = {
+        "seasonal_naive": actual + rng.normal(0, 0.2, actual.shape),
+        "offset": offset,
+        "noisy": actual + rng.normal(0, 0.1, actual.shape),
+    }
+    by_driver = ensemble_weights(preds, actual)
+    by_metric = ensemble_weights(preds, actual, metric="conversions", spend=spend, counts=counts)
+    assert by_driver["offset"][0] == 0.0  # per-driver MSE trims it
+    for name, w in by_metric.items():
+        assert np.allclose(w[:3], w[0]), name  # CPM, CTR, CVR share one weight
+        assert w[3] == pytest.approx(by_driver[name][3])  # revenue per conversion: unchanged
+    assert by_metric["offset"][0] > 0.9  # best on conversions by far
+    total = sum(by_metric.values())
+    assert np.allclose(total, 1.0)
+
+
+def test_metric_weights_drop_members_far_behind_the_best():
+    rng = np.random.default_rng(5)
+    actual, spend, counts = _funnel_backtest(rng)
+    good = actual + rng.normal(0, 0.05, actual.shape)
+    preds = {
+        "seasonal_naive": actual + rng.normal(0, 0.3, actual.shape),
+        "a": good,
+        "b": good + rng.normal(0, 0.002, actual.shape),  # a near-tie with "a"
+        "bad": actual + rng.normal(0, 0.25, actual.shape),
+    }
+    w = ensemble_weights(preds, actual, metric="conversions", spend=spend, counts=counts)
+    assert w["bad"][2] == 0.0 and w["seasonal_naive"][2] == 0.0
+    assert w["a"][2] > 0 and w["b"][2] > 0  # near-ties share
+
+
+def test_metric_weights_fall_back_to_the_baseline_without_evidence():
+    actual = np.full((2, 3, 4), np.nan)
+    preds = {"seasonal_naive": np.zeros((2, 3, 4)), "a": np.zeros((2, 3, 4))}
+    w = ensemble_weights(
+        preds,
+        actual,
+        metric="conversions",
+        spend=np.ones((2, 3)),
+        counts={"conversions": np.full((2, 3), np.nan)},
+    )
+    assert np.all(w["seasonal_naive"] == 1.0) and np.all(w["a"] == 0.0)
+
+
+def test_ar_theory_matches_the_definition():
+    from simkit.forecast.ensemble import _ar_theory
+
+    phis, ks = np.array([-0.3, 0.0, 0.5, 0.9]), np.array([1, 2, 7, 14])
+    table = _ar_theory(phis, ks)
+    for i, phi in enumerate(phis):
+        for j, k in enumerate(ks):
+            lags = np.arange(1, k)
+            expected = 1 + 2 * np.sum((1 - lags / k) * phi**lags)
+            assert table[i, j] == pytest.approx(expected)

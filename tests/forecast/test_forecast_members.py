@@ -5,7 +5,14 @@ import pytest
 
 from simkit.errors import ParamsError
 from simkit.forecast.drivers import calendar_features, driver_history
-from simkit.forecast.members import FALLBACK, MEMBERS, Forecaster, SeasonalNaive, make_member
+from simkit.forecast.members import (
+    FALLBACK,
+    MEMBERS,
+    Forecaster,
+    ProphetMember,
+    SeasonalNaive,
+    make_member,
+)
 from simkit.forecast.neural import neural_available
 
 
@@ -70,6 +77,9 @@ def test_prophet_member_fits_and_forecasts(series):
     hist, X = series
     pred = make_member("prophet").fit(hist.drivers.iloc[:70], X.iloc[:70]).predict(7, X.iloc[70:77])
     assert pred.shape == (7, 4) and np.all(np.isfinite(pred))
+    # the drivers' fits run on two threads by default: same result as one after another
+    serial = ProphetMember(n_jobs=1).fit(hist.drivers.iloc[:70], X.iloc[:70])
+    assert np.array_equal(serial.predict(7, X.iloc[70:77]), pred)
 
 
 @pytest.mark.slow
