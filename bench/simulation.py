@@ -96,14 +96,15 @@ def _speed_one(n_paths: int = 10_000, h: int = 90, repeats: int = 21) -> None:
             paths = simulate_paths(fc, plan, n_paths, np.random.default_rng(i), delivery=delivery)
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-        one_thread = []
+        one_thread, one_cpu = [], []
         single = EngineConfig(n_threads=1)
         for i in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             simulate_paths(
                 fc, plan, n_paths, np.random.default_rng(i), delivery=delivery, config=single
             )
             one_thread.append(time.perf_counter() - t0)
+            one_cpu.append(time.process_time() - c0)
         for i in range(5):
             t0 = time.perf_counter()
             summarise(
@@ -117,7 +118,8 @@ def _speed_one(n_paths: int = 10_000, h: int = 90, repeats: int = 21) -> None:
             f"    engine, 2 threads: median {1e3 * statistics.median(wall):6.1f} ms, "
             f"min {1e3 * min(wall):6.1f} ms (process cpu median "
             f"{1e3 * statistics.median(cpu):.1f} ms); 1 thread: median "
-            f"{1e3 * statistics.median(one_thread):6.1f} ms"
+            f"{1e3 * statistics.median(one_thread):6.1f} ms (cpu median "
+            f"{1e3 * statistics.median(one_cpu):.1f} ms); load avg {os.getloadavg()[0]:.2f}"
         )
         print(
             f"    engine + full summary (daily quantiles of 11 metrics, scenarios): "
@@ -163,7 +165,10 @@ def _portfolio(n_campaigns: int, n_paths: int, h: int, workers: int, seed: int =
 
 def _speed_portfolio(n_campaigns: int = 1000, n_paths: int = 1000, h: int = 90) -> None:
     _portfolio(20, n_paths, h, 2)  # warm the workers' imports out of the timing
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     elapsed, results, peak_kb = _portfolio(n_campaigns, n_paths, h, 2)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
     _, check, _ = _portfolio(40, n_paths, h, 1)
     same = np.array_equal(check, results[:40])
     print(
@@ -171,7 +176,8 @@ def _speed_portfolio(n_campaigns: int = 1000, n_paths: int = 1000, h: int = 90) 
         f"(bar: <= 10 s, <= 1 GB)"
     )
     print(
-        f"  wall {elapsed:.2f} s; peak RSS per worker {peak_kb / 1024:.0f} MiB "
+        f"  wall {elapsed:.2f} s (workers' cpu {cpu:.2f} s, load avg "
+        f"{os.getloadavg()[0]:.2f}); peak RSS per worker {peak_kb / 1024:.0f} MiB "
         f"(2 workers + parent {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
         f" MiB)"
     )

@@ -31,6 +31,8 @@ from scipy.special import ndtr, ndtri
 __all__ = ["binomial_from_normal", "fast_normals", "poisson_from_normal"]
 
 _BITS = 16
+_SEARCH_PIECE = 16384  # cells per piece of the exact quantile search
+_PIECE_WORDS = 8192  # 32,768 variates: index and output stay in L2
 _TABLE: np.ndarray | None = None
 
 
@@ -41,16 +43,38 @@ def _table() -> np.ndarray:
     return _TABLE
 
 
-def fast_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def fast_normals(
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    *,
+    out: np.ndarray | None = None,
+    index: np.ndarray | None = None,
+) -> np.ndarray:
     """Standard-normal variates (float32) of ``shape``, by inversion of 16-bit uniforms.
 
     Consumes exactly ``ceil(size / 4)`` 64-bit words from ``rng``'s bit generator, whatever
     the values, so two calls with equal generator states and shapes give equal arrays.
+    ``out`` (C-contiguous float32 of ``shape``) receives the variates without a copy;
+    ``index`` (intp, at least ``4 * 8192`` long) is scratch space the caller may reuse.
     """
     size = int(np.prod(shape, dtype=np.int64))
     words = -(-size // 4)
-    idx = rng.bit_generator.random_raw(words).view(np.uint16)[:size]
-    return np.take(_table(), idx).reshape(shape)
+    result = np.empty(shape, dtype=np.float32) if out is None else out
+    flat = result.reshape(size)
+    table = _table()
+    # In pieces that stay in cache: random_raw(a) then random_raw(b) gives the same words
+    # as random_raw(a + b), so the variates do not depend on the piece size.  take() with
+    # uint16 indices converts them internally, slower than one explicit cast to intp.
+    if index is None or index.size < 4 * min(words, _PIECE_WORDS):
+        index = np.empty(4 * min(words, _PIECE_WORDS), dtype=np.intp)
+    for first in range(0, words, _PIECE_WORDS):
+        count = min(_PIECE_WORDS, words - first)
+        raw = rng.bit_generator.random_raw(count).view(np.uint16)
+        lo, hi = 4 * first, min(4 * (first + count), size)
+        idx = index[: hi - lo]
+        idx[...] = raw[: hi - lo]
+        np.take(table, idx, mode="wrap", out=flat[lo:hi])  # indices are always in range
+    return result
 
 
 def _binomial_search(n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -96,52 +120,97 @@ def _poisson_search(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     return k
 
 
+def _in_pieces(search, *cells: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """Run a quantile search over 1-D cells in cache-sized pieces (each cell independent).
+
+    The walk's arrays then stay in cache, and each piece stops at its own largest count.
+    """
+    size = cells[0].size
+    if size <= _SEARCH_PIECE:
+        return search(*cells)
+    return np.concatenate(
+        [
+            search(*(c[lo : lo + _SEARCH_PIECE] for c in cells))
+            for lo in range(0, size, _SEARCH_PIECE)
+        ]
+    )
+
+
 def binomial_from_normal(
-    n: np.ndarray, p: np.ndarray, z: np.ndarray, normal_min_var: float
+    n: np.ndarray,
+    p: np.ndarray,
+    z: np.ndarray,
+    normal_min_var: float,
+    *,
+    out: np.ndarray | None = None,
+    scratch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Binomial(n, p) counts as a monotone function of standard-normal ``z`` (same shapes).
 
     Normal approximation with skewness correction where ``n p (1 - p) >= normal_min_var``,
     the exact quantile of ``Phi(z)`` elsewhere.  Computed in float32 (whole numbers are
     exact up to 2**24; above that the relative rounding, 6e-8, is far below the noise);
-    returns whole numbers in [0, n].
+    returns whole numbers in [0, n], in ``out`` when given (float32, may be a view).
+    ``scratch`` (two float32 arrays and one bool array of the same shape) avoids
+    allocating temporaries; fresh large arrays cost page faults on every call.
     """
     n = np.asarray(n, dtype=np.float32)
     p = np.asarray(p, dtype=np.float32)
     z = np.asarray(z, dtype=np.float32)
-    q = 1.0 - p
-    mean = n * p
-    var = mean * q
-    # sd * skew = (1 - 2p): the Cornish-Fisher term needs no division
-    x = np.sqrt(var)
+    mean, c, small = scratch if scratch is not None else (None, None, None)
+    mean = np.multiply(n, p, out=mean)
+    # c = (1 - 2p) / 6: sd * skew = 1 - 2p, so the Cornish-Fisher term needs no division
+    c = np.multiply(p, np.float32(-1 / 3), out=c)
+    c += np.float32(1 / 6)
+    var = np.subtract(np.float32(1.0), p, out=out)
+    var *= mean
+    small = np.less(var, np.float32(normal_min_var), out=small)
+    x = np.sqrt(var, out=var)
+    # x = mean + sd z + c (z^2 - 1) + 1/2 = mean + z (sd + c z) - c + 1/2, then floor
+    mean -= c
+    mean += np.float32(0.5)
+    c *= z
+    x += c
     x *= z
     x += mean
-    x += (q - p) * (z * z - 1.0) * np.float32(1 / 6)
-    x += 0.5
     np.floor(x, out=x)
-    np.clip(x, 0.0, n, out=x)
-    small = var < normal_min_var
+    np.maximum(x, np.float32(0.0), out=x)
+    np.minimum(x, n, out=x)
     if small.any():
-        x[small] = _binomial_search(
-            n[small].astype(np.float64), p[small].astype(np.float64), ndtr(z[small])
+        x[small] = _in_pieces(
+            _binomial_search,
+            n[small].astype(np.float64),
+            p[small].astype(np.float64),
+            ndtr(z[small]),
         )
     return x
 
 
-def poisson_from_normal(lam: np.ndarray, z: np.ndarray, normal_min_var: float) -> np.ndarray:
+def poisson_from_normal(
+    lam: np.ndarray,
+    z: np.ndarray,
+    normal_min_var: float,
+    *,
+    out: np.ndarray | None = None,
+    scratch: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Poisson(lam) counts as a monotone function of standard-normal ``z`` (same shapes).
 
-    Same scheme and precision as :func:`binomial_from_normal`.
+    Same scheme, precision and arguments as :func:`binomial_from_normal` (``scratch``:
+    one float32 and one bool array).
     """
     lam = np.asarray(lam, dtype=np.float32)
     z = np.asarray(z, dtype=np.float32)
-    x = np.sqrt(lam)
+    tmp, small = scratch if scratch is not None else (None, None)
+    # x = lam + sqrt(lam) z + (z^2 - 1) / 6 + 1/2 = lam + z (sqrt(lam) + z / 6) + 1/3
+    x = np.sqrt(lam, out=out)
+    x += np.multiply(z, np.float32(1 / 6), out=tmp)
     x *= z
     x += lam
-    x += (z * z - 1.0) * np.float32(1 / 6) + np.float32(0.5)
+    x += np.float32(1 / 3)
     np.floor(x, out=x)
-    np.maximum(x, 0.0, out=x)
-    small = lam < normal_min_var
+    np.maximum(x, np.float32(0.0), out=x)
+    small = np.less(lam, np.float32(normal_min_var), out=small)
     if small.any():
-        x[small] = _poisson_search(lam[small].astype(np.float64), ndtr(z[small]))
+        x[small] = _in_pieces(_poisson_search, lam[small].astype(np.float64), ndtr(z[small]))
     return x

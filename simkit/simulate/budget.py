@@ -281,24 +281,25 @@ class Delivery:
     spend: np.ndarray  # (H, N)
     exhausted: np.ndarray  # (N,) bool: a cap stopped spend before the horizon's last day
     exhausted_day: np.ndarray  # (N,) int: first day index on which a cap bound, or -1
+    log_spend: np.ndarray | None = None  # (H, N) log(spend) (-inf where 0), when asked for
 
 
-def _capped(uncapped: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Spend under a cumulative cap, and the first day index where it binds (or -1).
+def _capped(spend: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cap cumulative ``spend`` (days x paths) at ``cap`` in place.
 
-    Only paths whose uncapped sum reaches the cap are touched (usually few).
+    Returns the first day index where the cap binds per path (or -1) and the columns that
+    changed.  Only paths whose uncapped sum reaches the cap are touched (usually few).
     """
-    first = np.full(uncapped.shape[1], -1)
-    over = np.flatnonzero(uncapped.sum(axis=0, dtype=np.float64) >= cap * (1 - 1e-12))
+    first = np.full(spend.shape[1], -1)
+    over = np.flatnonzero(spend.sum(axis=0, dtype=np.float64) >= cap * (1 - 1e-12))
     if over.size == 0:
-        return uncapped, first
-    cum = np.cumsum(uncapped[:, over], axis=0, dtype=np.float64)
+        return first, over
+    cum = np.cumsum(spend[:, over], axis=0, dtype=np.float64)
     capped = np.minimum(cum, cap)
-    spend = uncapped.copy()
     spend[:, over] = np.diff(capped, axis=0, prepend=0.0)
     hit = cum >= cap * (1 - 1e-12)
     first[over] = np.argmax(hit, axis=0)
-    return spend, first
+    return first, over
 
 
 def cap_segments(
@@ -307,7 +308,19 @@ def cap_segments(
     """``(start, stop, cap)`` of every cumulative cap: the rule's periods, then the total."""
     segments: list[tuple[int, int, float]] = []
     rule = model.rule
-    if rule.period is not None and rule.period_cap_days is not None:
+    if rule.period == "M" and rule.period_cap_days is not None:
+        # calendar months with NumPy: pandas periods cost ~1 ms a call, paid per campaign
+        months = dates.to_numpy().astype("datetime64[M]")
+        bounds = np.r_[0, np.flatnonzero(months[1:] != months[:-1]) + 1, len(months)]
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            month = months[lo : lo + 1]
+            days_in_month = int(
+                ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]"))[0]
+                / np.timedelta64(1, "D")
+            )
+            cap = rule.period_cap_days * (hi - lo) / days_in_month * float(plan.daily[lo:hi].mean())
+            segments.append((lo, hi, cap))
+    elif rule.period is not None and rule.period_cap_days is not None:
         periods = dates.to_period(rule.period)
         for period in periods.unique():
             idx = np.flatnonzero(periods == period)
@@ -327,22 +340,57 @@ def deliver(
     z: np.ndarray,
     *,
     segments: list[tuple[int, int, float]] | None = None,
+    with_log: bool = False,
 ) -> Delivery:
     """Delivered spend ``(H, N)`` from the plan, the delivery model and normals ``z (H, N)``.
 
-    ``segments`` are :func:`cap_segments` (computed here when not given).
+    ``segments`` are :func:`cap_segments` (computed here when not given).  Spend is
+    ``min(budget x ratio x exp(log_sd z - log_sd^2 / 2), daily max)``, computed on the log
+    scale so that ``with_log`` (the engine's spend elasticity needs it) costs no extra
+    logarithm except on paths a cumulative cap changed.
     """
-    budget = plan.daily[:, None].astype(np.float32)
-    sd = np.float32(model.log_sd)
-    spend = np.exp(sd * z - np.float32(0.5) * sd * sd)
-    spend *= budget * np.float32(model.ratio)
-    np.minimum(spend, np.float32(model.rule.daily_max_factor) * budget, out=spend)
-    n = spend.shape[1]
-    first = np.full(n, -1)
-    for lo, hi, cap in cap_segments(plan, model, dates) if segments is None else segments:
-        spend[lo:hi], seg_first = _capped(spend[lo:hi], cap)
+    log_spend = np.empty(np.shape(z), dtype=np.float32)
+    spend = np.empty_like(log_spend)
+    if segments is None:
+        segments = cap_segments(plan, model, dates)
+    first = _deliver_into(plan, model, z, segments, log_spend, spend, with_log)
+    return Delivery(
+        spend=spend,
+        exhausted=first >= 0,
+        exhausted_day=first,
+        log_spend=log_spend if with_log else None,
+    )
+
+
+def _deliver_into(
+    plan: BudgetPlan,
+    model: DeliveryModel,
+    z: np.ndarray,
+    segments: list[tuple[int, int, float]],
+    log_spend: np.ndarray,
+    spend: np.ndarray,
+    with_log: bool,
+) -> np.ndarray:
+    """:func:`deliver` into given float32 arrays (``log_spend`` may be ``z`` itself).
+
+    Returns the first day each path's budget ran out (-1: never).
+    """
+    budget = plan.daily
+    with np.errstate(divide="ignore"):
+        offset = np.log(budget * model.ratio) - 0.5 * model.log_sd**2
+        log_max = np.log(model.rule.daily_max_factor * budget)
+    np.multiply(z, np.float32(model.log_sd), out=log_spend, dtype=np.float32)
+    log_spend += offset.astype(np.float32)[:, None]
+    np.minimum(log_spend, log_max.astype(np.float32)[:, None], out=log_spend)
+    np.exp(log_spend, out=spend)
+    first = np.full(spend.shape[1], -1)
+    for lo, hi, cap in segments:
+        seg_first, changed = _capped(spend[lo:hi], cap)
+        if with_log and changed.size:
+            with np.errstate(divide="ignore"):
+                log_spend[lo:hi, changed] = np.log(spend[lo:hi, changed])
         # a cap that binds before its segment's last day stops delivery early: exhausted
         binds = (seg_first >= 0) & (seg_first + lo < hi - 1)
         newly = binds & ((first < 0) | (seg_first + lo < first))
         first[newly] = seg_first[newly] + lo
-    return Delivery(spend=spend, exhausted=first >= 0, exhausted_day=first)
+    return first

@@ -108,3 +108,35 @@ def test_budget_validation():
     with pytest.raises(ParamsError):
         BudgetPlan.from_daily(-1.0, 5)
     assert BudgetPlan.from_total(70.0, 7).daily == pytest.approx(np.full(7, 10.0))
+
+
+def test_deliver_log_spend_is_log_of_spend_also_where_caps_bind():
+    z = np.random.default_rng(8).standard_normal((31, 400)).astype(np.float32)
+    plan = BudgetPlan(np.r_[np.full(20, 100.0), np.zeros(3), np.full(8, 150.0)], total=2000.0)
+    dates = pd.date_range("2026-01-15", periods=31, freq="D")
+    got = deliver(plan, DeliveryModel(1.1, 0.4, PACING_RULES["google"]), dates, z, with_log=True)
+    assert got.exhausted.any()  # the total cap binds on some paths
+    with np.errstate(divide="ignore"):
+        expected = np.log(got.spend)
+    assert np.allclose(got.log_spend, expected, atol=1e-5, equal_nan=False)
+    assert np.array_equal(got.log_spend == -np.inf, got.spend == 0)
+
+
+@pytest.mark.parametrize(
+    ("start", "days"), [("2026-03-02", 90), ("2024-02-10", 400), ("2026-01-31", 1)]
+)
+def test_google_month_caps_are_prorated_calendar_months(start, days):
+    from simkit.simulate.budget import cap_segments
+
+    dates = pd.date_range(start, periods=days, freq="D")
+    daily = np.random.default_rng(2).uniform(10, 100, days)
+    segments = cap_segments(BudgetPlan(daily), DeliveryModel(rule=PACING_RULES["google"]), dates)
+    periods = dates.to_period("M")
+    expected = []
+    for period in periods.unique():
+        idx = np.flatnonzero(periods == period)
+        lo, hi = int(idx[0]), int(idx[-1]) + 1
+        share = (hi - lo) / period.days_in_month
+        expected.append((lo, hi, 30.4 * share * daily[lo:hi].mean()))
+    assert [s[:2] for s in segments] == [e[:2] for e in expected]
+    assert np.allclose([s[2] for s in segments], [e[2] for e in expected], rtol=1e-12)

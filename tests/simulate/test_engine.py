@@ -133,3 +133,15 @@ def test_persistent_share_keeps_daily_spread_and_widens_totals(forecast):
         np.std(np.log(flat.conversions[5])), rel=0.1
     )
     assert sticky.totals()["conversions"].std() > 1.3 * flat.totals()["conversions"].std()
+
+
+def test_reused_scratch_memory_does_not_leak_between_runs(forecast):
+    # the engine keeps scratch arrays between calls: other shapes and plans in between must
+    # not change a run
+    first = _run(forecast, n=1500, seed=21)
+    _run(forecast, n=700, seed=2, plan=BudgetPlan.from_total(5000.0, 28))
+    _run(make_forecast(horizon_days=40), n=2600, seed=3)
+    again = _run(forecast, n=1500, seed=21)
+    for metric in ("spend", "impressions", "clicks", "conversions", "revenue"):
+        assert np.array_equal(getattr(first, metric), getattr(again, metric))
+    assert np.array_equal(first.exhausted_day, again.exhausted_day)
