@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -69,6 +70,16 @@ def emit(obj: Any, fmt: Format, render: Callable[[Any], None] | None = None) -> 
         sys.stdout.write(json.dumps(payload, default=_json_default, indent=2) + "\n")
     else:
         render(obj)
+
+
+def parse_date_option(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option value as a date; a clear error names the option otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SimkitError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
 def handle_errors(func: F) -> F:
@@ -161,16 +172,13 @@ def generate(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Generate synthetic campaigns with injected events and known ground truth."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     import numpy as np
 
     from simkit.data.synthetic import generate as make
 
-    try:
-        last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
-    except ValueError:
-        raise SimkitError(f"--end '{end}' is not a date (YYYY-MM-DD)") from None
+    last = parse_date_option(end, "--end") or date.today() - timedelta(days=1)
     world = make(
         campaigns, days, rng=np.random.default_rng(seed), start=last - timedelta(days=days - 1)
     )
@@ -242,7 +250,9 @@ def _render_benchmarks(result: Any) -> None:
                 format_metric(name, m.value),
                 format_metric(name, fig.value) if fig else "-",
                 f"{m.deviation_pct:+.0f}%" if m.deviation_pct is not None else "-",
-                f"{format_metric(name, fig.range_min)} - {format_metric(name, fig.range_max)}" if fig else "-",
+                f"{format_metric(name, fig.range_min)} - {format_metric(name, fig.range_max)}"
+                if fig
+                else "-",
                 m.position or "-",
                 (f"{fig.source_domain}, {fig.year}" + (" (all industries)" if fig.fallback else ""))
                 if fig
@@ -434,17 +444,11 @@ def risks(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Detect risks (dips, fatigue, competitor pressure, pacing) as calibrated probabilities."""
-    from datetime import date
 
     from simkit.data import load
     from simkit.risk import detect_risks
 
-    cut = None
-    if as_of is not None:
-        try:
-            cut = date.fromisoformat(as_of)
-        except ValueError:
-            raise SimkitError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    cut = parse_date_option(as_of, "--as-of")
     loaded = load(data, mapping=mapping, source=source)
     report = detect_risks(
         loaded.data,
@@ -539,7 +543,6 @@ def simulate(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
-    from datetime import date
 
     from simkit.data import load
     from simkit.simulate import simulate_campaign
@@ -547,12 +550,7 @@ def simulate(
 
     if outcome not in OUTCOMES:
         raise SimkitError(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome}'")
-    cut = None
-    if as_of is not None:
-        try:
-            cut = date.fromisoformat(as_of)
-        except ValueError:
-            raise SimkitError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    cut = parse_date_option(as_of, "--as-of")
     loaded = load(data, mapping=mapping, source=source)
     result = simulate_campaign(
         loaded.data,
@@ -635,7 +633,9 @@ def backtest(
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="forecast cache (default .simkit-cache)")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the cache")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="do not read or write the cache")
+    ] = False,
     mapping: MappingOption = None,
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
@@ -648,9 +648,7 @@ def backtest(
     if (campaign is None) == (not all_campaigns):
         raise SimkitError("give exactly one of --campaign ID or --all")
     loaded = load(data, mapping=mapping, source=source)
-    ids = (
-        sorted(loaded.data["campaign_id"].astype(str).unique()) if all_campaigns else [campaign]
-    )
+    ids = sorted(loaded.data["campaign_id"].astype(str).unique()) if all_campaigns else [campaign]
     names = [m.strip() for m in members.split(",") if m.strip()] if members else None
     cache = ForecastCache(None if no_cache else (cache_dir or DEFAULT_CACHE_DIR))
     results = [
@@ -681,8 +679,11 @@ def backtest(
 
 RegistryOption = Annotated[
     str | None,
-    typer.Option("--registry", help="SQLAlchemy URL of the run registry (default: "
-                 "$SIMKIT_REGISTRY_URL or sqlite:///.simkit-cache/registry.sqlite)"),
+    typer.Option(
+        "--registry",
+        help="SQLAlchemy URL of the run registry (default: "
+        "$SIMKIT_REGISTRY_URL or sqlite:///.simkit-cache/registry.sqlite)",
+    ),
 ]
 runs_app = typer.Typer(help="List, show and delete recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -693,8 +694,10 @@ app.add_typer(runs_app, name="runs")
 def run(
     params_file: Annotated[Path, typer.Argument(help="run parameters, e.g. params/demo.yaml")],
     workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="worker processes (default: "
-                                 "the number of cores)")
+        int | None,
+        typer.Option(
+            "--workers", "-w", min=1, help="worker processes (default: the number of cores)"
+        ),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://host:port")
@@ -708,8 +711,14 @@ def run(
     from simkit.runner import run_batch
 
     params = load_params(params_file)
-    result = run_batch(params, params_file=params_file, workers=workers, scheduler=scheduler,
-                       registry=Registry(registry), progress=fmt is Format.table)
+    result = run_batch(
+        params,
+        params_file=params_file,
+        workers=workers,
+        scheduler=scheduler,
+        registry=Registry(registry),
+        progress=fmt is Format.table,
+    )
 
     def render(r: Any) -> None:
         table = Table(title=f"run {r.run_id} ({r.seconds:.1f} s)")
@@ -717,8 +726,13 @@ def run(
             table.add_column(col)
         for o in r.outcomes:
             colour = "green" if o.status == "succeeded" else "red"
-            table.add_row(o.campaign_id, f"[{colour}]{o.status}[/]", f"{o.duration_seconds:.1f}",
-                          str(o.attempts), o.error or "")
+            table.add_row(
+                o.campaign_id,
+                f"[{colour}]{o.status}[/]",
+                f"{o.duration_seconds:.1f}",
+                str(o.attempts),
+                o.error or "",
+            )
         console.print(table)
         console.print(f"index: {r.index_path}", highlight=False, soft_wrap=True)
 
@@ -743,8 +757,7 @@ def runs_list(
             table.add_column(col)
         for r in rows:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(r["campaigns"].items()))
-            table.add_row(r["run_id"], r["status"], r["created_at"][:19], counts,
-                          r["output_dir"])
+            table.add_row(r["run_id"], r["status"], r["created_at"][:19], counts, r["output_dir"])
         console.print(table)
 
     emit(Registry(registry).list_runs(limit), fmt, render)
@@ -761,17 +774,26 @@ def runs_show(
     from simkit.registry import Registry
 
     def render(r: dict[str, Any]) -> None:
-        console.print(f"run {r['run_id']}: {r['status']} (created {r['created_at'][:19]}, "
-                      f"params hash {r['params_hash'][:12]}, data hash "
-                      f"{(r['data_hash'] or '-')[:12]})", highlight=False)
+        console.print(
+            f"run {r['run_id']}: {r['status']} (created {r['created_at'][:19]}, "
+            f"params hash {r['params_hash'][:12]}, data hash "
+            f"{(r['data_hash'] or '-')[:12]})",
+            highlight=False,
+        )
         console.print(f"index: {r['index_path'] or '-'}", highlight=False, soft_wrap=True)
         table = Table()
         for col in ("campaign", "status", "seconds", "attempts", "report", "error"):
             table.add_column(col)
         for c in r["campaigns"]:
             secs = f"{c['duration_seconds']:.1f}" if c["duration_seconds"] is not None else "-"
-            table.add_row(c["campaign_id"], c["status"], secs, str(c["attempts"]),
-                          c["report_path"] or "-", c["error"] or "")
+            table.add_row(
+                c["campaign_id"],
+                c["status"],
+                secs,
+                str(c["attempts"]),
+                c["report_path"] or "-",
+                c["error"] or "",
+            )
         console.print(table)
 
     emit(Registry(registry).get_run(run_id), fmt, render)
@@ -895,7 +917,6 @@ def pivots(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Fit spend response curves, optimise the budget, and rank simulated pivots."""
-    from datetime import date
 
     import numpy as np
     import pandas as pd
@@ -903,12 +924,7 @@ def pivots(
     from simkit.data import load
     from simkit.pivots import find_pivots
 
-    cut = None
-    if as_of is not None:
-        try:
-            cut = date.fromisoformat(as_of)
-        except ValueError:
-            raise SimkitError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    cut = parse_date_option(as_of, "--as-of")
     loaded = load(data, mapping=mapping, source=source)
     meta = loaded.campaigns if isinstance(loaded.campaigns, pd.DataFrame) else None
     targets: dict[str, dict[str, float]] = {"target_cpa": {}, "target_roas": {}}
