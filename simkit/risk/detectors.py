@@ -209,6 +209,10 @@ def audience_fatigue(history: CampaignHistory, *, min_probability: float = 0.5) 
         # (a demand drop); both as z-scores of the joint fit
         "ctr_ramp_beyond_jump_z": scan.features["ctr_bend"],
         "ctr_jump_z": scan.features["ctr_jump"],
+        # the practitioners' rule in noise units: the fall of the 7-day (and 3-day) CTR from
+        # the current creative's best week, beyond spend and normal wear, as z-scores
+        "ctr_fall_from_creative_peak_z": scan.features["ctr_peak_drop"],
+        "ctr_fall_from_creative_peak_3d_z": scan.features["ctr_peak_drop3"],
         "ctr_shape": "ramp" if scan.features["ctr_bend"] >= scan.features["ctr_jump"] else "step",
         "frequency_change": _pct(freq),
         "creative_age_days": (
