@@ -189,15 +189,23 @@ class Registry:
                 .values(status="running", started_at=_now())
             )
 
-    def campaign_running(self, run_id: str, campaign_id: str) -> None:
+    def campaign_running(
+        self, run_id: str, campaign_id: str, *, started_at: float | None = None
+    ) -> None:
+        """Mark a queued campaign ``running`` from ``started_at`` (epoch seconds; default
+        now), as a worker starts it.  A campaign already finished is left as it is."""
         with self._engine.begin() as conn:
             conn.execute(
                 update(campaign_runs)
                 .where(
                     (campaign_runs.c.run_id == run_id)
                     & (campaign_runs.c.campaign_id == campaign_id)
+                    & (campaign_runs.c.status.in_(("queued", "running")))
                 )
-                .values(status="running", started_at=_now())
+                .values(
+                    status="running",
+                    started_at=_ts(started_at) if started_at is not None else _now(),
+                )
             )
 
     def campaign_done(self, run_id: str, outcome: Any, summary_path: str | None = None) -> None:

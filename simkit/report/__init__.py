@@ -13,12 +13,14 @@ from __future__ import annotations
 from simkit.params import RunParams
 from simkit.report.campaign import SECTIONS, CampaignReport, build_campaign_report
 from simkit.report.context import CampaignContext, data_hash, load_campaign
+from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, run_pivots
 from simkit.report.portfolio import MANIFEST, Portfolio, load_run, portfolio_sections
 from simkit.report.section import SUMMARY_MIME, Section, publish_summary, setup_notebook, show
 from simkit.report.sections import data_quality, history, provenance
 
 __all__ = [
     "MANIFEST",
+    "PIVOTS_FILE",
     "SECTIONS",
     "SUMMARY_MIME",
     "CampaignContext",
@@ -27,6 +29,7 @@ __all__ = [
     "RunParams",
     "Section",
     "build_campaign_report",
+    "compute_run_pivots",
     "data_hash",
     "data_quality",
     "history",
@@ -35,6 +38,7 @@ __all__ = [
     "portfolio_sections",
     "provenance",
     "publish_summary",
+    "run_pivots",
     "setup_notebook",
     "show",
 ]

@@ -69,6 +69,12 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
     missing = [s.title for s in sections.values() if s.status == "missing"]
     if missing:
         words.append("Not yet available in this simkit: " + ", ".join(missing) + ".")
+    failed = [s.title for s in sections.values() if s.status == "failed"]
+    if failed:
+        words.append("Could not be computed (the section says why): " + ", ".join(failed) + ".")
+    fallback = sections["forecast"].numbers.get("fallback") if "forecast" in sections else None
+    if fallback:
+        words.append(f"Warning: {fallback}.")
     return Section(
         "summary",
         "Summary",
@@ -101,8 +107,11 @@ def _summary(ctx: CampaignContext, sections: dict[str, Section]) -> dict[str, An
 def build_campaign_report(params: RunParams) -> CampaignReport:
     """Load the campaign, run the available engines, and build every section.
 
-    Engine errors (a :class:`~simkit.errors.SimkitError`) propagate: the runner marks the
-    campaign failed with that message rather than publish a report with a hole in it.
+    An engine with a documented graceful path takes it and the report says so (a forecast
+    ensemble that fails falls back to its fallback member; pivots that cannot be computed
+    leave their section ``failed`` with the error; see :mod:`simkit.report.engines`).  Other
+    engine errors propagate: the runner marks the campaign failed with that message rather
+    than publish a report with a hole in it.
     """
     ctx = load_campaign(params)
     results = engines.run_engines(ctx)

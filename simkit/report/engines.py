@@ -2,8 +2,18 @@
 
 Each engine is looked up through its package's public API at call time.  When the API is
 not there (the engine has not landed in this simkit), the section says exactly what is
-missing and shows nothing else: a report never fakes content.  When the engine is there
-but fails, the error propagates and the runner marks the campaign failed.
+missing and shows nothing else: a report never fakes content.
+
+When an engine is there but fails, the report takes the engine's documented graceful path
+if it has one, and says so in the section; otherwise the error propagates and the runner
+marks the campaign failed:
+
+* forecast: an ensemble that fails is replaced by its declared fallback member
+  (``simkit.forecast.FALLBACK``, seasonal naive) alone, with a visible warning in the
+  forecast and diagnostics sections and in ``summary.json``; if the fallback fails too, the
+  campaign fails with both errors named;
+* pivots: computed once per run over the whole portfolio (:mod:`simkit.report.pivots`); an
+  engine failure leaves the section ``failed`` with the error, and every other section.
 """
 
 from __future__ import annotations
@@ -13,8 +23,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.report.context import CampaignContext
 from simkit.report.section import Section, missing
 
@@ -53,13 +65,14 @@ class EngineResults:
     pivots: Any | None = None
     market: Any | None = None
     absent: dict[str, str] = field(default_factory=dict)
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
 
 _ENGINES = {
     "forecast": ("simkit.forecast", "forecast_campaign", "issue 3"),
     "simulation": ("simkit.simulate", "simulate_campaign", "issue 4"),
     "risks": ("simkit.risk", "detect_risks", "issue 5"),
-    "pivots": ("simkit.pivots", "rank_pivots", "issue 6"),
+    "pivots": ("simkit.pivots", "find_pivots", "issue 6"),
     "market": ("simkit.market", "compare_campaigns", "issue 9"),
 }
 
@@ -82,16 +95,7 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
     p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
     seed = int(ctx.rng_seed.generate_state(1)[0])
     if "forecast" not in results.absent:
-        results.forecast = _api("simkit.forecast", "forecast_campaign")(
-            data,
-            ctx.campaign_id,
-            p.horizon_days,
-            plan=ctx.plan.to_numpy(),
-            members=list(p.members),
-            seed=seed,
-            max_cutoffs=p.backtest_cutoffs,
-            cache=False,
-        )
+        results.forecast = _forecast(ctx, seed, results)
     if "simulation" not in results.absent and results.forecast is not None:
         results.simulation = _api("simkit.simulate", "simulate_campaign")(
             data,
@@ -115,7 +119,68 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             last_days=28,
             unknown_industry="all_industries",
         )
+    if "pivots" not in results.absent:
+        from simkit.report.pivots import run_pivots
+
+        results.pivots = run_pivots(p, ctx.loaded, ctx.data_hash)
     return results
+
+
+#: Failures of an ensemble that its fallback member may survive (numerical trouble in a
+#: member: a degenerate fit, a singular matrix, an invalid distribution parameter).
+_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    ArithmeticError,
+    np.linalg.LinAlgError,
+    SimkitError,
+)
+
+
+def _forecast(ctx: CampaignContext, seed: int, results: EngineResults) -> Any:
+    """The campaign's forecast with ``params.members``; if the ensemble fails, the
+    forecast package's declared fallback member alone, with a visible warning."""
+    fallback = _api("simkit.forecast", "FALLBACK") or "seasonal_naive"
+    forecast_campaign = _api("simkit.forecast", "forecast_campaign")
+    p = ctx.params
+
+    def run(members: list[str]) -> Any:
+        return forecast_campaign(
+            ctx.rows,
+            ctx.campaign_id,
+            p.horizon_days,
+            plan=ctx.plan.to_numpy(),
+            members=members,
+            seed=seed,
+            max_cutoffs=p.backtest_cutoffs,
+            cache=False,
+        )
+
+    try:
+        return run(list(p.members))
+    except _FALLBACK_ERRORS as exc:
+        if isinstance(exc, ParamsError | DataError):
+            raise  # bad parameters or data: no member would do better
+        first = f"{type(exc).__name__}: {exc}"
+        if list(p.members) == [fallback]:
+            raise ForecastError(
+                f"the forecast failed ({first})", member=fallback, campaign=ctx.campaign_id
+            ) from exc
+        log.warning("forecast of %s failed (%s); using %s alone", ctx.campaign_id, first, fallback)
+    try:
+        forecast = run([fallback])
+    except _FALLBACK_ERRORS as exc:
+        raise ForecastError(
+            f"the forecast failed with members {', '.join(p.members)} ({first}) and with "
+            f"the fallback {fallback} alone ({type(exc).__name__}: {exc})",
+            member=fallback,
+            campaign=ctx.campaign_id,
+        ) from exc
+    results.fallbacks["forecast"] = (
+        f"the ensemble of {', '.join(p.members)} failed ({first}); this forecast comes from "
+        f"the fallback member {fallback} alone, so its intervals are wider and less "
+        "reliable than usual"
+    )
+    return forecast
 
 
 def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
@@ -152,7 +217,9 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         if conv
         else None
     )
+    fallback = results.fallbacks.get("forecast")
     words = [
+        f"Warning: {fallback}." if fallback else "",
         headline or "",
         f"Simulated from {sim.n_paths:,} Monte Carlo paths of the funnel "
         "under the spend plan (below the chart).",
@@ -164,7 +231,7 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         text=tuple(w for w in words if w),
         tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows).round(2)),),
         charts=tuple(charts),
-        numbers={"totals": totals, "headline": headline},
+        numbers={"totals": totals, "headline": headline, "fallback": fallback},
     )
 
 
@@ -252,12 +319,12 @@ def risks_section(ctx: CampaignContext, results: EngineResults) -> Section:
 
 
 def pivots_section(ctx: CampaignContext, results: EngineResults) -> Section:
-    """Pivots with their simulated impact (the pivots engine, issue 6)."""
-    why = results.absent.get("pivots") or (
-        "the pivots engine (issue 6) landed after this report section was written and is not "
-        "wired into campaign reports yet"
-    )
-    return missing("pivots", "Pivots", f"No pivots: {why}.")
+    """Pivots with their simulated impact (:func:`simkit.report.pivots.pivots_section`)."""
+    if results.pivots is None:
+        return missing("pivots", "Pivots", f"No pivots: {results.absent.get('pivots', '')}.")
+    from simkit.report.pivots import pivots_section as build
+
+    return build(ctx.campaign_id, results.pivots)
 
 
 def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
@@ -324,7 +391,15 @@ def diagnostics_section(ctx: CampaignContext, results: EngineResults) -> Section
     return Section(
         "diagnostics",
         "Model diagnostics",
-        text=(words, *[f"Backtest note: {w}" for w in bt.warnings]),
+        text=(
+            *(
+                [f"Warning: {results.fallbacks['forecast']}."]
+                if "forecast" in results.fallbacks
+                else []
+            ),
+            words,
+            *[f"Backtest note: {w}" for w in bt.warnings],
+        ),
         tables=(
             ("Ensemble weights by driver", weights),
             ("Backtest scores", pd.DataFrame(scores).round(3)),

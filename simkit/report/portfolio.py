@@ -1,7 +1,7 @@
 """The portfolio report (``index.html``): every campaign of a run on one page.
 
 It reads what the runner wrote: ``run.json`` (each campaign's status, error and report
-path) and each succeeded campaign's ``summary.json``.  It shows a table sorted by risk, the
+path), each succeeded campaign's ``summary.json`` and the run's ``pivots.json``.  It shows a table sorted by risk, the
 totals with their intervals, the budget reallocation summary and a link to each report;
 failed campaigns are listed with their error.
 """
@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from simkit.errors import SimkitError
+from simkit.report.pivots import PIVOTS_FILE, reallocation_section
 from simkit.report.section import Section, missing
 
 __all__ = ["MANIFEST", "Portfolio", "load_run", "portfolio_sections"]
@@ -27,11 +28,13 @@ MANIFEST = "run.json"
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A run as the portfolio report sees it."""
+    """A run as the portfolio report sees it (``pivots``: the run's pivot payload, or
+    ``None`` when the run has none)."""
 
     output_dir: Path
     manifest: dict[str, Any]
     summaries: dict[str, dict[str, Any]]
+    pivots: dict[str, Any] | None = None
 
     @property
     def campaigns(self) -> list[dict[str, Any]]:
@@ -53,7 +56,9 @@ def load_run(output_dir: str | Path) -> Portfolio:
         summary = folder / item["campaign_id"] / "summary.json"
         if item.get("status") == "succeeded" and summary.is_file():
             summaries[item["campaign_id"]] = json.loads(summary.read_text())
-    return Portfolio(folder, manifest, summaries)
+    pivots_path = folder / Path(str(manifest.get("pivots") or PIVOTS_FILE)).name
+    pivots = json.loads(pivots_path.read_text()) if pivots_path.is_file() else None
+    return Portfolio(folder, manifest, summaries, pivots)
 
 
 def _get(summary: dict[str, Any], *path: str) -> Any:
@@ -74,6 +79,8 @@ def _link(item: dict[str, Any]) -> str:
 
 def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
     rows = []
+    pivots = run.pivots or {}
+    optimal = pivots["result"]["allocation"] if pivots.get("status") == "ok" else {}
     for item in run.campaigns:
         s = run.summaries.get(item["campaign_id"], {})
         hist = _get(s, "history", "last_28_days") or {}
@@ -87,6 +94,7 @@ def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
                 "spend (28 d)": hist.get("spend"),
                 "CPA (28 d)": hist.get("cpa"),
                 "ROAS (28 d)": hist.get("roas"),
+                "optimal budget / day": optimal.get(item["campaign_id"]),
                 "error": html.escape(item.get("error") or ""),
             }
         )
@@ -101,6 +109,7 @@ def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
             "spend (28 d)": 0,
             "CPA (28 d)": 2,
             "ROAS (28 d)": 2,
+            "optimal budget / day": 0,
         }
     ), bool(have_risk)
 
@@ -161,10 +170,8 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
             f"Last 28 days, observed: spend {spend:,.0f}, {conv:,.0f} "
             "conversions.",
         )
-    realloc = missing(
-        "reallocation",
-        "Budget reallocation",
-        "No budget reallocation summary: the pivots engine (issue 6) is not "
-        "available in this simkit yet.",
-    )
-    return {"campaigns": overview, "totals": totals, "reallocation": realloc}
+    return {
+        "campaigns": overview,
+        "totals": totals,
+        "reallocation": reallocation_section(run.pivots),
+    }

@@ -19,7 +19,7 @@ __all__ = ["SUMMARY_MIME", "Section", "missing", "publish_summary", "setup_noteb
 #: Mime type under which the notebook hands the summary to the runner (not rendered in HTML).
 SUMMARY_MIME = "application/vnd.simkit.summary+json"
 
-Status = Literal["ok", "missing"]
+Status = Literal["ok", "missing", "failed"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Section:
     title
         Heading shown in the report.
     status
-        ``ok``, or ``missing`` when the engine behind the section is not available.
+        ``ok``; ``missing`` when the engine behind the section is not available;
+        ``failed`` when it is there but could not run on this data (the text says why).
     text
         Plain-language paragraphs (already rounded for people).
     tables
@@ -80,7 +81,7 @@ def _table_html(caption: str, table: pd.DataFrame) -> str:
 
 def _section_html(section: Section) -> str:
     parts = [f"<h2>{html.escape(section.title)}</h2>"]
-    style = ' style="color:#8a6d3b"' if section.status == "missing" else ""
+    style = ' style="color:#8a6d3b"' if section.status != "ok" else ""
     parts += [f"<p{style}>{html.escape(p)}</p>" for p in section.text]
     parts += [_table_html(caption, table) for caption, table in section.tables]
     parts += list(section.html)

@@ -4,7 +4,12 @@
 processes (default: one per core) or on a Dask cluster (``scheduler="tcp://..."``).  A
 failed campaign never stops the others and never publishes a half-written report; the
 portfolio index lists each failure with its error.  Every run and campaign is recorded in
-the run registry.
+the run registry: a campaign is ``queued`` until a worker starts it, then ``running`` (with
+the worker's start time) until its outcome is in.
+
+The portfolio's pivots (budget optimiser and ranked pivots) are computed once, before the
+batch, and saved as ``pivots.json`` in the output folder; every report reads them
+(:mod:`simkit.report.pivots`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from simkit.errors import ParamsError
 from simkit.params import RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
 from simkit.report.context import PLAN_LOOKBACK_DAYS, data_hash
+from simkit.report.pivots import compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
 from simkit.runner.execute import CampaignJob, CampaignOutcome, execute_job
 from simkit.runner.publish import atomic_write_text
@@ -110,43 +117,111 @@ def _notebook_params(params: RunParams, base: Path, **override: Any) -> dict[str
     return values
 
 
-def _run_processes(jobs: list[CampaignJob], workers: int) -> Iterator[CampaignOutcome]:
+@dataclass(frozen=True)
+class _Started:
+    """A worker started a campaign (at ``at``, seconds since the epoch)."""
+
+    campaign_id: str
+    at: float
+
+
+Event = _Started | CampaignOutcome
+_POLL_SECONDS = 0.25
+
+
+def _put_start(queue: Any, campaign_id: str, at: float) -> None:
+    queue.put(_Started(campaign_id, at))
+
+
+def _init_worker(queue: Any) -> None:
+    """Worker process start-up: report each job's start through ``queue``."""
+    from simkit.runner.execute import set_start_hook
+
+    set_start_hook(partial(_put_start, queue))
+
+
+def _drain(queue: Any) -> Iterator[_Started]:
+    import queue as queue_module
+
+    while True:
+        try:
+            yield queue.get_nowait()
+        except queue_module.Empty:
+            return
+
+
+def _run_processes(jobs: list[CampaignJob], workers: int) -> Iterator[Event]:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # spawn: no forked copies of the parent's threads or open database handles
+    context = multiprocessing.get_context("spawn")
+    started = context.Queue()
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(started,)
     ) as pool:
-        futures = [pool.submit(execute_job, job) for job in jobs]  # FIFO: priority order
-        for future in as_completed(futures):
-            yield future.result()
+        pending = {pool.submit(execute_job, job) for job in jobs}  # FIFO: priority order
+        while pending:
+            done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            yield from _drain(started)
+            for future in done:
+                yield future.result()
+    yield from _drain(started)
+    started.close()
 
 
-def _run_dask(jobs: list[CampaignJob], scheduler: str) -> Iterator[CampaignOutcome]:
+def _execute_on_dask(job: CampaignJob, topic: str) -> CampaignOutcome:
+    """:func:`execute_job` on a Dask worker, reporting its start as a worker event."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    return execute_job(
+        job, on_start=lambda cid, at: worker.log_event(topic, {"campaign_id": cid, "at": at})
+    )
+
+
+def _run_dask(jobs: list[CampaignJob], scheduler: str) -> Iterator[Event]:
+    import queue as queue_module
+
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise ParamsError(
             "--scheduler needs dask[distributed] (pip install 'simkit[dask]')", field="scheduler"
         ) from None
+    started: queue_module.Queue[_Started] = queue_module.Queue()
+    topic = f"simkit-start-{uuid.uuid4().hex}"
     with Client(scheduler, timeout="30s") as client:
-        futures = [
+        # the handler runs on the client's event loop; the queue hands events to this thread
+        client.subscribe_topic(
+            topic, lambda event: started.put(_Started(event[1]["campaign_id"], event[1]["at"]))
+        )
+        pending = [
             client.submit(
-                execute_job,
+                _execute_on_dask,
                 job,
+                topic,
                 priority=len(jobs) - job.rank,
                 pure=False,
                 key=f"simkit-{job.campaign_id}-{uuid.uuid4().hex[:8]}",
             )
             for job in jobs
         ]
-        for future in as_completed(futures):
-            yield future.result()
+        while pending:
+            done = [f for f in pending if f.done()]
+            yield from _drain(started)
+            for future in done:
+                yield future.result()
+            pending = [f for f in pending if f not in done]
+            if pending and not done:
+                time.sleep(_POLL_SECONDS)
+        client.unsubscribe_topic(topic)
+    yield from _drain(started)
 
 
 #: How a batch is spread: local processes, or a Dask cluster when a scheduler is given.
-EXECUTORS: dict[str, Callable[..., Iterator[CampaignOutcome]]] = {
+#: Each yields a ``_Started`` event when a worker starts a campaign, then its outcome.
+EXECUTORS: dict[str, Callable[..., Iterator[Event]]] = {
     "processes": lambda jobs, workers, scheduler: _run_processes(jobs, workers),
     "dask": lambda jobs, workers, scheduler: _run_dask(jobs, scheduler),
 }
@@ -262,8 +337,8 @@ def run_batch(
         for rank, cid in enumerate(ordered)
     ]
     registry.start_run(run_id)
-    for job in jobs:
-        registry.campaign_running(run_id, job.campaign_id)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    pivots = write_run_pivots(output_dir, compute_run_pivots(params, loaded, hash_of_data))
     outcomes: dict[str, CampaignOutcome] = {}
     executor = EXECUTORS["dask" if scheduler else "processes"]
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
@@ -274,7 +349,13 @@ def run_batch(
         disable=not progress or bool(os.environ.get("TQDM_DISABLE")),
     )
     try:
-        for outcome in executor(jobs, n_workers, scheduler):
+        for event in executor(jobs, n_workers, scheduler):
+            if isinstance(event, _Started):
+                if event.campaign_id not in outcomes:  # a late notice changes nothing
+                    registry.campaign_running(run_id, event.campaign_id, started_at=event.at)
+                    bar.set_postfix_str(f"{event.campaign_id} running")
+                continue
+            outcome = event
             outcomes[outcome.campaign_id] = outcome
             summary = output_dir / outcome.campaign_id / "summary.json"
             registry.campaign_done(run_id, outcome, str(summary) if outcome.summary else None)
@@ -287,6 +368,7 @@ def run_batch(
         "run_id": run_id,
         "params_hash": params_hash(params),
         "data_hash": hash_of_data,
+        "pivots": pivots.name,
         "campaigns": [
             {
                 **{k: v for k, v in o.to_dict().items() if k != "report_path"},

@@ -17,6 +17,7 @@ import logging
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +31,13 @@ from simkit.runner.publish import (
     scrub_paths,
 )
 
-__all__ = ["CampaignOutcome", "CampaignJob", "classify_failure", "execute_job"]
+__all__ = [
+    "CampaignJob",
+    "CampaignOutcome",
+    "classify_failure",
+    "execute_job",
+    "set_start_hook",
+]
 
 log = logging.getLogger(__name__)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -80,19 +87,50 @@ class CampaignOutcome:
         return d
 
 
-def _running_cell(path: Path) -> int | None:
-    """1-based index of the code cell Papermill marked as running in a partial output."""
+def _read(path: Path | None) -> Any | None:
+    if path is None or not path.is_file():
+        return None
     try:
         import nbformat
 
-        nb = nbformat.read(path, as_version=4)
+        return nbformat.read(path, as_version=4)
     except (OSError, ValueError):
         return None
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    for i, cell in enumerate(code, start=1):
-        if cell.metadata.get("papermill", {}).get("status") == "running":
-            return i
-    return None
+
+
+def _code_cells(nb: Any) -> list[Any]:
+    """The notebook's own code cells (Papermill's injected-parameters cell left out), so a
+    cell number names the same cell in the notebook as written."""
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
+
+
+def _running_cell(nb: Any | None) -> int | None:
+    """1-based number of the code cell that was running when execution stopped.
+
+    After a timeout or a kernel death Papermill marks every cell "completed", so the cell
+    is found by its timestamps: the last one that started (cells after it never did).
+    """
+    if nb is None:
+        return None
+    started = [
+        i
+        for i, cell in enumerate(_code_cells(nb), start=1)
+        if (meta := cell.metadata.get("papermill", {})).get("status") == "running"
+        or meta.get("start_time")
+    ]
+    return started[-1] if started else None
+
+
+def _cell_number(nb: Any | None, cell_index: int) -> int | None:
+    """Code-cell number of ``nb.cells[cell_index]`` (Papermill's index counts every cell)."""
+    if nb is None or not 0 <= cell_index < len(nb.cells):
+        return None
+    target = nb.cells[cell_index]
+    return next((i for i, c in enumerate(_code_cells(nb), start=1) if c is target), None)
 
 
 def classify_failure(
@@ -108,11 +146,13 @@ def classify_failure(
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    cell = _running_cell(partial) if partial is not None and partial.is_file() else None
+    nb = _read(partial)
+    cell = _running_cell(nb)
     where = f" in code cell {cell}" if cell else ""
     if isinstance(exc, PapermillExecutionError):
         evalue = _ANSI.sub("", str(exc.evalue)).strip()
-        return "error", f"{exc.ename}: {evalue} (code cell {exc.cell_index})", False
+        number = _cell_number(nb, exc.cell_index) or exc.cell_index
+        return "error", f"{exc.ename}: {evalue} (code cell {number})", False
     if isinstance(exc, CellTimeoutError):
         return (
             "timeout",
@@ -150,11 +190,38 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
     return str(Path(job.final_dir) / job.html_name), summary
 
 
-def execute_job(job: CampaignJob) -> CampaignOutcome:
-    """Execute, label and publish one notebook; never raises for a notebook's failure."""
+#: Called as ``hook(campaign_id, started_at)`` when a worker starts a job (set in each
+#: worker process by the batch runner, see :func:`set_start_hook`).
+_start_hook: Callable[[str, float], None] | None = None
+
+
+def set_start_hook(hook: Callable[[str, float], None] | None) -> None:
+    """Report every job this process starts to ``hook`` (the batch runner's progress)."""
+    global _start_hook
+    _start_hook = hook
+
+
+def _notify_start(hook: Callable[[str, float], None] | None, job: CampaignJob, at: float) -> None:
+    if hook is None:
+        return
+    try:
+        hook(job.campaign_id, at)
+    except Exception as exc:  # noqa: BLE001 - progress reporting must never fail a report
+        log.warning("could not report the start of %s: %s", job.campaign_id, exc)
+
+
+def execute_job(
+    job: CampaignJob, on_start: Callable[[str, float], None] | None = None
+) -> CampaignOutcome:
+    """Execute, label and publish one notebook; never raises for a notebook's failure.
+
+    ``on_start(campaign_id, started_at)`` (default: the hook of :func:`set_start_hook`)
+    is told when the job starts, so the run registry can mark the campaign running.
+    """
     import papermill as pm
 
     started = time.time()
+    _notify_start(on_start or _start_hook, job, started)
     check_parameter_names(list(job.parameters))
     staging = Path(job.staging_dir)
     executed = staging / "report.ipynb"

@@ -10,9 +10,11 @@ import pytest
 
 from simkit.params import RunParams
 from simkit.registry import Registry
-from simkit.report import build_campaign_report
+from simkit.report import PIVOTS_FILE, build_campaign_report, data_hash
+from simkit.report.pivots import pivot_key
 from simkit.runner import NOTEBOOKS, order_campaigns, run_batch
 
+from .conftest import LEAN, RecordingRegistry
 from .html_checks import external_references
 
 pytestmark = pytest.mark.slow
@@ -31,6 +33,33 @@ def test_every_campaign_is_published_with_an_index(published) -> None:
     index = (out / "index.html").read_text()
     assert 'href="C001/report.html"' in index and 'href="C002/report.html"' in index
     assert not list((out / ".staging").glob("*/*")), "staging is cleaned up"
+    assert json.loads((out / "run.json").read_text())["pivots"] == PIVOTS_FILE
+
+
+def test_pivots_are_computed_once_and_read_by_every_report(published) -> None:
+    result, _, params = published
+    out = result.output_dir
+    payload = json.loads((out / PIVOTS_FILE).read_text())
+    assert payload["status"] == "ok", payload.get("error")
+    assert payload["key"] == pivot_key(params, data_hash(params.data))
+    alloc = payload["result"]["allocation"]
+    for cid in ("C001", "C002"):
+        pivots = json.loads((out / cid / "summary.json").read_text())["numbers"]["pivots"]
+        assert pivots["status"] == "ok" and pivots["as_of"] == payload["result"]["as_of"]
+        assert pivots["budget_daily"]["allocation"] == alloc[cid]
+        report = (out / cid / "report.html").read_text()
+        assert "<h2>Pivots</h2>" in report and f"Optimal daily budget for {cid}" in report
+    index = (out / "index.html").read_text()
+    assert "<h2>Budget reallocation</h2>" in index and "optimal / day" in index
+    assert "P(gain &gt; 0)" in index
+
+
+def test_registry_marks_each_campaign_running_when_its_worker_starts(published) -> None:
+    result, registry, _ = published
+    for outcome in result.outcomes:
+        mine = [e for e in registry.events if e[1] == outcome.campaign_id]
+        assert [kind for kind, *_ in mine] == ["running", "done"], mine
+        assert mine[0][2] == pytest.approx(outcome.started_at), "the worker's own start time"
 
 
 def test_published_html_fetches_nothing_from_a_cdn(published) -> None:
@@ -113,7 +142,7 @@ def test_failures_are_labelled_while_others_succeed(tmp_path: Path, test_data: P
         meta + "- campaign_id: C004\n  name: Short C004\n  channel: search\n"
     )
     params = RunParams(
-        data=str(data), output_dir=str(tmp_path / "out"), timeout_seconds=45, retries=1
+        data=str(data), output_dir=str(tmp_path / "out"), timeout_seconds=30, retries=1, **LEAN
     )
     registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
     result = run_batch(
@@ -126,7 +155,7 @@ def test_failures_are_labelled_while_others_succeed(tmp_path: Path, test_data: P
     by_id = {o.campaign_id: o for o in result.outcomes}
     assert by_id["C001"].status == "succeeded"
     assert (by_id["C002"].status, by_id["C002"].kind) == ("failed", "timeout")
-    assert "45 s limit" in by_id["C002"].error and "code cell 2" in by_id["C002"].error
+    assert "30 s limit" in by_id["C002"].error and "code cell 2" in by_id["C002"].error
     assert (by_id["C003"].status, by_id["C003"].kind) == ("failed", "kernel_died")
     assert "kernel died" in by_id["C003"].error and by_id["C003"].attempts == 2
     assert (by_id["C004"].status, by_id["C004"].kind) == ("failed", "error")
@@ -154,7 +183,9 @@ def test_dask_local_cluster_runs_the_same_batch(tmp_path: Path, test_data: Path)
         data=str(test_data / "report" / "campaigns.csv"),
         campaigns=["C003"],
         output_dir=str(tmp_path / "out"),
+        **LEAN,
     )
+    registry = RecordingRegistry(f"sqlite:///{tmp_path / 'r.sqlite'}")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -162,9 +193,13 @@ def test_dask_local_cluster_runs_the_same_batch(tmp_path: Path, test_data: Path)
             params,
             scheduler=cluster.scheduler_address,
             progress=False,
-            registry=Registry(f"sqlite:///{tmp_path / 'r.sqlite'}"),
+            registry=registry,
         )
     assert result.ok, [o.error for o in result.failed]
+    assert [(kind, cid) for kind, cid, _ in registry.events] == [
+        ("running", "C003"),
+        ("done", "C003"),
+    ], "the worker's start reaches the registry through a Dask worker event"
     assert (result.output_dir / "C003" / "report.html").is_file()
     assert (
         json.loads((result.output_dir / "C003" / "summary.json").read_text())["campaign_id"]

@@ -63,3 +63,16 @@ def test_url_from_environment_and_password_masked(
     reg = Registry.__new__(Registry)
     reg.url = "postgresql://user:hunter2@db.example/simkit"
     assert "hunter2" not in reg.display_url
+
+
+def test_a_campaign_is_running_from_its_worker_start_until_done(reg: Registry) -> None:
+    reg.create_run("r2", params={}, params_hash="h", output_dir="o", campaigns=["A", "B"])
+    reg.start_run("r2")
+    reg.campaign_running("r2", "A", started_at=1_800_000_000.0)
+    a, b = reg.get_run("r2")["campaigns"]
+    assert (a["status"], a["started_at"]) == ("running", "2027-01-15T08:00:00+00:00")
+    assert (b["status"], b["started_at"]) == ("queued", None), "not started: still queued"
+    reg.campaign_done("r2", CampaignOutcome("A", "succeeded", 1, 1_800_000_000.0, 1_800_000_005.0))
+    reg.campaign_running("r2", "A", started_at=1_800_000_001.0)  # a late notice
+    a, _ = reg.get_run("r2")["campaigns"]
+    assert (a["status"], a["started_at"]) == ("succeeded", "2027-01-15T08:00:00+00:00")
