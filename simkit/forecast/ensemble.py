@@ -188,12 +188,17 @@ def _relative_mae(
 
 def combine(predictions: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]) -> np.ndarray:
     """Weighted mean of member forecasts ``(..., H, 4)``, per driver; where a member has no
-    forecast (NaN) its weight is shared among the others."""
+    forecast (NaN) its weight is shared among the others.  Where every weighted member is
+    missing (e.g. the only weighted member did not run at a short backtest cutoff) the
+    members that do have a forecast count equally, rather than leaving a hole."""
     stack = np.stack([predictions[m] for m in weights])
+    finite = np.isfinite(stack)
     w = np.stack([np.broadcast_to(weights[m], stack.shape[1:]) for m in weights])
-    w = np.where(np.isfinite(stack), w, 0.0)
+    w = np.where(finite, w, 0.0)
+    orphaned = (w.sum(axis=0) <= 0) & finite.any(axis=0)
+    w = np.where(orphaned[None] & finite, 1.0, w)
     total = w.sum(axis=0)
-    out = np.sum(np.where(np.isfinite(stack), stack, 0.0) * w, axis=0)
+    out = np.sum(np.where(finite, stack, 0.0) * w, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, out / np.where(total > 0, total, 1.0), np.nan)
 

@@ -202,7 +202,7 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
 
     def rationale(s: dict[str, dict[str, float]], conf: float) -> str:
         g = alloc.gain
-        targets = [n for n in alloc.notes if "target" in n]
+        targets = [n for n in alloc.notes if "target CPA/ROAS" in n]
         reason = (
             f"CPA/ROAS targets cap {len(targets)} budget(s) (see notes), and the rest is "
             f"spent where the marginal {ctx.objective} per unit of spend is highest"

@@ -182,3 +182,16 @@ def test_ar_theory_matches_the_definition():
             lags = np.arange(1, k)
             expected = 1 + 2 * np.sum((1 - lags / k) * phi**lags)
             assert table[i, j] == pytest.approx(expected)
+
+
+def test_combine_falls_back_to_available_members_when_weighted_ones_are_missing():
+    from simkit.forecast.ensemble import combine
+
+    naive = np.full((3, 4), 1.0)
+    prophet = np.full((3, 4), 3.0)
+    prophet[:, 3] = np.nan  # prophet did not forecast this driver at this cutoff
+    weights = {"seasonal_naive": np.array([0.0, 0.0, 0.0, 0.0]), "prophet": np.ones(4)}
+    out = combine({"seasonal_naive": naive, "prophet": prophet}, weights)
+    assert np.all(out[:, :3] == 3.0)  # the weighted member where it exists
+    assert np.all(out[:, 3] == 1.0)  # the available member, not a hole
+    assert np.isnan(combine({"a": np.full((2, 4), np.nan)}, {"a": np.ones(4)})).all()

@@ -163,3 +163,9 @@ def test_channel_curves_and_channel_shift(world):
         assert r.type == "channel_shift"
         assert set(r.campaign_ids) <= set(world.data["campaign_id"])
         assert "Marginal CPA by channel" in r.rationale
+
+
+def test_reallocation_rationale_mentions_targets_only_when_they_bind(result):
+    recs = [r for r in result.recommendations if r.type == "budget_reallocation"]
+    assert recs, "the fixture portfolio has a reallocation"
+    assert "targets cap" not in recs[0].rationale  # no targets were given
