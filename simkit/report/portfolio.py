@@ -61,6 +61,9 @@ def load_run(output_dir: str | Path) -> Portfolio:
     return Portfolio(folder, manifest, summaries, pivots)
 
 
+_ADDITIVE: tuple[str, ...] = ("spend", "impressions", "clicks", "conversions", "revenue")
+
+
 def _get(summary: dict[str, Any], *path: str) -> Any:
     node: Any = summary.get("numbers", {})
     for key in path:
@@ -144,16 +147,29 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
     forecasts = [_get(s, "forecast", "totals") for s in run.summaries.values()]
     if run.summaries and all(forecasts):
         rows = []
-        for metric in forecasts[0]:
+        # only volumes add up across campaigns; a sum of CPAs or CTRs means nothing
+        for metric in (m for m in _ADDITIVE if m in forecasts[0]):
             p = [sum(f[metric][q] for f in forecasts) for q in ("p10", "p50", "p90")]
             rows.append({"metric": metric, "p10 (sum)": p[0], "p50 (sum)": p[1], "p90 (sum)": p[2]})
+        medians = {r["metric"]: r["p50 (sum)"] for r in rows}
+        ratio_text = ""
+        if medians.get("conversions") and medians.get("spend"):
+            ratio_text = (
+                f" At the summed medians the portfolio's CPA is "
+                f"{medians['spend'] / medians['conversions']:,.2f}"
+                + (
+                    f" and its ROAS {medians['revenue'] / medians['spend']:.2f}."
+                    if "revenue" in medians
+                    else "."
+                )
+            )
         totals = Section(
             "totals",
             "Portfolio totals over the horizon",
             text=(
-                "Sums of each campaign's p10, p50 and p90. The sum of p10s is a cautious "
-                "lower bound of the portfolio's p10 (campaigns rarely all do badly at "
-                "once).",
+                "Sums of each campaign's p10, p50 and p90 of the volumes. Campaigns rarely "
+                "all do badly (or well) at once, so the portfolio's own p10 is usually above "
+                "the sum of the p10s, and its p90 below the sum of the p90s." + ratio_text,
             ),
             tables=(("", pd.DataFrame(rows).round(0)),),
             numbers={"totals": rows},

@@ -136,3 +136,14 @@ def test_portfolio_report_reads_the_runs_pivots(test_data: Path) -> None:
     assert sections["reallocation"].status == "ok"
     overview = sections["campaigns"].html[0]
     assert "optimal budget / day" in overview
+
+
+def test_portfolio_totals_add_only_volumes(test_data):
+    from simkit.report import load_run, portfolio_sections
+
+    totals = portfolio_sections(load_run(test_data / "report" / "run"))["totals"]
+    rows = {r["metric"]: r for r in totals.numbers["totals"]}
+    assert set(rows) <= {"spend", "impressions", "clicks", "conversions", "revenue"}
+    assert {"spend", "conversions"} <= set(rows)
+    assert all(r["p10 (sum)"] <= r["p50 (sum)"] <= r["p90 (sum)"] for r in rows.values())
+    assert "portfolio's CPA" in " ".join(totals.text)
