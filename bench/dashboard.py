@@ -30,19 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "dashboard" / "data" / "campaigns.csv"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = list(CHROMIUM_ARGS)
 
 
 def bench_preview(data: Path, repeats: int, cache_dir: str) -> dict:
@@ -173,7 +165,7 @@ def bench_browser(data: Path, preheat: bool) -> dict:
         if preheat:  # the pool kernel has run the notebook: what a visitor then gets
             out["pool_ready_after_launch_s"] = _wait_pool_idle(proc.pid, log_path, 240) - t_launch
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
             external = []
             page.on(
@@ -217,7 +209,7 @@ def main() -> None:
             "load_average": os.getloadavg(),
             "preview": bench_preview(args.data, args.repeats, cache),
         }
-    if not args.no_browser and Path(CHROMIUM).exists():
+    if not args.no_browser and CHROMIUM.exists():
         result["first_render_preheated"] = bench_browser(args.data, preheat=True)
         result["first_render_cold"] = bench_browser(args.data, preheat=False)
     result["load_average_after"] = os.getloadavg()

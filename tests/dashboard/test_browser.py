@@ -15,21 +15,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+ARGS = list(CHROMIUM_ARGS)
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 

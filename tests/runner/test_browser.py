@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+
+ARGS = list(CHROMIUM_ARGS)
 
 #: In the page: decode the chart image, draw it on a canvas and count non-white pixels (the
 #: browser really rendered it) and the SVG's path elements (its lines and areas).
