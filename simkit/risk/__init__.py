@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from simkit.risk.alerts import PIVOTS, Alert, RiskReport
-from simkit.risk.calibration import CALIBRATION, LogisticCalibration, fit_logistic
+from simkit.risk.calibration import RiskModel, fit_risk_model, risk_model
 from simkit.risk.detect import detect_risks
 from simkit.risk.detectors import (
     DEFAULT_DETECTORS,
@@ -23,13 +23,12 @@ from simkit.risk.detectors import (
 from simkit.risk.history import CampaignHistory, campaign_histories
 
 __all__ = [
-    "CALIBRATION",
     "DEFAULT_DETECTORS",
     "DETECTORS",
     "PIVOTS",
     "Alert",
     "CampaignHistory",
-    "LogisticCalibration",
+    "RiskModel",
     "RiskReport",
     "audience_fatigue",
     "budget_pacing",
@@ -37,7 +36,8 @@ __all__ = [
     "competitor_pressure",
     "detect_risks",
     "forecast_shortfall",
-    "fit_logistic",
+    "fit_risk_model",
     "performance_dip",
     "probabilities",
+    "risk_model",
 ]

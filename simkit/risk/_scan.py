@@ -15,7 +15,8 @@ noise whose variance ``v_t`` is known exactly from the counts (for a binomial ra
    (priors keep short baselines stable: day-of-week effects near 0, CPM elasticity to
    spend near 0.3),
 2. estimates ``sigma`` (robustly, from the median absolute residual, minus the counting
-   noise) and ``phi`` (lag-1 autocorrelation, shrunk towards 0.5) from the baseline
+   noise, with a degrees-of-freedom correction) and ``phi`` (lag-1 autocorrelation,
+   corrected for its small-sample bias and shrunk towards 0.5) from the baseline
    residuals,
 3. predicts the last ``k`` days from the baseline fit and summarises the residuals as a
    step (their mean) and a ramp (slope through zero at the onset), each with a z-score
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 WINDOWS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 9, 11, 14, 17, 21)
-BASELINE_DAYS = 42
+BASELINE_DAYS = 70
 MIN_BASELINE_DAYS = 14
 _SIGMA0 = 0.06
 _PHI_PRIOR, _PHI_PSEUDO = 0.5, 10.0
@@ -170,7 +171,9 @@ def scan_metric(
         mad = _nanmedian_rows(np.abs(resid_ok - centre[:, None]))
         v_bar = np.nanmean(np.where(mask, v0[idx], np.nan), axis=1)
         v_bar = np.where(np.isfinite(v_bar), v_bar, 0.0)
-        total = (1.4826 * mad) ** 2
+        # residuals of a fit with p coefficients understate the noise by about p/n
+        dof = np.maximum(n_base - p, 1) / np.maximum(n_base, 1)
+        total = (1.4826 * mad) ** 2 / dof
         sigma2 = np.maximum(total - v_bar, sigma_floor**2)
         r = np.where(mask, resid - centre[:, None], 0.0)
         pair = mask[:, 1:] & mask[:, :-1]
@@ -180,6 +183,9 @@ def scan_metric(
             * np.sum(np.where(pair, r[:, :-1] ** 2, 0.0), axis=1)
         )
         phi_r = np.where(den > 0, num / den, 0.0)
+        # the lag-1 autocorrelation of regression residuals is biased towards zero by
+        # about (1 + 3 phi) / n (Marriott and Pope) plus p / n for the fitted coefficients
+        phi_r = phi_r + (1.0 + 3.0 * phi_r + p) / np.maximum(pair.sum(axis=1), 1)
     n_pairs = pair.sum(axis=1)
     phi = np.clip(phi_r * (sigma2 + v_bar) / sigma2, 0.0, 0.95)
     phi = np.clip((n_pairs * phi + _PHI_PSEUDO * _PHI_PRIOR) / (n_pairs + _PHI_PSEUDO), 0.0, 0.9)

@@ -12,6 +12,7 @@ import pandas as pd
 from simkit._suggest import did_you_mean
 from simkit.errors import DataError, SimkitError
 from simkit.risk.alerts import Alert, RiskReport
+from simkit.risk.calibration import DETECTOR_CLASSES, history_probabilities
 from simkit.risk.detectors import DEFAULT_DETECTORS, DETECTORS
 from simkit.risk.history import campaign_histories
 
@@ -108,11 +109,19 @@ def detect_risks(
             column="campaign_id",
         )
     report_as_of = cut.date() if cut is not None else pd.to_datetime(data["date"]).max().date()
-    alerts: list[Alert] = []
+    live = []
     for history in histories:
         if history.last_date < report_as_of - timedelta(days=STALE_DAYS):
             _log.info("skipping %s: no data after %s", history.campaign_id, history.last_date)
-            continue
+        else:
+            live.append(history)
+    if any(name in DETECTOR_CLASSES for name in names):
+        # one model call for the portfolio (cached on each history for its detectors)
+        scored = history_probabilities([h.scan.features for h in live])
+        for history, probs in zip(live, scored, strict=True):
+            history.__dict__["risk_probabilities"] = probs
+    alerts: list[Alert] = []
+    for history in live:
         for name in names:
             extra = options.get(name, {})
             alerts.extend(DETECTORS[name](history, min_probability=min_probability, **extra))

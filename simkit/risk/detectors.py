@@ -31,7 +31,6 @@ from scipy.stats import norm
 
 from simkit.risk._features import HistoryScan
 from simkit.risk.alerts import Alert
-from simkit.risk.calibration import CALIBRATION
 from simkit.risk.forward import forecast_shortfall
 from simkit.risk.history import CampaignHistory
 
@@ -53,13 +52,12 @@ PACING_UNDER, PACING_OVER = 0.85, 1.0
 
 
 def probabilities(history: CampaignHistory) -> dict[str, float]:
-    """Calibrated probability of every history detector's risk for one history."""
-    features = history.scan.features
-    return {
-        name: calibration.probability(features)
-        for name, calibration in CALIBRATION.items()
-        if name != "budget_pacing" or "pace_over" in features
-    }
+    """Calibrated probability of every history detector's risk for one history.
+
+    Computed once per history (see :attr:`CampaignHistory.risk_probabilities`); budget
+    pacing only where a budget is known.
+    """
+    return dict(history.risk_probabilities)
 
 
 def _pct(log_change: float) -> float:
@@ -338,7 +336,7 @@ def budget_pacing(history: CampaignHistory, *, min_probability: float = 0.5) -> 
     pacing = history.scan.pacing
     if pacing is None:
         return []
-    p_over = CALIBRATION["budget_pacing"].probability(history.scan.features)
+    p_over = probabilities(history)["budget_pacing"]
     recent = history.spend[-14:]
     recent = recent[np.isfinite(recent)]
     daily_mean = float(np.mean(recent[-7:])) if len(recent) else 0.0

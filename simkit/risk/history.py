@@ -113,6 +113,18 @@ class CampaignHistory:
 
         return scan_history(self)
 
+    @cached_property
+    def risk_probabilities(self) -> dict[str, float]:
+        """Calibrated probability of each history detector's risk, computed once.
+
+        From the shipped model (:func:`simkit.risk.calibration.risk_model`) on
+        :attr:`scan`'s features; ``budget_pacing`` only when a budget is known.
+        :func:`~simkit.risk.detect.detect_risks` fills it for all campaigns in one call.
+        """
+        from simkit.risk.calibration import history_probabilities
+
+        return history_probabilities([self.scan.features])[0]
+
     @classmethod
     def from_frame(
         cls,

@@ -54,6 +54,24 @@ def test_null_z_scores_are_roughly_standard() -> None:
     assert 0.7 < last.std() < 1.4
 
 
+def test_noise_estimates_are_unbiased_for_persistent_noise() -> None:
+    # slow AR(1) noise (phi 0.75) is what makes naive residual estimates too small: the
+    # fitted level soaks up part of it and the lag-1 autocorrelation is biased to zero,
+    # which inflates every z-score.  The scan corrects both.
+    rng = np.random.default_rng(5)
+    z, phi, sigma = [], [], []
+    for _ in range(200):
+        y, X = _series(rng, n=100, sd=0.07, phi=0.75)
+        scan = _scan(y, X)
+        j = list(scan.windows).index(7)
+        z.append(scan.z_step[j])
+        phi.append(scan.phi[j])
+        sigma.append(scan.sigma[j])
+    assert abs(np.mean(phi) - 0.75) < 0.06
+    assert abs(np.mean(sigma) / 0.07 - 1) < 0.1
+    assert np.std(z) < 1.2
+
+
 def test_counting_variance_under_the_baseline_not_the_drop() -> None:
     # a Poisson count that drops 60%: with the observed count's variance the drop hides itself
     rng = np.random.default_rng(3)
