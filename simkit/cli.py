@@ -441,6 +441,15 @@ def risks(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the --forward simulation")] = 0,
+    lookback: Annotated[
+        int,
+        typer.Option(
+            "--lookback",
+            min=0,
+            help="also report changes that began up to N days ago and are still in force "
+            "(0: only those of the last 21 days)",
+        ),
+    ] = 42,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Detect risks (dips, fatigue, competitor pressure, pacing) as calibrated probabilities."""
@@ -458,6 +467,7 @@ def risks(
         min_probability=min_probability,
         forward_days=forward,
         seed=seed,
+        lookback_days=lookback,
     )
     emit(report, fmt, _render_risks)
 

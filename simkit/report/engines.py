@@ -43,6 +43,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Reports also show risks that began up to six weeks back and are still in force (the
+#: detectors alone look three weeks back); see :mod:`simkit.risk.ongoing`.
+RISK_LOOKBACK_DAYS = 42
+
 
 def _api(module: str, name: str) -> Any | None:
     """``module.name`` if that public API exists, else ``None`` (engine not landed)."""
@@ -110,7 +114,11 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
         )
     if "risks" not in results.absent:
         results.risks = _api("simkit.risk", "detect_risks")(
-            data, ctx.loaded.campaigns, campaign_ids=[ctx.campaign_id], min_probability=0.0
+            data,
+            ctx.loaded.campaigns,
+            campaign_ids=[ctx.campaign_id],
+            min_probability=0.0,
+            lookback_days=RISK_LOOKBACK_DAYS,
         )
     if "market" not in results.absent:
         results.market = _api("simkit.market", "compare_campaigns")(

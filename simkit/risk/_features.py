@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simkit.risk._scan import Scan, scan_metric
+from simkit.risk._scan import WINDOWS, Scan, scan_metric
 from simkit.risk.history import CampaignHistory
 
 _BIG = 1e3  # prior sd that leaves a coefficient (the intercept) free
@@ -70,8 +70,12 @@ def _log_ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return y, v
 
 
-def scan_history(history: CampaignHistory) -> HistoryScan:
-    """Scan every metric the history holds; see the module docstring."""
+def scan_history(history: CampaignHistory, windows: tuple[int, ...] = WINDOWS) -> HistoryScan:
+    """Scan every metric the history holds; see the module docstring.
+
+    ``windows`` are the candidate onsets in days before the end (the detectors' 1-21; a
+    single longer window measures whether an older change is still in force).
+    """
     n = history.n_days
     dow = _dow_dummies(history.dates)
     with np.errstate(all="ignore"):
@@ -105,24 +109,37 @@ def scan_history(history: CampaignHistory) -> HistoryScan:
         *prior((0.3, 0.3)),
         exposure=1000.0 * history.spend,
         exposure_sign=-1.0,
+        windows=windows,
     )
     y_ctr, v_ctr = _log_ratio(clicks, imp)
     scans["ctr"] = scan_metric(
-        y_ctr, v_ctr, design(ls, age), *prior((0.0, 0.1), (0.0, 0.005)), exposure=imp
+        y_ctr,
+        v_ctr,
+        design(ls, age),
+        *prior((0.0, 0.1), (0.0, 0.005)),
+        exposure=imp,
+        windows=windows,
     )
     y_cvr, v_cvr = _log_ratio(conv, clicks)
-    scans["cvr"] = scan_metric(y_cvr, v_cvr, design(ls), *prior((0.0, 0.1)), exposure=clicks)
+    scans["cvr"] = scan_metric(
+        y_cvr, v_cvr, design(ls), *prior((0.0, 0.1)), exposure=clicks, windows=windows
+    )
     if history.frequency is not None:
         with np.errstate(all="ignore"):
             y_f = np.where(history.frequency > 0, np.log(history.frequency), np.nan)
         scans["frequency"] = scan_metric(
-            y_f, np.zeros(n), design(ls, age), *prior((0.0, 0.3), (0.0, 0.02)), sigma_floor=0.02
+            y_f,
+            np.zeros(n),
+            design(ls, age),
+            *prior((0.0, 0.3), (0.0, 0.02)),
+            sigma_floor=0.02,
+            windows=windows,
         )
     if history.impression_share is not None:
         with np.errstate(all="ignore"):
             y_is = np.where(history.impression_share > 0, np.log(history.impression_share), np.nan)
         scans["impression_share"] = scan_metric(
-            y_is, np.zeros(n), design(ls), *prior((0.25, 0.3)), sigma_floor=0.02
+            y_is, np.zeros(n), design(ls), *prior((0.25, 0.3)), sigma_floor=0.02, windows=windows
         )
     pacing = _pacing(history)
 

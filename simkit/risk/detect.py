@@ -14,7 +14,8 @@ from simkit.errors import DataError, SimkitError
 from simkit.risk.alerts import Alert, RiskReport
 from simkit.risk.calibration import DETECTOR_CLASSES, history_probabilities
 from simkit.risk.detectors import DEFAULT_DETECTORS, DETECTORS
-from simkit.risk.history import campaign_histories
+from simkit.risk.history import CampaignHistory, campaign_histories
+from simkit.risk.ongoing import lookback_cuts, ongoing_alerts
 
 __all__ = ["STALE_DAYS", "detect_risks"]
 
@@ -36,6 +37,7 @@ def detect_risks(
     forward_days: int | None = None,
     seed: int = 0,
     forward_options: dict[str, Any] | None = None,
+    lookback_days: int = 0,
 ) -> RiskReport:
     """Alerts for every campaign in ``data``, using only rows up to ``as_of``.
 
@@ -64,6 +66,12 @@ def detect_risks(
     forward_options
         Further keyword arguments for ``forecast_shortfall`` (``n_paths``, ``members``,
         ``forecast_fn``).
+    lookback_days
+        Also report older changes that are still in force: the history detectors run on
+        the data as it stood every 14 days back to this many days, and an alert they raised
+        there (p >= max(``min_probability``, 0.5)) is reported if its change persists today
+        (see :mod:`simkit.risk.ongoing`).  It replaces today's weaker alert of its kind.
+        0 (the default) looks only at changes that began in the last 21 days.
 
     Campaigns whose data stops more than :data:`STALE_DAYS` days before ``as_of`` have ended
     and are skipped.
@@ -90,6 +98,8 @@ def detect_risks(
             **(forward_options or {}),
         }
     }
+    if lookback_days < 0:
+        raise SimkitError(f"lookback_days must be 0 or more, got {lookback_days}")
     for name in names:
         if name not in DETECTORS:
             raise SimkitError(f"unknown detector {name!r}{did_you_mean(name, list(DETECTORS))}")
@@ -115,15 +125,39 @@ def detect_risks(
             _log.info("skipping %s: no data after %s", history.campaign_id, history.last_date)
         else:
             live.append(history)
-    if any(name in DETECTOR_CLASSES for name in names):
-        # one model call for the portfolio (cached on each history for its detectors)
-        scored = history_probabilities([h.scan.features for h in live])
-        for history, probs in zip(live, scored, strict=True):
-            history.__dict__["risk_probabilities"] = probs
+    history_detectors = {n: DETECTORS[n] for n in names if n in DETECTOR_CLASSES}
+    cuts = {
+        h.campaign_id: lookback_cuts(h, lookback_days) if history_detectors else [] for h in live
+    }
+    if history_detectors:
+        _score([*live, *(c for past in cuts.values() for c in past)])
     alerts: list[Alert] = []
     for history in live:
+        found: list[Alert] = []
         for name in names:
             extra = options.get(name, {})
-            alerts.extend(DETECTORS[name](history, min_probability=min_probability, **extra))
+            found.extend(DETECTORS[name](history, min_probability=min_probability, **extra))
+        if lookback_days > 0 and history_detectors:
+            older = ongoing_alerts(
+                history,
+                cuts[history.campaign_id],
+                history_detectors,
+                min_probability=max(min_probability, 0.5),
+                present={a.type for a in found if a.probability >= 0.5},
+            )
+            kinds = {a.type for a in older}
+            found = [a for a in found if a.type not in kinds] + older
+        alerts.extend(found)
     alerts.sort(key=lambda a: (-a.probability, a.campaign_id, a.type))
     return RiskReport(as_of=report_as_of, alerts=tuple(alerts))
+
+
+def _score(histories: Sequence[CampaignHistory]) -> None:
+    """Every history's detector probabilities in one model call.
+
+    The trees cost little per row but milliseconds per call; the result is stored as each
+    history's cached :attr:`~CampaignHistory.risk_probabilities`, which the detectors read.
+    """
+    scored = history_probabilities([h.scan.features for h in histories])
+    for history, probs in zip(histories, scored, strict=True):
+        history.__dict__["risk_probabilities"] = probs  # the cached_property's own slot

@@ -198,7 +198,7 @@ def test_views_widgets_render_and_refuse_bad_form_input(model, registry, tmp_pat
     views = RunViews(model, workdir=tmp_path)
     views.registry = registry
     monkeypatch.setattr(
-        "simkit.risk.detect_risks", lambda data, meta=None: SimpleNamespace(alerts=())
+        "simkit.risk.detect_risks", lambda data, meta=None, **options: SimpleNamespace(alerts=())
     )
     views.show_campaigns()
     assert len(views.campaign_grid.children) == 1 + 3
