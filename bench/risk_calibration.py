@@ -204,9 +204,10 @@ def oracle_z(c: Campaign, days: int = 8) -> float:
     onset, the shape and size of the effect, the campaign's true AR(1) noise and an exact
     baseline, with counting noise from the 28 days before the onset: ``sqrt(e' S^-1 e)``.
     Campaigns whose oracle z is small cannot be found by any detector in that time; the
-    bench prints the share above 3 and 4 next to the recall as the ceiling.  (Search
-    campaigns' impression share also reveals a competitor; it is left out, so the ceiling
-    for competitors is conservative.)
+    bench prints the share above 3 and 4 next to the recall as the ceiling.  It reads the
+    event's own metric only: search campaigns' impression share also reveals a competitor,
+    and social campaigns' frequency (a third of the campaigns) also reveals fatigue, so for
+    those two kinds the ceiling is lower than what a detector using them can reach.
     """
     if c.truth is None or c.kind in (None, "overpacing"):
         return float("nan")
