@@ -449,7 +449,7 @@ def risks(
             help="also report changes that began up to N days ago and are still in force "
             "(0: only those of the last 21 days)",
         ),
-    ] = 42,
+    ] = 42,  # simkit.risk.ongoing.LOOKBACK_DAYS (not imported: it would slow every command)
     fmt: FormatOption = Format.table,
 ) -> None:
     """Detect risks (dips, fatigue, competitor pressure, pacing) as calibrated probabilities."""

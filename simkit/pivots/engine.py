@@ -86,13 +86,22 @@ class PivotResult:
 def _fatigue_alerts(
     data: pd.DataFrame, campaigns: pd.DataFrame | None, as_of: pd.Timestamp
 ) -> tuple[dict[str, float], list[str]]:
-    """``{campaign: probability}`` of the risk package's audience_fatigue alerts, if any."""
+    """``{campaign: probability}`` of the risk package's audience_fatigue alerts, if any
+    (older fatigue still in force included, as in reports)."""
     try:
         from simkit.risk import detect_risks
+        from simkit.risk.ongoing import LOOKBACK_DAYS
     except ImportError:
         return {}, ["risk detectors unavailable; fatigue judged from CTR alone"]
     try:
-        report = detect_risks(data, campaigns, as_of=as_of, detectors=["audience_fatigue"])
+        # also fatigue that began before the detectors' three weeks and still holds
+        report = detect_risks(
+            data,
+            campaigns,
+            as_of=as_of,
+            detectors=["audience_fatigue"],
+            lookback_days=LOOKBACK_DAYS,
+        )
     except SimkitError as exc:
         return {}, [f"risk detection failed ({exc}); fatigue judged from CTR alone"]
     return {

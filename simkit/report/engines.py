@@ -43,10 +43,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Reports also show risks that began up to six weeks back and are still in force (the
-#: detectors alone look three weeks back); see :mod:`simkit.risk.ongoing`.
-RISK_LOOKBACK_DAYS = 42
-
 
 def _api(module: str, name: str) -> Any | None:
     """``module.name`` if that public API exists, else ``None`` (engine not landed)."""
@@ -113,12 +109,15 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             drivers=results.forecast.drivers,
         )
     if "risks" not in results.absent:
+        from simkit.risk.ongoing import LOOKBACK_DAYS
+
+        # also risks that began before the detectors' three weeks and are still in force
         results.risks = _api("simkit.risk", "detect_risks")(
             data,
             ctx.loaded.campaigns,
             campaign_ids=[ctx.campaign_id],
             min_probability=0.0,
-            lookback_days=RISK_LOOKBACK_DAYS,
+            lookback_days=LOOKBACK_DAYS,
         )
     if "market" not in results.absent:
         results.market = _api("simkit.market", "compare_campaigns")(

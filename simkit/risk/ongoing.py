@@ -27,8 +27,18 @@ from simkit.risk._features import scan_history
 from simkit.risk.alerts import Alert
 from simkit.risk.history import CampaignHistory
 
-__all__ = ["IN_FORCE_DAYS", "IN_FORCE_Z", "LOOKBACK_STEP", "lookback_cuts", "ongoing_alerts"]
+__all__ = [
+    "IN_FORCE_DAYS",
+    "IN_FORCE_Z",
+    "LOOKBACK_DAYS",
+    "LOOKBACK_STEP",
+    "lookback_cuts",
+    "ongoing_alerts",
+]
 
+#: How far back reports, the dashboard, ``simkit risks`` and the pivot engine look for older
+#: changes still in force (six weeks: three cuts, onsets up to nine weeks back).
+LOOKBACK_DAYS = 42
 #: Days between the earlier cuts: with the detectors' 21-day horizon, cuts 14 days apart
 #: leave no onset in the look-back unseen.
 LOOKBACK_STEP = 14

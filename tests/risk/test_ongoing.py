@@ -78,3 +78,13 @@ def test_cli_reports_ongoing_changes_unless_told_not_to(
     assert "Ongoing since" in default.stdout and "CTR has been wearing out" in default.stdout
     off = runner.invoke(app, ["risks", str(data_path), "-c", "C001", "--lookback", "0"])
     assert off.exit_code == 0 and "0 alert(s)" in off.stdout
+
+
+def test_cli_default_lookback_is_the_package_default() -> None:
+    import typer.main
+
+    from simkit.risk.ongoing import LOOKBACK_DAYS
+
+    command = typer.main.get_command(app).commands["risks"]  # type: ignore[attr-defined]
+    (option,) = [p for p in command.params if p.name == "lookback"]
+    assert option.default == LOOKBACK_DAYS
