@@ -37,6 +37,7 @@ __all__ = [
     "Issue",
     "LoadedData",
     "ValidationReport",
+    "find_metadata",
     "load",
     "load_metadata",
     "validate",
@@ -569,7 +570,8 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
     return meta
 
 
-def _find_metadata(path: Path) -> Path | None:
+def find_metadata(path: Path) -> Path | None:
+    """The metadata file that sits beside a data file (``<stem>_meta.yaml`` or ``.csv``)."""
     for candidate in (
         path.with_name(path.stem + "_meta.yaml"),
         path.with_name(path.stem + "_meta.csv"),
@@ -603,7 +605,7 @@ def load(
     if not report.ok:
         listed = "\n".join(f"  - {e}" for e in report.errors)
         raise DataError(f"{len(report.errors)} error(s):\n{listed}", file=str(path))
-    meta_path = Path(metadata) if metadata else _find_metadata(path)
+    meta_path = Path(metadata) if metadata else find_metadata(path)
     if meta_path is not None:
         meta = load_metadata(meta_path)
     elif "channel" in clean.columns:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.data.schema import MIN_HISTORY_DAYS
+from simkit.data.validate import find_metadata
 from simkit.errors import DataError, ParamsError
 from simkit.params import RunParams, params_hash
 
@@ -98,21 +99,11 @@ def _number(value: Any) -> float | None:
     return out if np.isfinite(out) and out > 0 else None
 
 
-def _metadata_file(path: Path) -> Path | None:
-    for candidate in (
-        path.with_name(path.stem + "_meta.yaml"),
-        path.with_name(path.stem + "_meta.csv"),
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def data_hash(data: str | Path, mapping: str | Path | None = None) -> str:
     """SHA-256 over the bytes of the data file, its mapping and its metadata file."""
     digest = hashlib.sha256()
     path = Path(data)
-    for part in (path, Path(mapping) if mapping else None, _metadata_file(path)):
+    for part in (path, Path(mapping) if mapping else None, find_metadata(path)):
         if part is not None and part.is_file():
             digest.update(part.name.encode() + b"\0")
             digest.update(part.read_bytes())

@@ -58,6 +58,16 @@ PIVOT_SETTINGS: dict[str, Any] = {
 }
 _SEED_TAG = zlib.crc32(b"simkit.report.pivots")
 _TOP = 5
+#: Decimals shown per column of the pivot impact tables (rounding happens only in reports).
+_IMPACT_DECIMALS = {
+    "conversions p10": 1,
+    "conversions p50": 1,
+    "conversions p90": 1,
+    "revenue p50": 0,
+    "CPA change p50": 2,
+    "P(gain > 0)": 2,
+    "score": 1,
+}
 
 
 def pivot_key(params: RunParams, data_hash: str) -> dict[str, Any]:
@@ -256,17 +266,7 @@ def pivots_section(campaign_id: str, payload: dict[str, Any]) -> Section:
         )
     tables = ()
     if recs:
-        table = pd.DataFrame([_impact_row(r) for r in recs]).round(
-            {
-                "conversions p10": 1,
-                "conversions p50": 1,
-                "conversions p90": 1,
-                "revenue p50": 0,
-                "CPA change p50": 2,
-                "P(gain > 0)": 2,
-                "score": 1,
-            }
-        )
+        table = pd.DataFrame([_impact_row(r) for r in recs]).round(_IMPACT_DECIMALS)
         tables = ((f"Pivots for {campaign_id}, best first (changes over {horizon} days)", table),)
     return Section(
         "pivots",
@@ -362,17 +362,7 @@ def reallocation_section(payload: dict[str, Any] | None) -> Section:
         tables.append(
             (
                 f"Top pivots across the portfolio (changes over {horizon} days)",
-                ranked.round(
-                    {
-                        "conversions p10": 1,
-                        "conversions p50": 1,
-                        "conversions p90": 1,
-                        "revenue p50": 0,
-                        "CPA change p50": 2,
-                        "P(gain > 0)": 2,
-                        "score": 1,
-                    }
-                ),
+                ranked.round(_IMPACT_DECIMALS),
             )
         )
     return Section("reallocation", title, text=tuple(words), tables=tuple(tables), numbers=numbers)
