@@ -312,3 +312,20 @@ def test_cli_on_bad_rows_option(test_data):
     payload = json.loads(skipped.stdout)
     repair = next(r for r in payload["repairs"] if r["action"] == "skipped_bad_rows")
     assert repair["lines"] == [6] and payload["rows"] == 15
+
+
+def test_run_params_on_bad_rows_reaches_the_report_data_quality_section(test_data):
+    from simkit.params import RunParams
+    from simkit.report.context import load_campaign
+    from simkit.report.sections import data_quality
+
+    path = str(_fixture(test_data, "bad_rows.csv"))
+    with pytest.raises(DataError, match="row 6, column 'impressions'"):
+        load_campaign(RunParams(data=path, campaigns=["Brand Search"]), today=date(2026, 1, 1))
+    params = RunParams(data=path, campaigns=["Brand Search"], on_bad_rows="skip")
+    ctx = load_campaign(params, today=date(2026, 1, 1))
+    assert len(ctx.daily) == 15
+    section = data_quality(ctx)
+    repairs = dict(section.tables)["Repairs made on import (nothing was dropped silently)"]
+    detail = repairs.loc[repairs["repair"] == "skipped_bad_rows", "detail"].iloc[0]
+    assert "bad_rows.csv" in detail and "line 6: empty impressions" in detail
