@@ -130,6 +130,8 @@ def _main(
 
 
 def _render_validation(report: Any) -> None:
+    from simkit.data.validate import SKIPPABLE
+
     status = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
     console.print(
         f"{status} {report.file} (source: {report.source}, "
@@ -155,6 +157,13 @@ def _render_validation(report: Any) -> None:
         console.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)
     for issue in report.warnings:
         console.print(f"[yellow]warning[/] {issue}", highlight=False, soft_wrap=True)
+    if any(issue.code in SKIPPABLE for issue in report.errors):
+        console.print(
+            "to leave rows with unreadable cells out, each listed in the repairs: "
+            "--on-bad-rows skip (or on_bad_rows: skip in the mapping)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -329,3 +329,31 @@ def test_run_params_on_bad_rows_reaches_the_report_data_quality_section(test_dat
     repairs = dict(section.tables)["Repairs made on import (nothing was dropped silently)"]
     detail = repairs.loc[repairs["repair"] == "skipped_bad_rows", "detail"].iloc[0]
     assert "bad_rows.csv" in detail and "line 6: empty impressions" in detail
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["benchmarks"],
+        ["risks"],
+        ["simulate", "-c", "Brand Search", "--horizon", "10"],
+        ["backtest", "-c", "Brand Search"],
+        ["pivots", "--horizon", "10"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_every_data_loading_command_takes_on_bad_rows(test_data, args):
+    path = str(_fixture(test_data, "bad_rows.csv"))
+    result = runner.invoke(app, [args[0], path, *args[1:], "--on-bad-rows", "never"])
+    assert result.exit_code == 1
+    assert "--on-bad-rows is 'error' or 'skip', not 'never'" in result.stderr
+
+
+def test_risks_loads_with_bad_rows_skipped_and_fails_without(test_data):
+    path = str(_fixture(test_data, "bad_rows.csv"))
+    failed = runner.invoke(app, ["risks", path, "--format", "json"])
+    assert failed.exit_code == 1 and "row 6, column 'impressions'" in failed.stderr
+    skipped = runner.invoke(app, ["risks", path, "--on-bad-rows", "skip", "--format", "json"])
+    assert skipped.exit_code == 0, skipped.output
+    assert json.loads(skipped.stdout)["as_of"] == "2025-01-16"

@@ -340,10 +340,18 @@ def _parse_dates(frame: pd.DataFrame, found: _Findings) -> tuple[pd.Series, Repa
             year = "%Y" if shape.endswith("yyyy") else "%y"
             fmt_used = f"{order[0]}{sep}{order[1]}{sep}{year}"
             parsed[use] = pd.to_datetime(text[use], errors="coerce", format=fmt_used)
+            parts = text[use].str.extract(_DMY)
+            decides = parts[0 if dayfirst else 2].astype(int) > 12
+            shown = (
+                "as the mapping says"
+                if declared is not None
+                else f"as {_first(text[use], decides, lines[use])} shows"
+                if decides.any()
+                else "(day and month are equal in every value)"
+            )
             note = Repair(
                 "read_dates",
-                f"read dates as {'day' if dayfirst else 'month'}-first ({fmt_used})"
-                + ("" if declared is not None else ", as the whole column shows"),
+                f"read dates as {'day' if dayfirst else 'month'}-first ({fmt_used}), {shown}",
             )
         else:
             parsed[use] = pd.to_datetime(
