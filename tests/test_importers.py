@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simkit.data import import_file, load, load_mapping
 from simkit.data.importers import ColumnMapping, detect_source
@@ -316,3 +318,31 @@ def test_real_ab_test_control_group_through_its_mapping(shared_data, repo_root):
     assert skipped.lines == (6,) and "control_group.csv" in skipped.detail
     with pytest.raises(DataError, match=r"rows? 6, column 'impressions'"):
         load(path, mapping=mapping, on_bad_rows="error")
+
+
+def _european(value: float) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=0, max_value=5e6, allow_nan=False).map(lambda v: round(v, 2)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["european", "us"]),
+)
+def test_formatted_numbers_read_back_exactly(tmp_path_factory, values, style):
+    """Numbers written with grouping and two decimals, either convention, read back."""
+    path = tmp_path_factory.mktemp("fmt") / "x.csv"
+    head = "date;campaign_id;spend;impressions;clicks;conversions;revenue"
+    if style == "european":
+        rows = [f"2025-01-{i + 1:02d};A;{_european(v)};10;1;0;0" for i, v in enumerate(values)]
+        text = "\n".join([head, *rows])
+    else:
+        rows = [f'2025-01-{i + 1:02d},A,"{v:,.2f}",10,1,0,0' for i, v in enumerate(values)]
+        text = "\n".join([head.replace(";", ","), *rows])
+    path.write_text(text + "\n")
+    spend = pd.to_numeric(import_file(path).data["spend"])
+    assert spend.tolist() == pytest.approx(values)

@@ -357,3 +357,12 @@ def test_risks_loads_with_bad_rows_skipped_and_fails_without(test_data):
     skipped = runner.invoke(app, ["risks", path, "--on-bad-rows", "skip", "--format", "json"])
     assert skipped.exit_code == 0, skipped.output
     assert json.loads(skipped.stdout)["as_of"] == "2025-01-16"
+
+
+def test_one_column_header_suggests_its_separator(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(HEADER.replace(",", ";") + "\n2025-01-01;A;1;10;1;0;0\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('source: simkit\nseparator: ","\n')
+    issue = _only(_report(path, mapping=mapping), "missing_column")
+    assert "looks ';'-separated: set separator: ';'" in issue.message

@@ -381,9 +381,16 @@ def _check_columns(frame: pd.DataFrame, found: _Findings, sum_over: tuple[str, .
         and c not in METADATA_FIELDS
         and c != "platform"
     ]
+    separators = [s for s in ",;\t|" if len(present) == 1 and s in present[0]]
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
             hint = did_you_mean(column, unknown)
+            if separators:
+                shown = "\\t" if separators[0] == "\t" else separators[0]
+                hint += (
+                    f"; the one column found, '{present[0][:80]}', looks '{shown}'-separated: "
+                    f"set separator: '{shown}' in a mapping"
+                )
             found.add(
                 "error",
                 "missing_column",
