@@ -346,3 +346,13 @@ def test_formatted_numbers_read_back_exactly(tmp_path_factory, values, style):
     path.write_text(text + "\n")
     spend = pd.to_numeric(import_file(path).data["spend"])
     assert spend.tolist() == pytest.approx(values)
+
+
+def test_a_misgrouped_number_is_an_error_not_a_silent_number(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "date;campaign_id;spend;impressions;clicks;conversions;revenue\n"
+        "2025-01-01;A;498,60;1.234.5;10;1;0\n"
+    )
+    with pytest.raises(DataError, match=r"row 2, column 'impressions': '1\.234\.5' is not a"):
+        import_file(path)

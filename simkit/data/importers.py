@@ -650,10 +650,24 @@ def _apply_number_format(
     """Plain ``1234.5`` text from the file's format; a mark the format does not allow is
     an error naming the line (never read as something else)."""
     s = text
+    numeric_text = s.str.fullmatch(r"[+-]?[\d.,' ]+")
     if thousands:
-        s = s.str.replace(thousands, "", regex=False)
+        t, d = re.escape(thousands), re.escape(decimal)
+        grouped = s.str.fullmatch(rf"[+-]?\d{{1,3}}({t}\d{{3}})+({d}\d*)?")
+        misgrouped = s.str.contains(thousands, regex=False) & ~grouped & numeric_text
+        if misgrouped.any():
+            index = misgrouped.idxmax()
+            raise DataError(
+                f"'{text[index]}' is not a number grouped in thousands by '{thousands}' "
+                f"(decimal mark '{decimal}'); fix the cell or set decimal: and thousands: "
+                "in the mapping",
+                file=file,
+                row=int(lines[index]),
+                column=column,
+            )
+        s = s.where(~grouped, s.str.replace(thousands, "", regex=False))
     other = "." if decimal == "," else ","
-    stray = s.str.contains(other, regex=False) & s.str.fullmatch(r"[+-]?[\d.,' ]+")
+    stray = s.str.contains(other, regex=False) & numeric_text
     if stray.any():
         index = stray.idxmax()
         raise DataError(
