@@ -254,8 +254,12 @@ def test_declared_dayfirst_contradicted_by_the_data_is_an_error(tmp_path):
     rows = ["01/25/2025,A,100,10000,200,10,500"]
     mapping = tmp_path / "m.yaml"
     mapping.write_text("source: simkit\ndate: {columns: [date], dayfirst: true}\n")
-    issue = _only(_report(_write(tmp_path, rows), mapping=mapping), "bad_date")
+    path = _write(tmp_path, rows)
+    issue = _only(_report(path, mapping=mapping), "date_order")
     assert "month-first, but the mapping says dayfirst: true" in issue.message
+    # a contradicted declaration is not a bad row that skipping could hide
+    skipped = validate(import_file(path, mapping=mapping, on_bad_rows="skip"))[1]
+    assert _only(skipped, "date_order").level == "error"
 
 
 def test_non_finite_and_absurd_values_are_errors_naming_line_and_column(test_data):

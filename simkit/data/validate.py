@@ -256,7 +256,7 @@ def _day_first(
         if contradicts.any():
             found.add(
                 "error",
-                "bad_date",
+                "date_order",
                 f"{int(contradicts.sum())} date(s) such as {_first(text, contradicts, lines)} "
                 f"are {'month' if declared else 'day'}-first, but the mapping says dayfirst: "
                 f"{str(declared).lower()}",
