@@ -356,3 +356,14 @@ def test_a_misgrouped_number_is_an_error_not_a_silent_number(tmp_path):
     )
     with pytest.raises(DataError, match=r"row 2, column 'impressions': '1\.234\.5' is not a"):
         import_file(path)
+
+
+def test_mapping_number_format_fields_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="thousands and decimal cannot both be ','"):
+        ColumnMapping(decimal=",", thousands=",")
+    with pytest.raises(ValueError, match="a separator is one character"):
+        ColumnMapping(separator=";;")
+    bad = tmp_path / "m.yaml"
+    bad.write_text("on_bad_rows: drop\n")
+    with pytest.raises(ParamsError, match=r"field 'on_bad_rows'.*'error' or 'skip'"):
+        load_mapping(bad)
