@@ -47,6 +47,15 @@ FormatOption = Annotated[
 MappingOption = Annotated[
     Path | None, typer.Option("--mapping", "-m", help="column-mapping YAML for generic files")
 ]
+OnBadRowsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-bad-rows",
+        help="rows with empty or unreadable required cells: error (the default, or the "
+        "mapping's on_bad_rows) or skip (each skipped row is listed in the repairs)",
+        show_default=False,
+    ),
+]
 SourceOption = Annotated[
     str | None,
     typer.Option("--source", help="force an importer: simkit, google_ads, meta_ads, generic"),
@@ -70,6 +79,13 @@ def emit(obj: Any, fmt: Format, render: Callable[[Any], None] | None = None) -> 
         sys.stdout.write(json.dumps(payload, default=_json_default, indent=2) + "\n")
     else:
         render(obj)
+
+
+def _on_bad_rows(value: str | None) -> Any:
+    """The ``--on-bad-rows`` value, checked (``None``: the mapping's choice, else error)."""
+    if value is not None and value not in ("error", "skip"):
+        raise SimkitError(f"--on-bad-rows is 'error' or 'skip', not '{value}'")
+    return value
 
 
 def parse_date_option(value: str | None, option: str) -> date | None:
@@ -114,6 +130,8 @@ def _main(
 
 
 def _render_validation(report: Any) -> None:
+    from simkit.data.validate import SKIPPABLE
+
     status = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
     console.print(
         f"{status} {report.file} (source: {report.source}, "
@@ -139,6 +157,13 @@ def _render_validation(report: Any) -> None:
         console.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)
     for issue in report.warnings:
         console.print(f"[yellow]warning[/] {issue}", highlight=False, soft_wrap=True)
+    if any(issue.code in SKIPPABLE for issue in report.errors):
+        console.print(
+            "to leave rows with unreadable cells out, each listed in the repairs: "
+            "--on-bad-rows skip (or on_bad_rows: skip in the mapping)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -146,6 +171,7 @@ def _render_validation(report: Any) -> None:
 def validate(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -153,7 +179,9 @@ def validate(
     from simkit.data import import_file
     from simkit.data import validate as run_validation
 
-    _, report = run_validation(import_file(data, mapping=mapping, source=source))
+    _, report = run_validation(
+        import_file(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
+    )
     emit(report, fmt, _render_validation)
     if not report.ok:
         raise typer.Exit(1)
@@ -288,6 +316,7 @@ def benchmarks(
         ),
     ] = False,
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -295,7 +324,7 @@ def benchmarks(
     from simkit.data import load
     from simkit.market import compare_campaigns
 
-    loaded = load(data, mapping=mapping, source=source)
+    loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     result = compare_campaigns(
         loaded,
         industry=industry,
@@ -361,6 +390,7 @@ def competitors(
     ] = None,
     metric: Annotated[str, typer.Option(help="cpm or cpc, for the regression")] = "cpm",
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -376,7 +406,7 @@ def competitors(
 
         if metric not in ("cpm", "cpc"):
             raise SimkitError(f"--metric must be cpm or cpc, not '{metric}'")
-        loaded = load(data, mapping=mapping, source=source)
+        loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
         pressure = regress_on_competitor_pressure(auction, loaded, campaign, metric=metric)  # type: ignore[arg-type]
     payload = {"analysis": analysis, "pressure": pressure}
     if fmt is Format.json:
@@ -418,6 +448,7 @@ def _render_risks(report: Any) -> None:
 def risks(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     campaign: Annotated[
         list[str] | None, typer.Option("--campaign", "-c", help="only this campaign (repeatable)")
@@ -458,7 +489,7 @@ def risks(
     from simkit.risk import detect_risks
 
     cut = parse_date_option(as_of, "--as-of")
-    loaded = load(data, mapping=mapping, source=source)
+    loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     report = detect_risks(
         loaded.data,
         loaded.campaigns,
@@ -521,6 +552,7 @@ def simulate(
     campaign: Annotated[str, typer.Option("--campaign", "-c", help="campaign id")],
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=730, help="days to simulate")],
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     as_of: Annotated[
         str | None,
@@ -561,7 +593,7 @@ def simulate(
     if outcome not in OUTCOMES:
         raise SimkitError(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome}'")
     cut = parse_date_option(as_of, "--as-of")
-    loaded = load(data, mapping=mapping, source=source)
+    loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     result = simulate_campaign(
         loaded.data,
         campaign,
@@ -647,6 +679,7 @@ def backtest(
         bool, typer.Option("--no-cache", help="do not read or write the cache")
     ] = False,
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -657,7 +690,7 @@ def backtest(
 
     if (campaign is None) == (not all_campaigns):
         raise SimkitError("give exactly one of --campaign ID or --all")
-    loaded = load(data, mapping=mapping, source=source)
+    loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     ids = sorted(loaded.data["campaign_id"].astype(str).unique()) if all_campaigns else [campaign]
     names = [m.strip() for m in members.split(",") if m.strip()] if members else None
     cache = ForecastCache(None if no_cache else (cache_dir or DEFAULT_CACHE_DIR))
@@ -895,6 +928,7 @@ def pivots(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=366, help="days to simulate")],
     mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
     as_of: Annotated[
         str | None,
@@ -935,7 +969,7 @@ def pivots(
     from simkit.pivots import find_pivots
 
     cut = parse_date_option(as_of, "--as-of")
-    loaded = load(data, mapping=mapping, source=source)
+    loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     meta = loaded.campaigns if isinstance(loaded.campaigns, pd.DataFrame) else None
     targets: dict[str, dict[str, float]] = {"target_cpa": {}, "target_roas": {}}
     if use_targets:

@@ -55,6 +55,11 @@ class RunParams(BaseModel):
 
     data: str = Field(description="the campaign data file (CSV or Parquet)")
     mapping: str | None = Field(None, description="column-mapping YAML for generic files")
+    on_bad_rows: Literal["error", "skip"] | None = Field(
+        None,
+        description="rows with empty or unreadable required cells: 'error' or 'skip' (each "
+        "listed in the data-quality repairs); default: the mapping's choice, else 'error'",
+    )
     campaigns: list[str] | Literal["all"] = Field(
         "all", description="campaign ids to report on, or 'all'"
     )

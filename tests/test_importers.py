@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simkit.data import import_file, load, load_mapping
 from simkit.data.importers import ColumnMapping, detect_source
@@ -171,3 +173,197 @@ def test_cli_generate_writes_data_that_validates(tmp_path):
     checked = runner.invoke(app, ["validate", summary["data"], "--format", "json"])
     assert checked.exit_code == 0 and json.loads(checked.stdout)["campaigns"][0]["days"] == 40
     assert runner.invoke(app, ["generate", str(tmp_path), "--end", "June"]).exit_code == 1
+
+
+# --- imports that never guess (issue 15 item 3, issue 14 items 4-5) ----------------------
+
+
+IMPORTS = "imports"
+
+
+def _import(test_data, name: str, **kwargs):
+    return import_file(test_data / IMPORTS / name, **kwargs)
+
+
+def test_decimal_commas_in_a_semicolon_file_are_detected(test_data):
+    loaded = load(test_data / IMPORTS / "decimal_comma_semicolon.csv", today=None)
+    assert loaded.data["spend"].iloc[0] == pytest.approx(498.60)
+    assert loaded.data["spend"].max() < 500
+    # '.' is the thousands separator once the file shows decimal commas
+    assert loaded.data["revenue"].iloc[0] == pytest.approx(1234.50)
+    note = next(r for r in loaded.report.repairs if r.action == "read_decimal_comma")
+    assert "'498,60'" in note.detail and "line 2" in note.detail
+
+
+def test_quoted_decimal_commas_in_a_comma_file_are_detected(test_data):
+    loaded = load(test_data / IMPORTS / "decimal_comma_quoted.csv", today=None)
+    assert loaded.data["spend"].iloc[1] == pytest.approx(498.61)
+    assert loaded.data["revenue"].iloc[0] == pytest.approx(2100.25)
+
+
+def test_declared_decimal_comma_reads_the_file(test_data):
+    mapping = ColumnMapping(source="simkit", decimal=",", thousands=".")
+    data = load(test_data / IMPORTS / "decimal_comma_semicolon.csv", mapping=mapping).data
+    assert data["spend"].iloc[2] == pytest.approx(498.62)
+    assert data["revenue"].iloc[2] == pytest.approx(1234.50)
+
+
+def test_declared_decimal_without_thousands_rejects_a_grouped_number(test_data):
+    mapping = ColumnMapping(source="simkit", decimal=",")
+    with pytest.raises(DataError, match=r"row 2, column 'revenue': '1\.234,50' has a '\.'"):
+        _import(test_data, "decimal_comma_semicolon.csv", mapping=mapping)
+
+
+def test_ambiguous_thousands_comma_is_an_error_asking_for_decimal(test_data):
+    with pytest.raises(DataError) as err:
+        _import(test_data, "thousands_ambiguous.csv")
+    text = str(err.value)
+    assert "thousands_ambiguous.csv" in text and "row 2" in text
+    assert "column 'spend'" in text and "'1,200' could be 1200" in text
+    assert "set decimal:" in text and "\n" not in text
+    mapping = ColumnMapping(source="simkit", thousands=",")
+    data = load(test_data / IMPORTS / "thousands_ambiguous.csv", mapping=mapping).data
+    assert data["spend"].iloc[0] == 1200 and data["revenue"].iloc[0] == 3500
+
+
+def test_mixed_decimal_marks_are_an_error(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "date,campaign_id,spend,impressions,clicks,conversions,revenue\n"
+        '2025-01-01,A,"498,60",100,10,1,"1,234.50"\n'
+    )
+    with pytest.raises(DataError, match=r"mix decimal commas \('498,60', column 'spend', line 2"):
+        import_file(path)
+
+
+def test_a_campaign_named_total_is_kept_with_all_its_rows(test_data):
+    loaded = load(test_data / IMPORTS / "total_gym_search.csv", today=None)
+    gym = loaded.data[loaded.data["campaign_id"] == "Total Gym Search"]
+    assert len(gym) == 3 and gym["spend"].sum() == pytest.approx(95.10 + 97.40 + 99.00)
+    assert len(loaded.data) == 6
+    totals = [r for r in loaded.report.repairs if r.action == "dropped_totals"]
+    assert len(totals) == 1 and totals[0].lines == (10,)
+    assert "total_gym_search.csv line(s) 10" in totals[0].detail
+    assert "'Total...:'" in totals[0].detail
+
+
+def test_total_label_with_a_campaign_is_data_not_a_totals_row(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "Campaign,Day,Cost,Impr.,Clicks,Conversions,Conv. value\n"
+        "Total: Gym,2025-01-01,10,100,5,1,20\n"
+        "Total: Account,--,10,100,5,1,20\n"
+    )
+    imported = import_file(path)
+    assert imported.data["campaign_id"].tolist() == ["Total: Gym"]
+    assert [r.lines for r in imported.repairs if r.action == "dropped_totals"] == [(3,)]
+
+
+def test_semicolon_export_is_read_without_declaring_the_separator(test_data, repo_root):
+    mapping = repo_root / "params" / "sources" / "ab_test_bidding.yaml"
+    assert "separator" not in (mapping.read_text().split("# Searches")[0].split("renames")[1])
+    loaded = load(test_data / IMPORTS / "ab_bidding_semicolon.csv", mapping=mapping)
+    assert len(loaded.data) == 15 and loaded.data["spend"].iloc[0] == 2000
+    assert loaded.data["date"].iloc[-1] == pd.Timestamp("2019-08-16")
+    skipped = next(r for r in loaded.report.repairs if r.action == "skipped_bad_rows")
+    assert skipped.lines == (6,) and "ab_bidding_semicolon.csv" in skipped.detail
+    assert "line 6: empty impressions" in skipped.detail
+
+
+def test_missing_mapped_columns_list_the_columns_found_and_the_separator(test_data, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        'separator: ","\nrenames: {Campaign Name: campaign_id, "Spend [USD]": spend}\n'
+    )
+    with pytest.raises(DataError) as err:
+        _import(test_data, "ab_bidding_semicolon.csv", mapping=mapping)
+    text = str(err.value)
+    assert "columns found: ['Campaign Name;Date;Spend [USD];" in text
+    assert "set separator: ';'" in text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-le", b""), ("cp1252", b"")],
+)
+def test_encodings_are_detected(tmp_path, encoding, bom):
+    text = "date;campaign_id;spend;impressions;clicks;conversions;revenue\r\n" + "".join(
+        f"2025-01-{d:02d};Café €uro;12,5;100;10;1;20\r\n" for d in range(1, 4)
+    )
+    path = tmp_path / "x.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    imported = import_file(path)
+    assert imported.data["campaign_id"].tolist() == ["Café €uro"] * 3
+    assert imported.data["spend"].tolist() == ["12.5"] * 3
+
+
+@pytest.mark.shared_data
+def test_real_ab_test_control_group_through_its_mapping(shared_data, repo_root):
+    path = shared_data / "ab_test_bidding_daily" / "control_group.csv"
+    mapping = repo_root / "params" / "sources" / "ab_test_bidding.yaml"
+    loaded = load(path, mapping=mapping)
+    data = loaded.data
+    assert data["campaign_id"].unique().tolist() == ["Control Campaign"]
+    assert len(data) == 29 and pd.Timestamp("2019-08-05") not in set(data["date"])
+    assert data["date"].min() == pd.Timestamp("2019-08-01")
+    assert data["date"].max() == pd.Timestamp("2019-08-30")
+    first = data.iloc[0]
+    assert (first["spend"], first["impressions"], first["clicks"], first["conversions"]) == (
+        2280,
+        82702,
+        7016,
+        618,
+    )
+    skipped = next(r for r in loaded.report.repairs if r.action == "skipped_bad_rows")
+    assert skipped.lines == (6,) and "control_group.csv" in skipped.detail
+    with pytest.raises(DataError, match=r"rows? 6, column 'impressions'"):
+        load(path, mapping=mapping, on_bad_rows="error")
+
+
+def _european(value: float) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=0, max_value=5e6, allow_nan=False).map(lambda v: round(v, 2)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["european", "us"]),
+)
+def test_formatted_numbers_read_back_exactly(tmp_path_factory, values, style):
+    """Numbers written with grouping and two decimals, either convention, read back."""
+    path = tmp_path_factory.mktemp("fmt") / "x.csv"
+    head = "date;campaign_id;spend;impressions;clicks;conversions;revenue"
+    if style == "european":
+        rows = [f"2025-01-{i + 1:02d};A;{_european(v)};10;1;0;0" for i, v in enumerate(values)]
+        text = "\n".join([head, *rows])
+    else:
+        rows = [f'2025-01-{i + 1:02d},A,"{v:,.2f}",10,1,0,0' for i, v in enumerate(values)]
+        text = "\n".join([head.replace(";", ","), *rows])
+    path.write_text(text + "\n")
+    spend = pd.to_numeric(import_file(path).data["spend"])
+    assert spend.tolist() == pytest.approx(values)
+
+
+def test_a_misgrouped_number_is_an_error_not_a_silent_number(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "date;campaign_id;spend;impressions;clicks;conversions;revenue\n"
+        "2025-01-01;A;498,60;1.234.5;10;1;0\n"
+    )
+    with pytest.raises(DataError, match=r"row 2, column 'impressions': '1\.234\.5' is not a"):
+        import_file(path)
+
+
+def test_mapping_number_format_fields_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="thousands and decimal cannot both be ','"):
+        ColumnMapping(decimal=",", thousands=",")
+    with pytest.raises(ValueError, match="a separator is one character"):
+        ColumnMapping(separator=";;")
+    bad = tmp_path / "m.yaml"
+    bad.write_text("on_bad_rows: drop\n")
+    with pytest.raises(ParamsError, match=r"field 'on_bad_rows'.*'error' or 'skip'"):
+        load_mapping(bad)

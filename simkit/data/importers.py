@@ -11,12 +11,15 @@ column is recorded in the :class:`ImportResult`'s ``mapped`` and ``repairs`` lis
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
@@ -48,6 +51,11 @@ ACCEPTABLE_ISSUES: tuple[str, ...] = (
 #: Column holding the 1-based line of the source file each row came from.
 LINE = "_line"
 
+#: Separators the sniffer chooses from.
+SEPARATORS = ",;\t|"
+
+OnBadRows = Literal["error", "skip"]
+
 
 @dataclass(frozen=True)
 class Repair:
@@ -76,6 +84,7 @@ class ImportResult:
     n_rows_read: int = 0
     accept: dict[str, str] = field(default_factory=dict)
     sum_over: tuple[str, ...] = ()
+    on_bad_rows: OnBadRows = "error"
 
 
 class DateSpec(BaseModel):
@@ -84,7 +93,8 @@ class DateSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     columns: list[str] = Field(min_length=1)
     format: str | None = None
-    dayfirst: bool = False
+    #: ``None``: detected from the whole column (an ambiguous column is an error).
+    dayfirst: bool | None = None
 
 
 class ColumnMapping(BaseModel):
@@ -101,7 +111,25 @@ class ColumnMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: str = "generic"
     description: str | None = None
-    separator: str | None = None
+    separator: str | None = Field(
+        None, description="the field separator; default: sniffed from , ; tab |"
+    )
+    encoding: str | None = Field(
+        None, description="the text encoding; default: detected (UTF-8, UTF-16, cp1252...)"
+    )
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="the decimal mark; default: detected from the numbers where unambiguous "
+        "(an ambiguous file such as one with only '1,234' is an error asking for it)",
+    )
+    thousands: Literal[",", ".", " ", "'"] | None = Field(
+        None, description="the thousands separator, if the numbers have one"
+    )
+    on_bad_rows: OnBadRows = Field(
+        "error",
+        description="rows with unreadable or empty required cells: 'error' (default) fails "
+        "the load naming them; 'skip' leaves them out and lists each in the repairs",
+    )
     skip_lines: int = Field(0, ge=0)
     renames: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str | int | float] = Field(default_factory=dict)
@@ -126,6 +154,20 @@ class ColumnMapping(BaseModel):
                 )
         return value
 
+    @field_validator("separator")
+    @classmethod
+    def _one_separator(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError(f"a separator is one character, got {value!r}")
+        return value
+
+    @field_validator("thousands")
+    @classmethod
+    def _thousands_not_decimal(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and value == info.data.get("decimal"):
+            raise ValueError(f"thousands and decimal cannot both be {value!r}")
+        return value
+
 
 @dataclass(frozen=True)
 class Source:
@@ -137,10 +179,15 @@ class Source:
     signature: tuple[str, ...]
     constants: dict[str, Any] = field(default_factory=dict)
     date_format: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     #: The platform leaves a metric cell blank when it is zero (Meta does for "Results").
     blank_means_zero: bool = False
+    #: How the platform writes numbers (``None``: detected from the file).
+    decimal: str | None = None
+    thousands: str | None = None
+    #: The export writes its totals row with the date and campaign cells blank (Meta).
+    totals_with_blank_keys: bool = False
 
     def matches(self, header: list[str]) -> float:
         """Share of this source's signature columns present in ``header``."""
@@ -180,6 +227,8 @@ SOURCES: dict[str, Source] = {
         signature=("Day", "Campaign", "Cost", "Impr.", "Clicks", "Conversions", "Conv. value"),
         constants={"platform": "google"},
         prepare=_channel_from_campaign_type,
+        decimal=".",
+        thousands=",",
     ),
     "meta_ads": Source(
         name="meta_ads",
@@ -206,6 +255,9 @@ SOURCES: dict[str, Source] = {
         ),
         constants={"channel": "social", "platform": "meta"},
         blank_means_zero=True,
+        decimal=".",
+        thousands=",",
+        totals_with_blank_keys=True,
     ),
 }
 
@@ -235,24 +287,92 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         raise ParamsError(f"{first['msg']}{hint}", file=str(path), field=field_name) from None
 
 
-def _sniff_lines(path: Path) -> tuple[list[str], str]:
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, list[Repair]]:
+    """The file's text: a declared encoding, a byte-order mark, UTF-8, or a detected one."""
+    if encoding:
+        try:
+            return raw.decode(encoding), []
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"cannot be read as {encoding} (the mapping's encoding): {exc}", file=str(path)
+            ) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw.decode("utf-8-sig"), []
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), []
+    head = raw[:4096]
+    if b"\x00" in head:
+        # UTF-16 without a byte-order mark has a NUL in every other byte of ASCII text
+        for offset, name in ((1, "utf-16-le"), (0, "utf-16-be")):
+            if head[offset::2].count(0) > 0.9 * len(head[offset::2]):
+                try:
+                    return raw.decode(name), [
+                        Repair("decoded", f"read {path.name} as {name} (no byte-order mark)")
+                    ]
+                except UnicodeDecodeError:
+                    break
+        raise DataError(
+            "this is a binary file, not a CSV (expected text with a header row)",
+            file=str(path),
+        )
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    # cp1252 first: the usual non-UTF-8 export (Excel on Windows), and statistical
+    # detection guesses wrong on a few accented names (it read 'Café €' as cp1257)
+    try:
+        name, text = "cp1252", raw.decode("cp1252")
+    except UnicodeDecodeError:
+        name, text = _detected_encoding(raw)
+    return text, [
+        Repair(
+            "decoded", f"read {path.name} as {name}: it is not UTF-8 (set encoding: to override)"
+        )
+    ]
+
+
+def _detected_encoding(raw: bytes) -> tuple[str, str]:
+    """Encoding by charset-normalizer when installed, else latin-1 (decodes any bytes)."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # optional dependency
+        return "latin-1", raw.decode("latin-1")
+    best = from_bytes(raw).best()
+    if best is None or not best.encoding:
+        return "latin-1", raw.decode("latin-1")
+    return best.encoding, str(best)
+
+
+def _sniff_lines(path: Path, encoding: str | None = None) -> tuple[list[str], str, list[Repair]]:
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError("the file is empty", file=str(path))
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = raw.decode("utf-16")
-    else:
-        head = raw[:4096]
-        if b"\x00" in head:
-            raise DataError(
-                "this is a binary file, not a CSV (expected text with a header row)",
-                file=str(path),
-            )
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-    return text.splitlines(), text
+    text, repairs = _decode(raw, path, encoding)
+    return text.splitlines(), text, repairs
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def _sniff_separator(lines: list[str]) -> str:
+    """The separator that splits the most lines into the same number (>1) of fields.
+
+    Counting agreement over lines (rather than :class:`csv.Sniffer`) survives short rows
+    such as ``Campaign;5.08.2019;1835;`` and decimal commas inside ``;`` rows; ties go to
+    the separator that gives more fields, then to the order of ``SEPARATORS``.
+    """
+    sample = [line for line in lines[:60] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for sep in SEPARATORS:
+        counts = Counter(len(_fields(line, sep)) for line in sample)
+        n_fields, n_lines = counts.most_common(1)[0] if counts else (0, 0)
+        if n_fields < 2:
+            continue
+        if (n_lines, n_fields) > best_score:
+            best, best_score = sep, (n_lines, n_fields)
+    return best
 
 
 def _find_header(lines: list[str], sep: str) -> int:
@@ -260,7 +380,7 @@ def _find_header(lines: list[str], sep: str) -> int:
     known = {c.lower() for s in SOURCES.values() for c in s.renames} | set(ALL_COLUMNS)
     best, best_hits = 0, 0
     for i, line in enumerate(lines[:30]):
-        cells = [c.strip().strip('"').lower() for c in next(csv.reader([line], delimiter=sep))]
+        cells = [c.strip().strip('"').lower() for c in _fields(line, sep)]
         hits = sum(c in known for c in cells)
         if hits > best_hits:
             best, best_hits = i, hits
@@ -270,20 +390,14 @@ def _find_header(lines: list[str], sep: str) -> int:
 
 
 def _read_text_table(
-    path: Path, separator: str | None, skip_lines: int
-) -> tuple[pd.DataFrame, list[Repair]]:
-    lines, text = _sniff_lines(path)
+    path: Path, mapping: ColumnMapping | None
+) -> tuple[pd.DataFrame, list[Repair], str]:
+    skip_lines = mapping.skip_lines if mapping else 0
+    lines, _, repairs = _sniff_lines(path, mapping.encoding if mapping else None)
+    separator = mapping.separator if mapping and mapping.separator else None
     if separator is None:
-        try:
-            separator = (
-                csv.Sniffer()
-                .sniff("\n".join(lines[skip_lines : skip_lines + 20]), delimiters=",;\t|")
-                .delimiter
-            )
-        except csv.Error:
-            separator = ","
+        separator = _sniff_separator(lines[skip_lines:])
     header_at = skip_lines + _find_header(lines[skip_lines:], separator)
-    repairs = []
     if header_at:
         repairs.append(
             Repair(
@@ -306,6 +420,8 @@ def _read_text_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"could not parse as CSV: {exc}", file=str(path)) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    # cells missing at the end of a short row are empty cells, not NaN
+    frame = frame.fillna("")
     frame[LINE] = range(header_at + 2, header_at + 2 + len(frame))
     blank = frame.drop(columns=[LINE]).apply(lambda col: col.str.strip() == "").all(axis=1)
     if blank.any():
@@ -318,10 +434,12 @@ def _read_text_table(
             )
         )
         frame = frame.loc[~blank]
-    return frame, repairs
+    return frame, repairs, separator
 
 
-def _read_raw(path: Path, mapping: ColumnMapping | None) -> tuple[pd.DataFrame, list[Repair]]:
+def _read_raw(
+    path: Path, mapping: ColumnMapping | None
+) -> tuple[pd.DataFrame, list[Repair], str | None]:
     if not path.exists():
         raise DataError("file not found", file=str(path))
     if path.is_dir():
@@ -331,12 +449,23 @@ def _read_raw(path: Path, mapping: ColumnMapping | None) -> tuple[pd.DataFrame, 
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a bad file
             raise DataError(f"could not read as Parquet: {exc}", file=str(path)) from None
-        frame = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].where(frame[column].notna(), "").astype(str)
         frame[LINE] = range(1, len(frame) + 1)
-        return frame, []
-    return _read_text_table(
-        path, mapping.separator if mapping else None, mapping.skip_lines if mapping else 0
-    )
+        return frame, [], None
+    return _read_text_table(path, mapping)
+
+
+def _columns_found(columns: list[str], separator: str | None) -> str:
+    """The columns found, and the separator the header seems to use when it is another."""
+    found = [c for c in columns if c != LINE]
+    text = f"; columns found: {found}"
+    others = [s for s in SEPARATORS if s != separator and any(s in c for c in found)]
+    if others:
+        shown = "\\t" if others[0] == "\t" else others[0]
+        text += f" (the header looks '{shown}'-separated: set separator: '{shown}' in the mapping)"
+    return text
 
 
 def detect_source(header: list[str]) -> str:
@@ -346,40 +475,226 @@ def detect_source(header: list[str]) -> str:
     return best if scores[best] >= 0.6 else "generic"
 
 
-def _drop_totals(frame: pd.DataFrame, id_column: str | None) -> tuple[pd.DataFrame, list[Repair]]:
-    """Drop the totals rows exports put below the table ("Total: Account", ...)."""
+_TOTAL_LABEL = re.compile(r"^total\b[^:]{0,60}:", re.IGNORECASE)
+_NO_VALUE = ("", "--", "nan")
+
+
+def _drop_totals(
+    frame: pd.DataFrame, id_column: str | None, source: Source | None, file: str
+) -> tuple[pd.DataFrame, list[Repair]]:
+    """Drop the totals rows exports put below the table, by the export's own signature.
+
+    A totals row has a first cell labelled ``Total...:`` ("Total: Account") *and* no date
+    or campaign (blank or ``--``), or, for sources that write it so (Meta), blank date and
+    campaign cells.  A campaign *named* "Total Gym Search" is data and is kept.
+    """
     first = [c for c in frame.columns if c != LINE][0]
-    text_cols = [first] + ([id_column] if id_column and id_column in frame.columns else [])
-    is_total = pd.Series(False, index=frame.index)
-    for col in text_cols:
-        is_total |= frame[col].astype(str).str.strip().str.lower().str.startswith("total")
-    if id_column and {"date", id_column} <= set(frame.columns):
-        # Meta writes its totals row with neither a date nor a campaign name
-        blank = [frame[c].astype(str).str.strip().isin(["", "nan"]) for c in ("date", id_column)]
-        is_total |= blank[0] & blank[1]
+    keys = [c for c in ("date", id_column) if c and c in frame.columns and c != first]
+
+    def no_value(column: str) -> pd.Series:
+        return frame[column].astype(str).str.strip().str.lower().isin(_NO_VALUE)
+
+    blank_keys = pd.Series(True, index=frame.index)
+    for column in keys:
+        blank_keys &= no_value(column)
+    labelled = frame[first].astype(str).str.strip().str.match(_TOTAL_LABEL)
+    is_total = labelled & blank_keys
+    reason = f"first cell 'Total...:' and {' and '.join(keys) or 'no key column'} blank"
+    if source is not None and source.totals_with_blank_keys and id_column:
+        both = no_value("date") & no_value(id_column) if "date" in frame.columns else None
+        if both is not None and both.any():
+            is_total |= both
+            reason += f"; or date and {id_column} blank ({source.name} totals row)"
     if not is_total.any():
         return frame, []
+    lines = tuple(int(x) for x in frame.loc[is_total, LINE])
     return frame.loc[~is_total], [
         Repair(
             "dropped_totals",
-            "dropped totals rows written by the export below the table",
-            rows=int(is_total.sum()),
-            lines=tuple(int(x) for x in frame.loc[is_total, LINE]),
+            f"dropped {len(lines)} totals row(s) written by the export below the table "
+            f"({Path(file).name} line(s) {', '.join(map(str, lines))}: {reason})",
+            rows=len(lines),
+            lines=lines,
         )
     ]
 
 
-def _clean_number_text(series: pd.Series) -> pd.Series:
-    """Platform number formats to plain text pandas can parse: 1,234 / -- / 85.3% / < 10%."""
+# Number shapes, on the text without sign, currency or percent sign.
+_COMMA_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$|^\d{1,3}(\.\d{3}){2,}$")
+_POINT_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$|^\d{1,3}(,\d{3}){2,}$")
+_ONE_MARK = re.compile(r"^(\d+)([.,])(\d+)$")
+
+
+def _number_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text of the number (sign kept, no currency, bounds or %), and which cells had %."""
     s = series.astype(str).str.strip()
     s = s.str.replace(r"^(--|-|N/A|n/a|—)$", "", regex=True)
     s = s.str.replace(r"^[<>]\s*", "", regex=True)
     pct = s.str.endswith("%")
-    s = s.str.replace(",", "", regex=False).str.replace("%", "", regex=False)
-    s = s.str.replace(r"^[$€£]", "", regex=True)
+    s = s.str.replace(r"\s*%$", "", regex=True)
+    s = s.str.replace(r"^([+-]?)\s*[$€£]\s*", r"\1", regex=True)
+    return s, pct
+
+
+def _shapes(text: pd.Series) -> dict[str, pd.Series]:
+    """Masks of the cells whose text shows a decimal 'comma' or 'point', or is 'ambiguous'.
+
+    ``1,234`` and ``1.234`` read either way; ``498,68``, ``0,5``, ``1234,567`` and
+    ``1.234,5`` cannot be thousands, so they show a decimal comma (and the mirror images a
+    decimal point).
+    """
+    t = text.str.lstrip("+-")
+    comma = t.str.match(_COMMA_DECIMAL)
+    point = t.str.match(_POINT_DECIMAL)
+    parts = t.str.extract(_ONE_MARK)
+    one = parts[0].notna()
+    grouped = (
+        one
+        & (parts[2].str.len() == 3)
+        & (parts[0].str.len() <= 3)
+        & ~parts[0].fillna("").str.startswith("0")
+    )
+    return {
+        "comma": comma | (one & ~grouped & (parts[1] == ",")),
+        "point": point | (one & ~grouped & (parts[1] == ".")),
+        "ambiguous": grouped,
+    }
+
+
+def _decide_number_format(
+    texts: dict[str, pd.Series], lines: pd.Series, separator: str | None, file: str
+) -> tuple[str, str | None, Repair | None]:
+    """The decimal mark and thousands separator of a file, from all of its numbers.
+
+    A ``1,234`` with nothing else to decide it is an error, never a guess; so is a file
+    mixing ``498,68`` and ``1,234.5``.  The choice made is returned as a repair.
+    """
+    evidence: dict[str, tuple[str, str, int]] = {}
+    ambiguous: tuple[str, str, int] | None = None
+    for column, text in texts.items():
+        masks = _shapes(text)
+        for shape in ("comma", "point"):
+            if shape not in evidence and masks[shape].any():
+                index = masks[shape].idxmax()
+                evidence[shape] = (column, text[index], int(lines[index]))
+        # a lone '1.234' in a ',' file is a decimal point: commas would have been quoted
+        undecided = masks["ambiguous"] & (
+            text.str.contains(",", regex=False) | (separator not in (",", None))
+        )
+        if ambiguous is None and undecided.any():
+            index = undecided.idxmax()
+            ambiguous = (column, text[index], int(lines[index]))
+    if len(evidence) == 2:
+        (c1, v1, l1), (c2, v2, l2) = evidence["comma"], evidence["point"]
+        raise DataError(
+            f"numbers mix decimal commas ('{v1}', column '{c1}', line {l1}) and decimal "
+            f"points ('{v2}', column '{c2}', line {l2}); set decimal: (and thousands:) in "
+            "a mapping",
+            file=file,
+            row=l1,
+            column=c1,
+        )
+    if "comma" in evidence:
+        column, value, line = evidence["comma"]
+        return (
+            ",",
+            ".",
+            Repair(
+                "read_decimal_comma",
+                f"read numbers with ',' as the decimal mark and '.' as the thousands separator, "
+                f"as '{value}' (column '{column}', line {line}) shows (set decimal: to override)",
+            ),
+        )
+    if "point" in evidence:
+        with_comma = [
+            (column, text[text.str.contains(",", regex=False)]) for column, text in texts.items()
+        ]
+        with_comma = [(column, hits) for column, hits in with_comma if len(hits)]
+        if not with_comma:
+            return ".", None, None
+        column, value, line = evidence["point"]
+        c_column, c_hits = with_comma[0]
+        return (
+            ".",
+            ",",
+            Repair(
+                "read_thousands_comma",
+                f"read ',' as the thousands separator (e.g. '{c_hits.iloc[0]}', column "
+                f"'{c_column}', line {int(lines[c_hits.index[0]])}): '.' is the decimal mark, "
+                f"as '{value}' (column '{column}', line {line}) shows (set decimal: to override)",
+            ),
+        )
+    if ambiguous is not None:
+        column, value, line = ambiguous
+        mark = "," if "," in value else "."
+        raise DataError(
+            f"'{value}' could be {value.replace(mark, '')} ('{mark}' as thousands separator) "
+            f"or {value.replace(mark, '.')} ('{mark}' as decimal mark), and no other number "
+            "in the file decides; set decimal: (and thousands:) in a mapping",
+            file=file,
+            row=line,
+            column=column,
+        )
+    return ".", None, None
+
+
+def _apply_number_format(
+    text: pd.Series,
+    pct: pd.Series,
+    decimal: str,
+    thousands: str | None,
+    column: str,
+    lines: pd.Series,
+    file: str,
+) -> pd.Series:
+    """Plain ``1234.5`` text from the file's format; a mark the format does not allow is
+    an error naming the line (never read as something else)."""
+    s = text
+    numeric_text = s.str.fullmatch(r"[+-]?[\d.,' ]+")
+    if thousands:
+        t, d = re.escape(thousands), re.escape(decimal)
+        grouped = s.str.fullmatch(rf"[+-]?\d{{1,3}}({t}\d{{3}})+({d}\d*)?")
+        misgrouped = s.str.contains(thousands, regex=False) & ~grouped & numeric_text
+        if misgrouped.any():
+            index = misgrouped.idxmax()
+            raise DataError(
+                f"'{text[index]}' is not a number grouped in thousands by '{thousands}' "
+                f"(decimal mark '{decimal}'); fix the cell or set decimal: and thousands: "
+                "in the mapping",
+                file=file,
+                row=int(lines[index]),
+                column=column,
+            )
+        s = s.where(~grouped, s.str.replace(thousands, "", regex=False))
+    other = "." if decimal == "," else ","
+    stray = s.str.contains(other, regex=False) & numeric_text
+    if stray.any():
+        index = stray.idxmax()
+        raise DataError(
+            f"'{text[index]}' has a '{other}' but the numbers' decimal mark is '{decimal}' "
+            f"and the thousands separator is {repr(thousands) if thousands else 'none'}; "
+            "set decimal: and thousands: in the mapping",
+            file=file,
+            row=int(lines[index]),
+            column=column,
+        )
+    if decimal == ",":
+        s = s.str.replace(",", ".", regex=False)
     numeric = pd.to_numeric(s, errors="coerce")
-    s = s.where(~(pct & numeric.notna()), (numeric / 100).astype(str))
-    return s
+    return s.where(~(pct & numeric.notna()), (numeric / 100).astype(str))
+
+
+def _declared_number_format(
+    mapping: ColumnMapping | None, src: Source | None
+) -> tuple[str | None, str | None]:
+    """The number format the mapping or the source declares; ``(None, None)``: detect it."""
+    if mapping is not None and mapping.decimal is not None:
+        return mapping.decimal, mapping.thousands
+    if mapping is not None and mapping.thousands is not None:
+        return ("," if mapping.thousands == "." else "."), mapping.thousands
+    if src is not None and src.decimal is not None:
+        return src.decimal, src.thousands
+    return None, None
 
 
 def import_file(
@@ -387,19 +702,22 @@ def import_file(
     *,
     mapping: ColumnMapping | str | Path | None = None,
     source: str | None = None,
+    on_bad_rows: OnBadRows | None = None,
 ) -> ImportResult:
     """Read a file and map it onto the contract (no validation yet: see :func:`load`).
 
     Parameters
     ----------
     path
-        CSV (any common separator, UTF-8/UTF-16, with or without export title lines) or
-        Parquet.
+        CSV (separator sniffed from ``, ; tab |``; UTF-8, UTF-16 or cp1252; with or without
+        export title lines) or Parquet.
     mapping
         A :class:`ColumnMapping` or the path of its YAML; implies the ``generic`` source.
     source
         Force a registered source (``simkit``, ``google_ads``, ``meta_ads``, ``generic``)
         instead of detecting it from the header.
+    on_bad_rows
+        Overrides the mapping's ``on_bad_rows`` (default ``"error"``).
     """
     path = Path(path)
     if isinstance(mapping, str | Path):
@@ -410,7 +728,11 @@ def import_file(
             f"known: {', '.join([*SOURCES, 'generic'])}",
             field="source",
         )
-    frame, repairs = _read_raw(path, mapping)
+    if on_bad_rows is not None and on_bad_rows not in ("error", "skip"):
+        raise ParamsError(
+            f"on_bad_rows is 'error' or 'skip', not '{on_bad_rows}'", field="on_bad_rows"
+        )
+    frame, repairs, separator = _read_raw(path, mapping)
     n_read = len(frame)
     header = [c for c in frame.columns if c != LINE]
     chosen = source or (mapping.source if mapping else None) or detect_source(header)
@@ -418,8 +740,8 @@ def import_file(
     renames: dict[str, str] = {}
     constants: dict[str, Any] = {}
     date_spec: DateSpec | None = None
-    if chosen in SOURCES:
-        src = SOURCES[chosen]
+    src = SOURCES.get(chosen)
+    if src is not None:
         if src.prepare:
             frame = src.prepare(frame)
         lower = {c.lower(): c for c in frame.columns}
@@ -438,7 +760,9 @@ def import_file(
             missing = [c for c in mapping.drop_columns if c not in frame.columns]
             if missing:
                 raise DataError(
-                    f"mapping drops columns that are not in the file: {missing}", file=str(path)
+                    f"mapping drops columns that are not in the file: {missing}"
+                    + _columns_found(list(frame.columns), separator),
+                    file=str(path),
                 )
             frame = frame.drop(columns=mapping.drop_columns)
             repairs.append(Repair("dropped_columns", f"dropped {mapping.drop_columns} (mapping)"))
@@ -446,11 +770,13 @@ def import_file(
     absent = [k for k in renames if k not in frame.columns]
     if absent and mapping is not None:
         raise DataError(
-            f"mapping renames columns that are not in the file: {absent}", file=str(path)
+            f"mapping renames columns that are not in the file: {absent}"
+            + _columns_found(list(frame.columns), separator),
+            file=str(path),
         )
     frame = frame.rename(columns=renames)
     id_col = "campaign_id" if "campaign_id" in frame.columns else None
-    frame, total_repairs = _drop_totals(frame, id_col)
+    frame, total_repairs = _drop_totals(frame, id_col, src, str(path))
     repairs += total_repairs
     for key, value in constants.items():
         frame[key] = value
@@ -460,7 +786,8 @@ def import_file(
         missing = [c for c in date_spec.columns if c not in frame.columns]
         if missing:
             raise DataError(
-                f"date is built from columns that are missing: {missing}",
+                f"date is built from columns that are missing: {missing}"
+                + _columns_found(list(frame.columns), separator),
                 file=str(path),
                 column=missing[0],
             )
@@ -468,12 +795,23 @@ def import_file(
         frame = frame.drop(columns=[c for c in date_spec.columns if c != "date"])
         frame["date"] = parts
     frame.attrs["date_format"] = date_spec.format if date_spec else None
-    frame.attrs["dayfirst"] = bool(date_spec.dayfirst) if date_spec else False
+    frame.attrs["dayfirst"] = date_spec.dayfirst if date_spec else None
 
+    texts: dict[str, pd.Series] = {}
+    percent: dict[str, pd.Series] = {}
     for column in NUMERIC_COLUMNS:
         if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
-            frame[column] = _clean_number_text(frame[column])
-    if chosen in SOURCES and SOURCES[chosen].blank_means_zero:
+            texts[column], percent[column] = _number_text(frame[column])
+    decimal, thousands = _declared_number_format(mapping, src)
+    if decimal is None and texts:
+        decimal, thousands, note = _decide_number_format(texts, frame[LINE], separator, str(path))
+        if note is not None:
+            repairs.append(note)
+    for column, text in texts.items():
+        frame[column] = _apply_number_format(
+            text, percent[column], decimal or ".", thousands, column, frame[LINE], str(path)
+        )
+    if src is not None and src.blank_means_zero:
         for column in METRIC_COLUMNS:
             if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
                 blank = frame[column].astype(str).str.strip() == ""
@@ -499,4 +837,5 @@ def import_file(
         n_rows_read=n_read,
         accept=dict(mapping.accept) if mapping else {},
         sum_over=tuple(mapping.sum_over) if mapping else (),
+        on_bad_rows=on_bad_rows or (mapping.on_bad_rows if mapping else "error"),
     )

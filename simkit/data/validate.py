@@ -9,6 +9,7 @@ that lists the errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,14 @@ import pandas as pd
 import yaml
 
 from simkit._suggest import did_you_mean
-from simkit.data.importers import LINE, ColumnMapping, ImportResult, Repair, import_file
+from simkit.data.importers import (
+    LINE,
+    ColumnMapping,
+    ImportResult,
+    OnBadRows,
+    Repair,
+    import_file,
+)
 from simkit.data.schema import (
     ALL_COLUMNS,
     COUNT_COLUMNS,
@@ -45,6 +53,21 @@ __all__ = [
 
 #: Most rows listed per kind of issue; the rest are counted.
 _MAX_LISTED = 5
+
+#: Largest magnitude a metric may have: above it a value is a unit or export error.
+MAX_ABS_VALUE = 1e12
+
+#: Row-level errors that ``on_bad_rows: skip`` turns into listed skips, each with how a
+#: skipped row's reason reads.  Funnel, duplicate and future-date findings stay errors:
+#: they are about readable rows that disagree, which skipping would hide.
+SKIPPABLE: dict[str, str] = {
+    "missing_value": "empty {column}",
+    "non_numeric": "{column} not a number",
+    "non_finite": "{column} not finite",
+    "absurd_value": "{column} above 1e12",
+    "negative": "{column} negative",
+    "bad_date": "date not readable",
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +184,8 @@ class _Findings:
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Issue] = []
+        #: Every source line with a skippable error, with its reasons.
+        self.bad_lines: dict[int, list[str]] = {}
 
     def add(
         self,
@@ -172,6 +197,10 @@ class _Findings:
         campaign_id: str | None = None,
     ) -> None:
         rows = tuple(int(x) for x in (list(lines) if lines is not None else []))
+        if level == "error" and code in SKIPPABLE:
+            reason = SKIPPABLE[code].format(column=column)
+            for line in rows:
+                self.bad_lines.setdefault(line, []).append(reason)
         self.items.append(
             Issue(
                 level,
@@ -186,20 +215,149 @@ class _Findings:
         )
 
 
-def _parse_dates(frame: pd.DataFrame, found: _Findings) -> pd.Series:
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_YMD = re.compile(r"^\d{4}([/.])\d{1,2}\1\d{1,2}$")
+_DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})$")
+
+
+def _date_shape(value: str) -> str:
+    """A date's written form: 'iso', 'ymd/', 'nn.nn.yyyy' ..., 'text' or '' (empty)."""
+    if not value:
+        return ""
+    if _ISO.match(value):
+        return "iso"
+    m = _YMD.match(value)
+    if m:
+        return f"ymd{m.group(1)}"
+    m = _DMY.match(value)
+    if m:
+        return f"nn{m.group(2)}nn{m.group(2)}{'yyyy' if len(m.group(4)) == 4 else 'yy'}"
+    return "text"
+
+
+def _first(text: pd.Series, mask: pd.Series, lines: pd.Series) -> str:
+    return f"'{text[mask].iloc[0]}' (line {int(lines[mask].iloc[0])})"
+
+
+def _day_first(
+    text: pd.Series, lines: pd.Series, declared: bool | None, found: _Findings
+) -> bool | None:
+    """Whether ``nn/nn/yyyy`` dates are day-first, decided from the whole column.
+
+    A first field above 12 makes the column day-first, a second field above 12
+    month-first; both is an error, and so is neither when the two readings differ
+    (``03/04/2025``).  Returns ``None`` after recording the error.
+    """
+    parts = text.str.extract(_DMY)
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first, month_first = first > 12, second > 12
+    if declared is not None:
+        contradicts = month_first if declared else day_first
+        if contradicts.any():
+            found.add(
+                "error",
+                "date_order",
+                f"{int(contradicts.sum())} date(s) such as {_first(text, contradicts, lines)} "
+                f"are {'month' if declared else 'day'}-first, but the mapping says dayfirst: "
+                f"{str(declared).lower()}",
+                lines[contradicts],
+                "date",
+            )
+            return None
+        return declared
+    if day_first.any() and month_first.any():
+        found.add(
+            "error",
+            "mixed_date_formats",
+            f"the column mixes day-first dates such as {_first(text, day_first, lines)} and "
+            f"month-first dates such as {_first(text, month_first, lines)}; give one "
+            "date.format in the mapping and fix the rows that differ",
+            lines[day_first | month_first],
+            "date",
+        )
+        return None
+    if day_first.any() or month_first.any():
+        return bool(day_first.any())
+    if (first != second).any():
+        example = _first(text, first != second, lines)
+        found.add(
+            "error",
+            "ambiguous_date",
+            f"dates such as {example} read as day-first or as month-first and no value "
+            "decides (none has a field above 12); set date.format in the mapping, e.g. "
+            "'%d/%m/%Y' or '%m/%d/%Y'",
+            column="date",
+        )
+        return None
+    return False
+
+
+def _parse_dates(frame: pd.DataFrame, found: _Findings) -> tuple[pd.Series, Repair | None]:
+    """Parse ``date`` as one format for the whole column, never value by value.
+
+    Returns the dates and, when the reading was decided from the data (day-first or
+    month-first), a repair recording it.
+    """
     text = frame["date"].astype(str).str.strip()
+    lines = frame[LINE]
     fmt = frame.attrs.get("date_format")
-    dayfirst = frame.attrs.get("dayfirst", False)
+    declared = frame.attrs.get("dayfirst")
+    note = None
+    reported = pd.Series(False, index=frame.index)
     if fmt:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     else:
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        retry = parsed.isna() & (text != "")
-        if retry.any():
-            parsed[retry] = pd.to_datetime(
-                text[retry], errors="coerce", dayfirst=dayfirst, format="mixed"
+        shapes = text.map(_date_shape)
+        counts = shapes[shapes != ""].value_counts()
+        parsed = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        if len(counts) > 1:
+            major = counts.index[0]
+            minor = (shapes != major) & (shapes != "")
+            found.add(
+                "error",
+                "mixed_date_formats",
+                f"the column mixes date formats: {int(minor.sum())} value(s) such as "
+                f"{_first(text, minor, lines)} are not written like the other "
+                f"{int(counts.iloc[0])} such as {_first(text, shapes == major, lines)}; "
+                "give one date.format in the mapping and fix the rows that differ",
+                lines[minor],
+                "date",
             )
-    bad = parsed.isna()
+            reported = minor
+        shape = counts.index[0] if len(counts) else "iso"
+        use = shapes == shape
+        if shape == "iso":
+            parsed[use] = pd.to_datetime(text[use], errors="coerce", format="ISO8601")
+        elif shape.startswith("ymd"):
+            sep = shape[3]
+            parsed[use] = pd.to_datetime(text[use], errors="coerce", format=f"%Y{sep}%m{sep}%d")
+        elif shape.startswith("nn"):
+            sep = shape[2]
+            dayfirst = _day_first(text[use], lines[use], declared, found)
+            if dayfirst is None:
+                return parsed.dt.normalize(), None
+            order = ("%d", "%m") if dayfirst else ("%m", "%d")
+            year = "%Y" if shape.endswith("yyyy") else "%y"
+            fmt_used = f"{order[0]}{sep}{order[1]}{sep}{year}"
+            parsed[use] = pd.to_datetime(text[use], errors="coerce", format=fmt_used)
+            parts = text[use].str.extract(_DMY)
+            decides = parts[0 if dayfirst else 2].astype(int) > 12
+            shown = (
+                "as the mapping says"
+                if declared is not None
+                else f"as {_first(text[use], decides, lines[use])} shows"
+                if decides.any()
+                else "(day and month are equal in every value)"
+            )
+            note = Repair(
+                "read_dates",
+                f"read dates as {'day' if dayfirst else 'month'}-first ({fmt_used}), {shown}",
+            )
+        else:
+            parsed[use] = pd.to_datetime(
+                text[use], errors="coerce", dayfirst=bool(declared), format="mixed"
+            )
+    bad = parsed.isna() & ~reported
     if bad.any():
         example = text[bad].iloc[0]
         found.add(
@@ -210,7 +368,7 @@ def _parse_dates(frame: pd.DataFrame, found: _Findings) -> pd.Series:
             frame.loc[bad, LINE],
             "date",
         )
-    return parsed.dt.normalize()
+    return parsed.dt.normalize(), note
 
 
 def _check_columns(frame: pd.DataFrame, found: _Findings, sum_over: tuple[str, ...]) -> None:
@@ -223,9 +381,16 @@ def _check_columns(frame: pd.DataFrame, found: _Findings, sum_over: tuple[str, .
         and c not in METADATA_FIELDS
         and c != "platform"
     ]
+    separators = [s for s in ",;\t|" if len(present) == 1 and s in present[0]]
     for column in REQUIRED_COLUMNS:
         if column not in frame.columns:
             hint = did_you_mean(column, unknown)
+            if separators:
+                shown = "\\t" if separators[0] == "\t" else separators[0]
+                hint += (
+                    f"; the one column found, '{present[0][:80]}', looks '{shown}'-separated: "
+                    f"set separator: '{shown}' in a mapping"
+                )
             found.add(
                 "error",
                 "missing_column",
@@ -247,10 +412,16 @@ def _numeric(frame: pd.DataFrame, found: _Findings) -> pd.DataFrame:
         if column not in frame.columns:
             continue
         raw = frame[column]
-        text = raw.astype(str).str.strip() if raw.dtype == object or raw.dtype == "str" else None
-        values = pd.to_numeric(raw, errors="coerce")
-        empty = (text == "") | text.isin(["nan", "None"]) if text is not None else raw.isna()
-        bad = values.isna() & ~empty
+        if pd.api.types.is_numeric_dtype(raw):
+            values = pd.to_numeric(raw, errors="coerce").astype(float)
+            empty = values.isna()
+            not_finite = np.isinf(values)
+        else:
+            text = raw.astype(str).str.strip()
+            values = pd.to_numeric(text, errors="coerce")
+            empty = text == ""
+            not_finite = text.str.fullmatch(r"(?i)[+-]?(nan|inf|infinity)") | np.isinf(values)
+        bad = values.isna() & ~empty & ~not_finite
         if bad.any():
             example = raw[bad].iloc[0]
             found.add(
@@ -260,6 +431,26 @@ def _numeric(frame: pd.DataFrame, found: _Findings) -> pd.DataFrame:
                 frame.loc[bad, LINE],
                 column,
             )
+        if not_finite.any():
+            found.add(
+                "error",
+                "non_finite",
+                f"{int(not_finite.sum())} cell(s) are not finite numbers, e.g. "
+                f"'{raw[not_finite].iloc[0]}'",
+                frame.loc[not_finite, LINE],
+                column,
+            )
+        absurd = ~not_finite & (values.abs() > MAX_ABS_VALUE)
+        if absurd.any():
+            found.add(
+                "error",
+                "absurd_value",
+                f"{int(absurd.sum())} value(s) above {MAX_ABS_VALUE:.0e}, e.g. "
+                f"'{raw[absurd].iloc[0]}': a unit or export error",
+                frame.loc[absurd, LINE],
+                column,
+            )
+        values = values.where(~(not_finite | absurd))
         if column in REQUIRED_COLUMNS and empty.any():
             found.add(
                 "error",
@@ -426,7 +617,9 @@ def validate(
             imported, found, [], 0, repairs
         )
 
-    dates = _parse_dates(frame, found)
+    dates, date_note = _parse_dates(frame, found)
+    if date_note is not None:
+        repairs.append(date_note)
     nums = _numeric(frame, found)
     ids = frame["campaign_id"].astype(str).str.strip()
     blank_id = ids.isin(["", "nan", "None"])
@@ -438,6 +631,16 @@ def validate(
             frame.loc[blank_id, LINE],
             "campaign_id",
         )
+    if imported.on_bad_rows == "skip" and found.bad_lines:
+        keep = ~frame[LINE].isin(list(found.bad_lines))
+        repairs.append(_skipped(imported.file, found))
+        found.items = [i for i in found.items if not (i.level == "error" and i.code in SKIPPABLE)]
+        frame, dates, nums, ids = frame.loc[keep], dates[keep], nums.loc[keep], ids[keep]
+        if frame.empty:
+            found.add("error", "empty", "every row was skipped as bad (on_bad_rows: skip)")
+            return pd.DataFrame(columns=list(REQUIRED_COLUMNS)), _report(
+                imported, found, [], 0, repairs
+            )
     today_ts = pd.Timestamp(today or date.today())
     future = dates > today_ts
     if future.any():
@@ -520,6 +723,22 @@ def validate(
     return clean, _report(imported, found, quality, len(clean), repairs)
 
 
+def _skipped(file: str, found: _Findings) -> Repair:
+    """The record of the rows ``on_bad_rows: skip`` left out: file, each line, why."""
+    lines = sorted(found.bad_lines)
+    listed = "; ".join(
+        f"line {line}: {', '.join(dict.fromkeys(found.bad_lines[line]))}"
+        for line in lines[: _MAX_LISTED * 2]
+    )
+    more = f"; and {len(lines) - _MAX_LISTED * 2} more" if len(lines) > _MAX_LISTED * 2 else ""
+    return Repair(
+        "skipped_bad_rows",
+        f"skipped {len(lines)} bad row(s) of {Path(file).name} (on_bad_rows: skip): {listed}{more}",
+        rows=len(lines),
+        lines=tuple(lines),
+    )
+
+
 def _report(
     imported: ImportResult,
     found: _Findings,
@@ -588,11 +807,14 @@ def load(
     source: str | None = None,
     metadata: str | Path | None = None,
     today: date | None = None,
+    on_bad_rows: OnBadRows | None = None,
 ) -> LoadedData:
     """Import, validate and return clean data; raise :class:`DataError` listing all errors.
 
     Metadata comes from ``metadata``, or from ``<stem>_meta.yaml``/``.csv`` beside the data
-    when present, or from the ``channel`` column.
+    when present, or from the ``channel`` column.  ``on_bad_rows`` (default: the
+    mapping's, else ``"error"``) says whether rows with unreadable or empty required cells
+    fail the load or are skipped, each listed in ``report.repairs``.
 
     Examples
     --------
@@ -600,11 +822,17 @@ def load(
     >>> loaded.report.campaigns[0].quality_score  # doctest: +SKIP
     """
     path = Path(path)
-    imported = import_file(path, mapping=mapping, source=source)
+    imported = import_file(path, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
     clean, report = validate(imported, today=today)
     if not report.ok:
         listed = "\n".join(f"  - {e}" for e in report.errors)
-        raise DataError(f"{len(report.errors)} error(s):\n{listed}", file=str(path))
+        hint = (
+            "\n  (to leave such rows out, each listed in the repairs: on_bad_rows: skip in "
+            "the mapping or --on-bad-rows skip)"
+            if any(e.code in SKIPPABLE for e in report.errors)
+            else ""
+        )
+        raise DataError(f"{len(report.errors)} error(s):\n{listed}{hint}", file=str(path))
     meta_path = Path(metadata) if metadata else find_metadata(path)
     if meta_path is not None:
         meta = load_metadata(meta_path)

@@ -165,7 +165,7 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
     started = time.perf_counter()
     if params.campaigns == "all" or len(params.campaigns) != 1:
         raise ParamsError("a campaign report needs exactly one campaign id", field="campaigns")
-    loaded = load(params.data, mapping=params.mapping, today=today)
+    loaded = load(params.data, mapping=params.mapping, today=today, on_bad_rows=params.on_bad_rows)
     campaign_id = params.campaign_list(loaded.campaign_ids)[0]
     rows = loaded.data[loaded.data["campaign_id"] == campaign_id].reset_index(drop=True)
     daily = _daily(rows)

@@ -306,7 +306,7 @@ def run_batch(
     base = Path.cwd()
     output_dir = Path(params.output_dir).resolve()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    loaded = load(params.data, mapping=params.mapping)
+    loaded = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
     campaigns = params.campaign_list(loaded.campaign_ids)
     recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
     spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
