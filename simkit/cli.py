@@ -1078,7 +1078,8 @@ def main(argv: list[str] | None = None) -> None:
         _print_error("interrupted", "simkit")
         code = 130
     except BrokenPipeError:  # `simkit ... | head`: the reader left; nothing to say
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (interpreter exit flushes it)
+        # the interpreter flushes stdout at exit: into /dev/null, not the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
     except Exception as exc:
         if logging.getLogger().isEnabledFor(logging.INFO):
