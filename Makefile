@@ -19,7 +19,8 @@ $(VENV)/.installed: pyproject.toml requirements.txt constraints.txt
 	$(PIP) --no-deps -e .
 	# Papermill and nbval run notebooks on the kernel named python3: make it this venv's
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	# optional speed-up from STACK.md (P5): saves ~1 s in every process that imports altair
+	# optional speed-up: without rfc3987-syntax, jsonschema builds no grammar when altair
+	# is imported, which saves ~1 s in every process that imports altair
 	$(BIN)/pip uninstall -y -q rfc3987-syntax 2>/dev/null || true
 	touch $@
 

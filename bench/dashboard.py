@@ -31,9 +31,10 @@ import time
 from pathlib import Path
 
 from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+from simkit._resources import dashboard_sample
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "dashboard" / "data" / "campaigns.csv"
+#: the sample data shipped with simkit (what `simkit dashboard` shows by default)
+FIXTURE = dashboard_sample()
 ARGS = list(CHROMIUM_ARGS)
 
 

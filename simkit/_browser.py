@@ -1,8 +1,8 @@
 """Headless Chromium settings shared by the browser tests and the dashboard bench.
 
 Debian's ``chromium`` package (Playwright must not download its own browser here).  The
-flags keep it from reaching for the network at start-up, which this machine refuses
-(see ../shared/STACK.md, "Browser test recipe").
+flags keep it from reaching for the network at start-up (component updates, sync, QUIC),
+which the machines that run these tests refuse.
 """
 
 from __future__ import annotations

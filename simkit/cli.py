@@ -1,7 +1,10 @@
 """The ``simkit`` command line: automation-friendly (``--format json``) and readable (rich).
 
-Every command turns a :class:`~simkit.errors.SimkitError` into a one-line message on
-stderr and exit code 1; ``--format json`` prints JSON only, on stdout.
+Every error is one line on stderr, ``simkit <command>: error: <message>``, with exit code 1:
+a :class:`~simkit.errors.SimkitError` from a command, running out of memory, and the usage
+errors Typer finds in the command line (an unknown option, a missing argument, a bad
+value).  ``--help`` exits 0; Ctrl-C exits 130.  ``--format json`` prints JSON only, on
+stdout.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -17,8 +21,13 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.table import Table
+
+# Typer vendors Click (as typer._click): its usage errors and the current context live there
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.globals import get_current_context
 
 from simkit.errors import SimkitError
 
@@ -98,18 +107,36 @@ def parse_date_option(value: str | None, option: str) -> date | None:
         raise SimkitError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
+def error_line(message: object, command: str | None = None) -> str:
+    """``simkit <command>: error: <message>`` on one line (the message's lines joined)."""
+    if command is None:
+        ctx = get_current_context(silent=True)
+        command = ctx.command_path if ctx is not None else "simkit"
+    text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    return f"{command}: error: {text or type(message).__name__}"
+
+
+def _print_error(message: object, command: str | None = None) -> None:
+    sys.stderr.write(error_line(message, command) + "\n")
+    sys.stderr.flush()
+
+
 def handle_errors(func: F) -> F:
-    """Turn expected errors into a clear message and exit code 1, never a traceback."""
+    """Turn expected errors into a one-line message and exit code 1, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SimkitError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _print_error(exc)
+            raise typer.Exit(1) from None
+        except MemoryError as exc:
+            detail = f": {exc}" if str(exc) else ""
+            _print_error(f"out of memory{detail} (ask for less: fewer paths, a shorter horizon)")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted")
+            _print_error("interrupted")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -1058,8 +1085,43 @@ def dashboard(
     )
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The ``simkit`` entry point: run the command line ``argv`` (default ``sys.argv[1:]``).
+
+    Typer's own error boxes (several lines, exit 2) become one line and exit 1, naming the
+    command and the option or argument at fault; a command's help exits 0.  An unexpected
+    exception is one line too; ``--verbose`` adds its traceback.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = typer.main.get_command(app)
+    code = 0
+    try:
+        with command.make_context("simkit", args) as ctx:
+            command.invoke(ctx)
+    except NoArgsIsHelpError as exc:  # `simkit` or `simkit runs` alone: the help
+        sys.stdout.write(exc.format_message().rstrip("\n") + "\n")
+    except UsageError as exc:
+        _print_error(exc.format_message(), exc.ctx.command_path if exc.ctx else "simkit")
+        code = 1
+    except typer.TyperException as exc:  # the other Click errors (e.g. a file it opens)
+        _print_error(exc.format_message(), "simkit")
+        code = 1
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _print_error("interrupted", "simkit")
+        code = 130
+    except BrokenPipeError:  # `simkit ... | head`: the reader left; nothing to say
+        # the interpreter flushes stdout at exit: into /dev/null, not the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    except Exception as exc:
+        if logging.getLogger().isEnabledFor(logging.INFO):
+            logging.getLogger("simkit").exception("unexpected error")
+        hint = "" if logging.getLogger().isEnabledFor(logging.INFO) else " (--verbose shows where)"
+        _print_error(f"unexpected {type(exc).__name__}: {exc}{hint}", "simkit")
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -61,3 +61,14 @@ class ForecastError(SimkitError):
             if p
         )
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class OutOfMemoryError(SimkitError, MemoryError):
+    """A computation would not fit in the memory available; says how much would.
+
+    Also a :class:`MemoryError`, so code that catches that still does.
+    """
+
+    def __init__(self, message: str, *, needed_bytes: int, available_bytes: int, n_fit: int):
+        self.needed_bytes, self.available_bytes, self.n_fit = needed_bytes, available_bytes, n_fit
+        super().__init__(message)

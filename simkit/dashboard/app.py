@@ -7,7 +7,7 @@ days, paths <= :data:`~simkit.dashboard.model.MAX_PATHS`) and turns any failure 
 message in the status line, never a traceback (:meth:`DashboardApp._guard`).
 
 Charts are SVG made in the kernel (vl-convert) and shown in an ``Output`` widget, so the
-page needs no CDN (STACK.md, "Altair charts that render with no CDN").
+page needs no CDN.
 """
 
 from __future__ import annotations

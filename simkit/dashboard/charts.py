@@ -1,10 +1,9 @@
 """The what-if fan chart: a Vega-Lite spec rendered to SVG in the kernel (no CDN, no Altair).
 
-Altair's default renderer loads vega from a CDN, which an offline viewer never gets (STACK.md,
-"Altair charts that render with no CDN"), so the chart is drawn as SVG by vl-convert inside
+Altair's default renderer loads vega from a CDN, which an offline viewer never gets, so the chart is drawn as SVG by vl-convert inside
 the kernel and shown in an ``Output`` widget.  The spec is written as plain Vega-Lite rather
 than through Altair because importing Altair costs every dashboard kernel 1-2 s (its
-jsonschema format checker builds a grammar at import, STACK.md P5), which is most of the
+jsonschema format checker builds a grammar at import), which is most of the
 first paint on this machine; the chart is small and fixed, so nothing is lost.
 """
 

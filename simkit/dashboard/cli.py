@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simkit._resources import dashboard_sample
 from simkit.dashboard.model import MAX_HORIZON_DAYS, MIN_HORIZON_DAYS
 from simkit.dashboard.server import (
     VoilaSettings,
@@ -29,10 +30,9 @@ __all__ = ["DEFAULT_DATA", "dashboard_parameters", "serve_dashboard"]
 
 log = logging.getLogger(__name__)
 
-#: The data shown when neither ``--data`` nor ``--run`` is given (a small fixture).
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[2] / "tests" / "dashboard" / "data" / "campaigns.csv"
-)
+#: The data shown when neither ``--data`` nor ``--run`` is given: the small sample shipped
+#: with simkit (three campaigns, 70 days, with metadata).
+DEFAULT_DATA = dashboard_sample()
 _START_TIMEOUT_S = 90
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from simkit._resources import notebook, resource_dir
 from simkit.errors import ParamsError, SimkitError
 
 __all__ = [
@@ -139,18 +140,17 @@ def voila_command(settings: VoilaSettings) -> list[str]:
 
 
 def repo_paths() -> dict[str, Path]:
-    """The dashboard notebook and the Jupyter data folder (with the offline template)."""
-    root = Path(__file__).resolve().parents[2]
+    """The dashboard notebook and the Jupyter data folder (with the offline template).
+
+    Both are package resources (:mod:`simkit._resources`): an installed simkit has them.
+    """
     paths = {
-        "notebook": root / "notebooks" / NOTEBOOK_NAME,
-        "jupyter_path": root / "share" / "jupyter",
+        "notebook": notebook(NOTEBOOK_NAME),
+        "jupyter_path": resource_dir("share") / "jupyter",
     }
-    for name, path in paths.items():
-        if not path.exists():
-            raise SimkitError(
-                f"the dashboard's {name.replace('_', ' ')} is missing: {path} "
-                "(run simkit from a checkout of the repository)"
-            )
+    template = paths["jupyter_path"] / "voila" / "templates" / "offline"
+    if not template.is_dir():
+        raise SimkitError(f"the dashboard's offline Voila template is missing: {template}")
     return paths
 
 

@@ -254,7 +254,7 @@ class ProphetMember(_Member):
     not years), ``uncertainty_samples=0`` because only the point is used, and holidays enter
     as one 0/1 regressor rather than Prophet's per-holiday columns (one holiday name rarely
     occurs twice in a few months of history, and the per-holiday features cost more time
-    than the fit).  See STACK.md P3-P4.
+    than the fit).
 
     Parameters
     ----------
@@ -298,9 +298,9 @@ class ProphetMember(_Member):
         return X
 
     def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
+        _quiet_prophet()  # before the import: prophet logs its plotly ERROR while importing
         from prophet import Prophet
 
-        _quiet_prophet()
         values = np.asarray(y, dtype=float)
         dates = pd.DatetimeIndex(y.index)
         X = self._regressors(X, dates)
@@ -358,8 +358,9 @@ class ProphetMember(_Member):
 
 
 def _quiet_prophet() -> None:
-    """Prophet and cmdstanpy log at INFO on every fit, and prophet logs a plotly ERROR on
-    import (STACK.md P3); keep our logs readable."""
+    """Prophet and cmdstanpy log at INFO on every fit, and prophet logs "Importing plotly
+    failed" at ERROR when ``prophet.plot`` is imported (plotly is not a dependency); keep our
+    logs readable.  Must run before ``prophet`` is first imported."""
     from cmdstanpy.utils.logging import get_logger
 
     get_logger().setLevel(logging.WARNING)  # creates cmdstanpy's handler first, then quiets it

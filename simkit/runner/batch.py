@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from simkit._resources import resource_dir
 from simkit.errors import ParamsError
 from simkit.params import RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
@@ -40,11 +41,10 @@ __all__ = ["EXECUTORS", "NOTEBOOKS", "BatchResult", "order_campaigns", "run_batc
 
 log = logging.getLogger(__name__)
 
-_REPO = Path(__file__).resolve().parents[2]
 #: The report notebooks (thin: they call simkit.report and display).
 NOTEBOOKS = {
-    "campaign": _REPO / "notebooks" / "campaign_report.ipynb",
-    "portfolio": _REPO / "notebooks" / "portfolio_report.ipynb",
+    "campaign": resource_dir("notebooks") / "campaign_report.ipynb",
+    "portfolio": resource_dir("notebooks") / "portfolio_report.ipynb",
 }
 _STAGING = ".staging"
 

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from simkit._resources import resource_dir
 from simkit.errors import SimkitError
 from simkit.report.section import SUMMARY_MIME
 
@@ -37,7 +38,7 @@ _ABSOLUTE = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}/?")
 
 def template_root() -> Path:
     """The folder holding ``templates/offline`` (the repository's ``templates``)."""
-    root = Path(__file__).resolve().parents[2] / "templates"
+    root = resource_dir("templates")
     if not (root / TEMPLATE / "index.html.j2").is_file():
         raise SimkitError(f"the offline nbconvert template is missing: {root / TEMPLATE}")
     return root

@@ -19,8 +19,8 @@ the plan instead of re-drawing it.  Where the count's variance is at least
 ``normal_min_var`` the normal approximation with a first-order Cornish-Fisher skewness
 correction is used (``x = mean + sd * (z + skew * (z**2 - 1) / 6)``, rounded and clipped);
 below it the exact binomial / Poisson quantile of ``u = Phi(z)`` is found by a vectorised
-search over the probability mass function.  STACK.md measured exact binomial sampling as
-the engine's dominant cost; the approximation is what lets 10,000 x 90 run in tens of ms.
+search over the probability mass function.  Exact binomial sampling, measured, was the
+engine's dominant cost; the approximation is what lets 10,000 x 90 run in tens of ms.
 """
 
 from __future__ import annotations

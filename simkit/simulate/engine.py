@@ -52,6 +52,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from simkit.forecast.base import DRIVERS, DriverForecast
+from simkit.simulate._memory import available_memory_bytes, check_paths_fit, paths_error
 from simkit.simulate._random import binomial_from_normal, fast_normals, poisson_from_normal
 from simkit.simulate.budget import BudgetPlan, DeliveryModel, _deliver_into, cap_segments
 from simkit.simulate.factors import MarketFactor
@@ -354,6 +355,7 @@ def simulate_paths(
         raise ValueError(f"plan covers {plan.daily.shape[0]} days, the forecast {h}")
     if n_paths < 1:
         raise ValueError("n_paths must be positive")
+    check_paths_fit(n_paths, h)  # before allocating: over-commit would kill us later, silently
     dates = drivers.dates
     base = rng.integers(0, 2**63 - 1, size=2)
     keys = [f.key for f in factors]
@@ -373,9 +375,12 @@ def simulate_paths(
     ov = np.float32(config.order_value_sd)
     one, log1000 = np.float32(1.0), np.float32(np.log(1000.0))
 
-    out = {m: np.empty((h, n_paths), dtype=np.float32) for m in COUNT_METRICS}
-    exhausted = np.empty(n_paths, dtype=bool)
-    exhausted_day = np.empty(n_paths, dtype=np.int64)
+    try:
+        out = {m: np.empty((h, n_paths), dtype=np.float32) for m in COUNT_METRICS}
+        exhausted = np.empty(n_paths, dtype=bool)
+        exhausted_day = np.empty(n_paths, dtype=np.int64)
+    except MemoryError:
+        raise paths_error(n_paths, h, available_memory_bytes() or 0) from None
 
     segments = cap_segments(plan, delivery, dates)
     n_blocks = -(-n_paths // config.chunk_paths)

@@ -2,8 +2,7 @@
 
 Altair's default renderer loads vega from a CDN, so a report opened offline shows a blank
 chart.  :func:`use_offline_renderer` switches to the ``svg`` renderer, which draws the chart
-in the kernel with vl-convert (no JavaScript in the page); see STACK.md, "Altair charts that
-render with no CDN".  Altair is imported lazily: it costs about a second.
+in the kernel with vl-convert (no JavaScript in the page).  Altair is imported lazily: it costs about a second.
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simkit._resources import dashboard_sample
 from simkit.dashboard.model import DashboardSettings, WhatIfModel
 from simkit.data import load
 from simkit.forecast.base import DriverForecast
 
-DATA = Path(__file__).resolve().parent / "data" / "campaigns.csv"
+#: the sample data simkit ships for the dashboard (three campaigns, 70 days)
+DATA = dashboard_sample()
 
 
 class CountingForecaster:

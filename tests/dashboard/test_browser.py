@@ -1,5 +1,5 @@
 """The dashboard in a real browser: Playwright drives the system Chromium against
-``simkit dashboard`` on 127.0.0.1 (STACK.md, "Browser test recipe")."""
+``simkit dashboard`` on 127.0.0.1 (Debian's Chromium; see :mod:`simkit._browser`)."""
 
 from __future__ import annotations
 

@@ -241,7 +241,7 @@ def test_chart_renders_to_svg_without_altair(model):
 
 
 def test_the_dashboard_kernel_path_does_not_import_altair():
-    """Altair's import costs each kernel 1-2 s of first paint (STACK.md P5)."""
+    """Altair's import costs each kernel 1-2 s of first paint (jsonschema builds a grammar)."""
     import subprocess
     import sys
 
