@@ -230,8 +230,9 @@ def _render_benchmarks(result: Any) -> None:
 
     for campaign in result.campaigns:
         table = Table(
-            title=f"{campaign.campaign_id}: {campaign.industry} ({campaign.channel}), "
+            title=f"{campaign.campaign_id}: {campaign.industry} ({campaign.channel or '?'}), "
             f"{campaign.window_start.date()} to {campaign.window_end.date()}"
+            + ("" if campaign.compared else ", not compared")
         )
         for col in (
             "metric",
@@ -262,6 +263,14 @@ def _render_benchmarks(result: Any) -> None:
         console.print(campaign.explanation, highlight=False, soft_wrap=True)
 
 
+def _benchmarks_hint(field: str, campaign_id: str) -> str:
+    option = "--industry" if field == "industry" else "--platform search|social|display"
+    return (
+        f"give it with {option}, or as '{field}' for {campaign_id} in a metadata file "
+        "(--metadata, or <data>_meta.yaml beside the data)"
+    )
+
+
 @app.command()
 @handle_errors
 def benchmarks(
@@ -289,22 +298,45 @@ def benchmarks(
     ] = False,
     mapping: MappingOption = None,
     source: SourceOption = None,
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--metadata", help="campaign metadata file (default: <data>_meta.yaml|csv beside it)"
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Compare campaigns' CTR, CPC, CVR and CPA with published industry benchmarks."""
+    """Compare campaigns' CTR, CPC, CVR and CPA with published industry benchmarks.
+
+    A campaign that cannot be compared (its channel has no benchmarks, say ``video``) keeps
+    its row with a ``reason``; such campaigns are listed as warnings and the exit code is 0.
+    """
+    from dataclasses import replace
+
     from simkit.data import load
     from simkit.market import compare_campaigns
+    from simkit.metadata import resolve_metadata
 
     loaded = load(data, mapping=mapping, source=source)
+    resolved = resolve_metadata(
+        loaded.campaign_ids,
+        data=loaded.data,
+        data_path=data,
+        mapping=mapping,
+        metadata_file=metadata,
+    )
     result = compare_campaigns(
-        loaded,
+        replace(loaded, campaigns=resolved.campaigns),
         industry=industry,
         platform=platform,
         campaign_ids=campaign,
         last_days=last_days,
         unknown_industry="all_industries" if all_industries else "suggest",
+        hint=_benchmarks_hint,
     )
     emit(result, fmt, _render_benchmarks)
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
 
 
 def _render_competitors(payload: dict[str, Any]) -> None:
