@@ -90,8 +90,8 @@ def how_to_give(field: str, campaign_id: str | None = None) -> str:
     ways.append(f"'campaign_meta: {{{cid}: {{{field}: ...}}}}'")
     return (
         f"give it in the run params as {' or '.join(ways)}, in a metadata file "
-        f"('metadata: <file>' in the params, or <data>_meta.yaml beside the data, with a "
-        f"'{field}' for {cid}), or as 'metadata: {{{field}: ...}}' in the column mapping"
+        f"('metadata: <file>' in the params, or <data>_meta.yaml beside the data; field "
+        f"'{field}' of {cid}), or as 'metadata: {{{field}: ...}}' in the column mapping"
     )
 
 

@@ -109,7 +109,7 @@ def _notebook_params(params: RunParams, base: Path, **override: Any) -> dict[str
     values = params.model_copy(
         update={
             k: _relative(getattr(params, k), base)
-            for k in ("data", "mapping", "plan", "output_dir")
+            for k in ("data", "mapping", "plan", "output_dir", "metadata")
         }
     ).to_dict()
     values.update(override)
@@ -311,7 +311,7 @@ def run_batch(
     recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
     spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
     ordered = order_campaigns(params, spend, campaigns)
-    hash_of_data = data_hash(params.data, params.mapping)
+    hash_of_data = data_hash(params.data, params.mapping, params.metadata)
     registry.create_run(
         run_id,
         params=params.to_dict(),
