@@ -151,8 +151,18 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def compare_metric(metric: str, value: float, figure: BenchmarkFigure | None) -> MetricComparison:
-    """Compare one value with its benchmark figure and explain it in plain words."""
+def compare_metric(
+    metric: str,
+    value: float,
+    figure: BenchmarkFigure | None,
+    *,
+    why_all_industries: str | None = None,
+) -> MetricComparison:
+    """Compare one value with its benchmark figure and explain it in plain words.
+
+    ``why_all_industries`` says why an all-industry figure is used (default: the
+    industry has no figure for this channel and metric).
+    """
     short = _cap(_SHORT[metric])
     if not np.isfinite(value):
         why = (
@@ -203,7 +213,7 @@ def compare_metric(metric: str, value: float, figure: BenchmarkFigure | None) ->
         position,
         fraction,
         better,
-        _sentence(metric, value, figure, deviation, position, better),
+        _sentence(metric, value, figure, deviation, position, better, why_all_industries),
     )
 
 
@@ -214,6 +224,7 @@ def _sentence(
     deviation: float | None,
     position: Position,
     better: bool | None,
+    why_all_industries: str | None = None,
 ) -> str:
     short = _cap(_SHORT[metric])
     if deviation is None:
@@ -225,8 +236,9 @@ def _sentence(
         verdict = "better than" if better else "worse than"
         how = f"is {abs(deviation):.0f}% {word} ({verdict})"
     whose = (
-        f"the all-industry {fig.channel} figure (no {fig.channel} figure is published for "
-        "this industry)"
+        f"the all-industry {fig.channel} figure ("
+        + (why_all_industries or f"no {fig.channel} figure is published for this industry")
+        + ")"
         if fig.fallback
         else f"the {fig.channel} benchmark for {fig.industry}"
     )
@@ -515,7 +527,8 @@ def compare_campaigns(
             for name in METRICS
         }
         if not known:
-            compared = {name: _flag_unknown(c) for name, c in compared.items()}
+            why = "no industry is given" if match is None else "its industry is not in the table"
+            compared = {name: _flag_unknown(c, why) for name, c in compared.items()}
         results.append(
             CampaignComparison(
                 campaign_id=cid,
@@ -550,11 +563,13 @@ def _uncompared(metric: str, value: float) -> MetricComparison:
     )
 
 
-def _flag_unknown(comparison: MetricComparison) -> MetricComparison:
+def _flag_unknown(comparison: MetricComparison, why: str) -> MetricComparison:
     fig = comparison.figure
     if fig is None or fig.fallback:
         return comparison
-    return compare_metric(comparison.metric, comparison.value, replace(fig, fallback=True))
+    return compare_metric(
+        comparison.metric, comparison.value, replace(fig, fallback=True), why_all_industries=why
+    )
 
 
 def _campaign_explanation(

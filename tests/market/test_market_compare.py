@@ -140,6 +140,7 @@ def test_a_campaign_without_industry_is_compared_with_all_industries_and_says_ho
     assert c.compared and c.industry == "All industries" and c.industry_requested is None
     assert c.metrics["ctr"].figure.fallback and c.metrics["ctr"].figure.channel == "search"
     assert "No industry is given" in c.explanation
+    assert "all-industry search figure (no industry is given)" in c.metrics["ctr"].explanation
     assert c.notes[0].endswith("set industry for C001")
     assert "C001: no industry is given" in result.warnings[0]
 
