@@ -100,3 +100,19 @@ def test_how_to_give_names_keys_that_exist() -> None:
     fields = set(RunParams.model_fields)
     assert {"industry", "campaign_meta", "metadata"} <= fields
     assert "'targets: {cpa: <value>}'" in how_to_give("target_cpa") and "targets" in fields
+
+
+def test_a_run_with_a_bad_metadata_file_fails_before_any_kernel_starts(
+    bare: Path, tmp_path: Path
+) -> None:
+    from simkit.registry import Registry
+    from simkit.runner import run_batch
+
+    meta = tmp_path / "meta.yaml"
+    meta.write_text("campaigns:\n- {campaign_id: C001, industri: Retail}\n")
+    out = tmp_path / "out"
+    params = RunParams(data=str(bare), metadata=str(meta), output_dir=str(out))
+    registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    with pytest.raises(DataError, match=r"meta\.yaml.*'industri' \(did you mean 'industry'"):
+        run_batch(params, registry=registry, progress=False)
+    assert not out.exists()

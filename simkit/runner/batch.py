@@ -300,6 +300,7 @@ def run_batch(
     from tqdm.auto import tqdm
 
     from simkit.data import load
+    from simkit.metadata import resolve_for_run
 
     t0 = time.perf_counter()
     registry = registry or Registry()
@@ -308,6 +309,9 @@ def run_batch(
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     loaded = load(params.data, mapping=params.mapping)
     campaigns = params.campaign_list(loaded.campaign_ids)
+    # merged metadata (simkit.metadata): a bad source fails here, before any kernel starts,
+    # and the run's pivots see the same metadata as the reports
+    loaded, _ = resolve_for_run(params, loaded)
     recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
     spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
     ordered = order_campaigns(params, spend, campaigns)
