@@ -263,6 +263,22 @@ def _render_benchmarks(result: Any) -> None:
         console.print(campaign.explanation, highlight=False, soft_wrap=True)
 
 
+def _with_metadata(loaded: Any, data: Path, mapping: Path | None, metadata: Path | None) -> Any:
+    """``loaded`` with the metadata of every source merged (:mod:`simkit.metadata`)."""
+    from dataclasses import replace
+
+    from simkit.metadata import resolve_metadata
+
+    resolved = resolve_metadata(
+        loaded.campaign_ids,
+        data=loaded.data,
+        data_path=data,
+        mapping=mapping,
+        metadata_file=metadata,
+    )
+    return replace(loaded, campaigns=resolved.campaigns)
+
+
 def _benchmarks_hint(field: str, campaign_id: str) -> str:
     option = "--industry" if field == "industry" else "--platform search|social|display"
     return (
@@ -311,22 +327,12 @@ def benchmarks(
     A campaign that cannot be compared (its channel has no benchmarks, say ``video``) keeps
     its row with a ``reason``; such campaigns are listed as warnings and the exit code is 0.
     """
-    from dataclasses import replace
-
     from simkit.data import load
     from simkit.market import compare_campaigns
-    from simkit.metadata import resolve_metadata
 
     loaded = load(data, mapping=mapping, source=source)
-    resolved = resolve_metadata(
-        loaded.campaign_ids,
-        data=loaded.data,
-        data_path=data,
-        mapping=mapping,
-        metadata_file=metadata,
-    )
     result = compare_campaigns(
-        replace(loaded, campaigns=resolved.campaigns),
+        _with_metadata(loaded, data, mapping, metadata),
         industry=industry,
         platform=platform,
         campaign_ids=campaign,
