@@ -16,6 +16,7 @@ import hashlib
 import json
 import keyword
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,8 +77,8 @@ class CampaignMeta(BaseModel):
     industry: str | None = None
     budget_daily: float | None = Field(None, gt=0)
     budget_total: float | None = Field(None, gt=0)
-    flight_start: str | None = None
-    flight_end: str | None = None
+    flight_start: date | None = None
+    flight_end: date | None = None
     target_cpa: float | None = Field(None, gt=0)
     target_roas: float | None = Field(None, gt=0)
 

@@ -107,7 +107,7 @@ def test_metadata_keys_are_accepted_in_a_parameter_file(tmp_path: Path) -> None:
     path.write_text(
         "data: c.csv\nindustry: Retail\nplatform: search\nmetadata: meta/m.yaml\n"
         "targets: {cpa: 25, roas: 3}\n"
-        "campaign_meta:\n  C101: {industry: Travel, target_cpa: 40}\n"
+        "campaign_meta:\n  C101: {industry: Travel, target_cpa: 40, flight_end: 2026-06-30}\n"
     )
     params = load_params(path)
     assert (params.industry, params.platform) == ("Retail", "search")
@@ -115,6 +115,7 @@ def test_metadata_keys_are_accepted_in_a_parameter_file(tmp_path: Path) -> None:
     assert (params.run_target_cpa, params.run_target_roas) == (25.0, 3.0)
     assert params.campaign_meta["C101"].industry == "Travel"
     assert params.campaign_meta["C101"].target_cpa == 40.0
+    assert str(params.campaign_meta["C101"].flight_end) == "2026-06-30", "a YAML date"
     assert RunParams.model_validate(params.to_dict()) == params, "survives Papermill's JSON"
 
 
