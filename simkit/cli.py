@@ -285,8 +285,9 @@ def _render_benchmarks(result: Any) -> None:
 
     for campaign in result.campaigns:
         table = Table(
-            title=f"{campaign.campaign_id}: {campaign.industry} ({campaign.channel}), "
+            title=f"{campaign.campaign_id}: {campaign.industry} ({campaign.channel or '?'}), "
             f"{campaign.window_start.date()} to {campaign.window_end.date()}"
+            + ("" if campaign.compared else ", not compared")
         )
         for col in (
             "metric",
@@ -317,6 +318,30 @@ def _render_benchmarks(result: Any) -> None:
         console.print(campaign.explanation, highlight=False, soft_wrap=True)
 
 
+def _with_metadata(loaded: Any, data: Path, mapping: Path | None, metadata: Path | None) -> Any:
+    """``loaded`` with the metadata of every source merged (:mod:`simkit.metadata`)."""
+    from dataclasses import replace
+
+    from simkit.metadata import resolve_metadata
+
+    resolved = resolve_metadata(
+        loaded.campaign_ids,
+        data=loaded.data,
+        data_path=data,
+        mapping=mapping,
+        metadata_file=metadata,
+    )
+    return replace(loaded, campaigns=resolved.campaigns)
+
+
+def _benchmarks_hint(field: str, campaign_id: str) -> str:
+    option = "--industry" if field == "industry" else "--platform search|social|display"
+    return (
+        f"give it with {option}, or as '{field}' for {campaign_id} in a metadata file "
+        "(--metadata, or <data>_meta.yaml beside the data)"
+    )
+
+
 @app.command()
 @handle_errors
 def benchmarks(
@@ -345,22 +370,35 @@ def benchmarks(
     mapping: MappingOption = None,
     on_bad_rows: OnBadRowsOption = None,
     source: SourceOption = None,
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--metadata", help="campaign metadata file (default: <data>_meta.yaml|csv beside it)"
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Compare campaigns' CTR, CPC, CVR and CPA with published industry benchmarks."""
+    """Compare campaigns' CTR, CPC, CVR and CPA with published industry benchmarks.
+
+    A campaign that cannot be compared (its channel has no benchmarks, say ``video``) keeps
+    its row with a ``reason``; such campaigns are listed as warnings and the exit code is 0.
+    """
     from simkit.data import load
     from simkit.market import compare_campaigns
 
     loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     result = compare_campaigns(
-        loaded,
+        _with_metadata(loaded, data, mapping, metadata),
         industry=industry,
         platform=platform,
         campaign_ids=campaign,
         last_days=last_days,
         unknown_industry="all_industries" if all_industries else "suggest",
+        hint=_benchmarks_hint,
     )
     emit(result, fmt, _render_benchmarks)
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
 
 
 def _render_competitors(payload: dict[str, Any]) -> None:

@@ -16,18 +16,28 @@ import hashlib
 import json
 import keyword
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError
 
 __all__ = [
     "SECRET_NAME",
+    "CampaignMeta",
     "RunParams",
+    "Targets",
     "check_parameter_names",
     "load_params",
     "params_hash",
@@ -37,6 +47,40 @@ __all__ = [
 SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
+
+
+class Targets(BaseModel):
+    """Targets for every campaign of a run (``targets: {cpa: 25, roas: 3}`` in params)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpa: float | None = Field(None, gt=0, description="target cost per acquisition")
+    roas: float | None = Field(None, gt=0, description="target return on ad spend")
+
+
+class CampaignMeta(BaseModel):
+    """One campaign's metadata given in params (``campaign_meta: {C101: {industry: Retail}}``).
+
+    The fields are those of a metadata file (:data:`simkit.data.schema.METADATA_FIELDS`) plus
+    ``platform``; every field is optional and overrides every other source of metadata
+    (see :func:`simkit.metadata.resolve_metadata`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = None
+    channel: str | None = None
+    platform: str | None = Field(
+        None, description="a channel (search, social, display) or a label naming one"
+    )
+    objective: str | None = None
+    industry: str | None = None
+    budget_daily: float | None = Field(None, gt=0)
+    budget_total: float | None = Field(None, gt=0)
+    flight_start: date | None = None
+    flight_end: date | None = None
+    target_cpa: float | None = Field(None, gt=0)
+    target_roas: float | None = Field(None, gt=0)
 
 
 class RunParams(BaseModel):
@@ -71,6 +115,26 @@ class RunParams(BaseModel):
     )
     target_cpa: float | None = Field(None, gt=0, description="target cost per acquisition")
     target_roas: float | None = Field(None, gt=0, description="target return on ad spend")
+    targets: Targets | None = Field(
+        None, description="targets for every campaign, {cpa, roas} (or target_cpa/target_roas)"
+    )
+    industry: str | None = Field(
+        None, description="industry of every campaign, for the benchmarks (default: metadata)"
+    )
+    platform: str | None = Field(
+        None,
+        description="channel of every campaign for the benchmarks: search, social, display "
+        "or a label naming one (default: metadata, then the data's channel column)",
+    )
+    metadata: str | None = Field(
+        None,
+        description="campaign metadata file (YAML 'campaigns:' list or CSV); default: "
+        "<data>_meta.yaml|csv beside the data, if any",
+    )
+    campaign_meta: dict[str, CampaignMeta] = Field(
+        default_factory=dict,
+        description="per-campaign metadata overrides, {campaign id: {industry: ..., ...}}",
+    )
     seed: int = Field(7, ge=0, description="the one seed every random draw derives from")
     members: list[str] = Field(
         default_factory=lambda: ["seasonal_naive", "ets", "prophet"],
@@ -99,6 +163,32 @@ class RunParams(BaseModel):
                 raise ValueError("lists a campaign twice")
         return value
 
+    @field_validator("campaign_meta")
+    @classmethod
+    def _meta_ids(cls, value: dict[str, CampaignMeta]) -> dict[str, CampaignMeta]:
+        for item in value:
+            if not _CAMPAIGN_ID.match(item):
+                raise ValueError(f"'{item}' is not a campaign id (letters, digits, _.:- )")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_a_target(self) -> RunParams:
+        if self.targets is not None:
+            for name in ("cpa", "roas"):
+                if getattr(self.targets, name) is not None and getattr(self, f"target_{name}"):
+                    raise ValueError(f"give target_{name} or targets.{name}, not both")
+        return self
+
+    @property
+    def run_target_cpa(self) -> float | None:
+        """The run-wide CPA target (``target_cpa`` or ``targets.cpa``)."""
+        return self.target_cpa or (self.targets.cpa if self.targets else None)
+
+    @property
+    def run_target_roas(self) -> float | None:
+        """The run-wide ROAS target (``target_roas`` or ``targets.roas``)."""
+        return self.target_roas or (self.targets.roas if self.targets else None)
+
     @field_validator("members")
     @classmethod
     def _members(cls, value: list[str]) -> list[str]:
@@ -125,7 +215,7 @@ class RunParams(BaseModel):
 
 #: Fields holding paths: they enter the hash by file name only (the data hash covers the
 #: contents), so the same run from another folder has the same parameters hash.
-_PATH_FIELDS = ("data", "mapping", "plan", "output_dir")
+_PATH_FIELDS = ("data", "mapping", "plan", "output_dir", "metadata")
 
 
 def params_hash(params: RunParams) -> str:
@@ -159,8 +249,11 @@ def check_parameter_names(names: list[str] | tuple[str, ...] | Any) -> None:
 def _format_error(err: dict[str, Any], fields: list[str]) -> tuple[str, str]:
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
-        name = str(err["loc"][0])
-        return name, f"unknown key{did_you_mean(name, fields)}"
+        name = str(err["loc"][-1])
+        if len(err["loc"]) > 1:  # inside targets or campaign_meta.<id>
+            nested = Targets if err["loc"][0] == "targets" else CampaignMeta
+            fields = list(nested.model_fields)
+        return loc, f"unknown key{did_you_mean(name, fields)}"
     if err["type"] == "missing":
         return loc, "is required"
     return loc, err["msg"]
@@ -198,7 +291,7 @@ def load_params(path: str | Path) -> RunParams:
     base = path.resolve().parent
     updates = {
         name: str((base / value).resolve())
-        for name in ("data", "mapping", "plan", "output_dir")
+        for name in _PATH_FIELDS
         if (value := getattr(params, name)) is not None and not Path(value).is_absolute()
     }
     return params.model_copy(update=updates)

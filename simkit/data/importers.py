@@ -136,6 +136,11 @@ class ColumnMapping(BaseModel):
     date: DateSpec | None = None
     sum_over: list[str] = Field(default_factory=list)
     drop_columns: list[str] = Field(default_factory=list)
+    metadata: dict[str, str | int | float] = Field(
+        default_factory=dict,
+        description="Campaign metadata for every campaign of this source (industry, "
+        "platform, target_cpa, ...); checked and merged by simkit.metadata.",
+    )
     accept: dict[str, str] = Field(
         default_factory=dict,
         description="Known quirks of this source, by issue code, each with the reason: the "

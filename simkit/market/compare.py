@@ -9,11 +9,18 @@ metric.
 
 The metrics are ratios of sums over the window (total clicks / total impressions, ...),
 the way the benchmark reports compute account-level figures, not means of daily ratios.
+
+A campaign is compared with what can be compared, and nothing about one campaign stops the
+others: every campaign asked for has its row.  When its channel has no published
+benchmarks (``video``) or is not known, its row has the campaign's own metrics, no
+benchmark, and a ``reason``; when its industry is not given it is compared with the
+all-industry figures, flagged, with a note saying how to give it.  Only what the caller
+passed explicitly (``industry=``, ``platform=``, an unknown campaign id) raises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -144,8 +151,18 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def compare_metric(metric: str, value: float, figure: BenchmarkFigure | None) -> MetricComparison:
-    """Compare one value with its benchmark figure and explain it in plain words."""
+def compare_metric(
+    metric: str,
+    value: float,
+    figure: BenchmarkFigure | None,
+    *,
+    why_all_industries: str | None = None,
+) -> MetricComparison:
+    """Compare one value with its benchmark figure and explain it in plain words.
+
+    ``why_all_industries`` says why an all-industry figure is used (default: the
+    industry has no figure for this channel and metric).
+    """
     short = _cap(_SHORT[metric])
     if not np.isfinite(value):
         why = (
@@ -196,7 +213,7 @@ def compare_metric(metric: str, value: float, figure: BenchmarkFigure | None) ->
         position,
         fraction,
         better,
-        _sentence(metric, value, figure, deviation, position, better),
+        _sentence(metric, value, figure, deviation, position, better, why_all_industries),
     )
 
 
@@ -207,6 +224,7 @@ def _sentence(
     deviation: float | None,
     position: Position,
     better: bool | None,
+    why_all_industries: str | None = None,
 ) -> str:
     short = _cap(_SHORT[metric])
     if deviation is None:
@@ -218,8 +236,9 @@ def _sentence(
         verdict = "better than" if better else "worse than"
         how = f"is {abs(deviation):.0f}% {word} ({verdict})"
     whose = (
-        f"the all-industry {fig.channel} figure (no {fig.channel} figure is published for "
-        "this industry)"
+        f"the all-industry {fig.channel} figure ("
+        + (why_all_industries or f"no {fig.channel} figure is published for this industry")
+        + ")"
         if fig.fallback
         else f"the {fig.channel} benchmark for {fig.industry}"
     )
@@ -254,22 +273,39 @@ def _sentence(
 
 @dataclass(frozen=True)
 class CampaignComparison:
-    """A campaign's four metrics against its industry's benchmarks."""
+    """A campaign's four metrics against its industry's benchmarks.
+
+    ``reason`` is ``None`` when the campaign was compared; otherwise it says why it could
+    not be (no benchmarks for its channel, an unknown channel or industry), and the metrics
+    hold the campaign's own values with no benchmark.  ``notes`` say what was assumed
+    (all-industry figures for a campaign with no industry, a window that ends before the
+    file's last day).  ``channel`` is the campaign's channel label when it names none of
+    :data:`~simkit.market.benchmarks.CHANNELS` (``None`` when there is no label at all).
+    """
 
     campaign_id: str
-    industry_requested: str
+    industry_requested: str | None
     industry: str
     industry_known: bool
-    channel: str
+    channel: str | None
     window_start: pd.Timestamp
     window_end: pd.Timestamp
     n_days: int
     metrics: dict[str, MetricComparison]
     explanation: str
+    reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def compared(self) -> bool:
+        return self.reason is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "campaign_id": self.campaign_id,
+            "compared": self.compared,
+            "reason": self.reason,
+            "notes": list(self.notes),
             "industry": self.industry,
             "industry_requested": self.industry_requested,
             "industry_known": self.industry_known,
@@ -297,7 +333,15 @@ class BenchmarkComparison:
             "campaigns": [c.to_dict() for c in self.campaigns],
             "benchmark_table": self.benchmark_table,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line per campaign that could not be compared or was compared on assumptions."""
+        out = [f"{c.campaign_id}: {c.reason}" for c in self.campaigns if c.reason]
+        out += [f"{c.campaign_id}: {n}" for c in self.campaigns for n in c.notes]
+        return tuple(out)
 
     @property
     def explanation(self) -> str:
@@ -314,26 +358,31 @@ def _meta_value(campaigns: pd.DataFrame | None, campaign_id: str, column: str) -
 
 def _channel_for(
     campaign_id: str, platform: str | None, frame: pd.DataFrame, campaigns: pd.DataFrame | None
-) -> str:
+) -> tuple[str | None, str | None]:
+    """``(channel, label)``: the benchmark channel (``None`` when none applies) and the
+    label it came from (the metadata's channel, else its platform, else the data's)."""
     if platform is not None:
         channel = channel_of(platform)
         if channel is None:
             raise ParamsError(
                 f"platform '{platform}' is not one of {', '.join(CHANNELS)}", field="platform"
             )
-        return channel
-    label = _meta_value(campaigns, campaign_id, "channel")
-    if label is None and "channel" in frame.columns and frame["channel"].notna().any():
-        label = str(frame["channel"].dropna().iloc[0])
-    channel = channel_of(label) if label is not None else None
-    if channel is None:
-        found = f"its channel '{label}' is" if label else "no channel is"
-        raise ParamsError(
-            f"campaign '{campaign_id}': {found} not search, social or display; "
-            "give the platform (--platform search|social|display)",
-            field="platform",
-        )
-    return channel
+        return channel, platform
+    labels = [_meta_value(campaigns, campaign_id, "channel")]
+    labels.append(_meta_value(campaigns, campaign_id, "platform"))
+    if "channel" in frame.columns and frame["channel"].notna().any():
+        labels.append(str(frame["channel"].dropna().iloc[0]))
+    given = [label for label in labels if label is not None]
+    for label in given:
+        channel = channel_of(label)
+        if channel is not None:
+            return channel, label
+    return None, (given[0] if given else None)
+
+
+def _default_hint(field: str, campaign_id: str) -> str:
+    option = "--industry" if field == "industry" else "--platform"
+    return f"give it with {option} or as '{field}' in the campaign metadata"
 
 
 def compare_campaigns(
@@ -345,6 +394,7 @@ def compare_campaigns(
     last_days: int | None = None,
     unknown_industry: Literal["suggest", "all_industries"] = "suggest",
     table: BenchmarkTable | None = None,
+    hint: Callable[[str, str], str] | None = None,
 ) -> BenchmarkComparison:
     """Compare each campaign's CTR, CPC, CVR and CPA with its industry's benchmarks.
 
@@ -359,14 +409,20 @@ def compare_campaigns(
     campaign_ids
         Campaigns to compare (default: all).
     last_days
-        Compare the last ``N`` days of the data (``date > last date - N``); default: all.
+        Compare each campaign's last ``N`` days of data (``date > its last date - N``);
+        default: all.  A campaign that stopped before the file's last day is compared over
+        its own last days, with a note.
     unknown_industry
-        An industry name the table does not know raises a :class:`ParamsError` with a
-        did-you-mean when a known name is close (``"suggest"``, the default; with no close
-        name the all-industry figures are used, flagged); ``"all_industries"`` always uses
-        the all-industry figures, flagged.
+        An industry name the table does not know, with a known name close to it
+        (``"suggest"``, the default): given as ``industry=``, raises a :class:`ParamsError`
+        with a did-you-mean; found in a campaign's metadata, leaves that campaign
+        uncompared with the did-you-mean as its ``reason``.  With no close name, or with
+        ``"all_industries"``, the all-industry figures are used, flagged.
     table
         The benchmark table (default: the one simkit ships).
+    hint
+        ``hint(field, campaign_id)``: how to give a missing ``industry`` or ``platform``,
+        for the notes and reasons (default: names ``--industry`` / ``--platform``).
 
     Returns
     -------
@@ -390,11 +446,10 @@ def compare_campaigns(
     ]
     if missing:
         raise DataError(f"data lacks contract column(s): {', '.join(missing)}")
-    if last_days is not None:
-        if last_days < 1:
-            raise ParamsError("must be at least 1", field="last_days")
-        end = pd.Timestamp(frame["date"].max())
-        frame = frame[frame["date"] > end - pd.Timedelta(days=last_days)]
+    if last_days is not None and last_days < 1:
+        raise ParamsError("must be at least 1", field="last_days")
+    file_end = pd.Timestamp(frame["date"].max())
+    hint = hint or _default_hint
     table = table or load_benchmarks()
     ids = (
         [str(c) for c in campaign_ids]
@@ -408,60 +463,117 @@ def compare_campaigns(
             f"no data for campaign '{unknown_ids[0]}'{did_you_mean(unknown_ids[0], by_id)}",
             field="campaign_id",
         )
+    if industry is not None:
+        given = table.match_industry(industry)
+        if not given.known and unknown_industry == "suggest" and given.suggestion:
+            raise ParamsError(_unknown_industry(industry, given.suggestion), field="industry")
     results = []
     for cid in ids:
         rows = by_id[cid]
-        requested = industry or _meta_value(campaigns, cid, "industry")
-        if requested is None:
-            raise ParamsError(
-                f"campaign '{cid}' has no industry in its metadata; give one (--industry)",
-                field="industry",
+        notes: list[str] = []
+        end = pd.Timestamp(rows["date"].max())
+        if last_days is not None:
+            rows = rows[rows["date"] > end - pd.Timedelta(days=last_days)]
+        if end < file_end:
+            notes.append(
+                f"its data end on {end.date()}, before the file's last day "
+                f"({file_end.date()}), so it is compared over its own last days"
             )
-        match = table.match_industry(requested)
-        if not match.known and unknown_industry == "suggest" and match.suggestion:
-            raise ParamsError(
-                f"unknown industry '{requested}'{match.suggestion}; the known industries are "
-                "listed by simkit.market.load_benchmarks().industries",
-                field="industry",
-            )
-        used = match.industry or ALL_INDUSTRIES
-        channel = _channel_for(cid, platform, rows, campaigns)
+        start = pd.Timestamp(rows["date"].min())
         values = campaign_metrics(rows)
+        n_days = int(rows["date"].nunique())
+        requested = industry or _meta_value(campaigns, cid, "industry")
+        channel, label = _channel_for(cid, platform, rows, campaigns)
+        reason = None
+        if channel is None:
+            reason = (
+                f"its channel '{label}' has no published benchmarks (there are figures for "
+                f"{', '.join(CHANNELS)} only)"
+                if label
+                else f"no channel is given; {hint('platform', cid)}"
+            )
+        match = table.match_industry(requested) if requested is not None else None
+        if match is not None and not match.known and unknown_industry == "suggest":
+            if match.suggestion and reason is None:
+                reason = _unknown_industry(requested or "", match.suggestion)
+        if reason is not None:
+            compared = {name: _uncompared(name, values[name]) for name in METRICS}
+            results.append(
+                CampaignComparison(
+                    campaign_id=cid,
+                    industry_requested=requested,
+                    industry=(match.industry if match else None) or ALL_INDUSTRIES,
+                    industry_known=bool(match and match.known),
+                    channel=label,
+                    window_start=start,
+                    window_end=end,
+                    n_days=n_days,
+                    metrics=compared,
+                    explanation=f"Not compared with benchmarks: {reason}.",
+                    reason=reason,
+                    notes=tuple(notes),
+                )
+            )
+            continue
+        if match is None:
+            notes.append(
+                f"no industry is given, so it is compared with the all-industry {channel} "
+                f"figures; {hint('industry', cid)}"
+            )
+        known = bool(match and match.known)
+        used = (match.industry if match else None) or ALL_INDUSTRIES
         compared = {
-            name: compare_metric(name, values[name], table.figure(used, channel, name))
+            name: compare_metric(name, values[name], table.figure(used, str(channel), name))
             for name in METRICS
         }
-        if not match.known:
-            compared = {name: _flag_unknown(c) for name, c in compared.items()}
-        start, end = pd.Timestamp(rows["date"].min()), pd.Timestamp(rows["date"].max())
+        if not known:
+            why = "no industry is given" if match is None else "its industry is not in the table"
+            compared = {name: _flag_unknown(c, why) for name, c in compared.items()}
         results.append(
             CampaignComparison(
                 campaign_id=cid,
                 industry_requested=requested,
                 industry=used,
-                industry_known=match.known,
+                industry_known=known,
                 channel=channel,
                 window_start=start,
                 window_end=end,
-                n_days=int(rows["date"].nunique()),
+                n_days=n_days,
                 metrics=compared,
                 explanation=_campaign_explanation(
-                    requested, match.known, used, channel, start, end, compared
+                    requested, known, used, channel, start, end, compared
                 ),
+                notes=tuple(notes),
             )
         )
     return BenchmarkComparison(campaigns=tuple(results), benchmark_table=table.path or "")
 
 
-def _flag_unknown(comparison: MetricComparison) -> MetricComparison:
+def _unknown_industry(requested: str, suggestion: str) -> str:
+    return (
+        f"unknown industry '{requested}'{suggestion}; the known industries are listed by "
+        "simkit.market.load_benchmarks().industries"
+    )
+
+
+def _uncompared(metric: str, value: float) -> MetricComparison:
+    shown = format_metric(metric, value)
+    return MetricComparison(
+        metric, value, None, None, None, None, None, f"{_cap(_SHORT[metric])} {shown}."
+    )
+
+
+def _flag_unknown(comparison: MetricComparison, why: str) -> MetricComparison:
     fig = comparison.figure
     if fig is None or fig.fallback:
         return comparison
-    return compare_metric(comparison.metric, comparison.value, replace(fig, fallback=True))
+    return compare_metric(
+        comparison.metric, comparison.value, replace(fig, fallback=True), why_all_industries=why
+    )
 
 
 def _campaign_explanation(
-    requested: str,
+    requested: str | None,
     known: bool,
     industry: str,
     channel: str,
@@ -469,12 +581,18 @@ def _campaign_explanation(
     end: pd.Timestamp,
     compared: dict[str, MetricComparison],
 ) -> str:
-    head = (
-        f"Compared with published {channel} benchmarks for {industry}"
-        if known
-        else f"The industry '{requested}' is not in the benchmark table, so this campaign is "
-        f"compared with the all-industry {channel} figures"
-    )
+    if known:
+        head = f"Compared with published {channel} benchmarks for {industry}"
+    elif requested is None:
+        head = (
+            "No industry is given for this campaign, so it is compared with the "
+            f"all-industry {channel} figures"
+        )
+    else:
+        head = (
+            f"The industry '{requested}' is not in the benchmark table, so this campaign is "
+            f"compared with the all-industry {channel} figures"
+        )
     lines = [f"{head}, over {start.date()} to {end.date()}."]
     lines += [c.explanation for c in compared.values()]
     worse = [_SHORT[n] for n, c in compared.items() if c.better is False]

@@ -59,6 +59,8 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
         f"{_fmt(hist['cpa'])}, ROAS {_fmt(hist['roas'])}. Data quality "
         f"{_fmt(quality, 0)}/100."
     ]
+    if ctx.stopped:
+        words.insert(0, _stopped_words(ctx))
     for key in ("forecast", "scenarios", "risks", "pivots", "market"):
         section = sections.get(key)
         if section is None:
@@ -72,6 +74,11 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
     failed = [s.title for s in sections.values() if s.status == "failed"]
     if failed:
         words.append("Could not be computed (the section says why): " + ", ".join(failed) + ".")
+    skipped = [s.title for s in sections.values() if s.status == "skipped"]
+    if skipped:
+        words.append(
+            "Not shown for this campaign (the section says why): " + ", ".join(skipped) + "."
+        )
     fallback = sections["forecast"].numbers.get("fallback") if "forecast" in sections else None
     if fallback:
         words.append(f"Warning: {fallback}.")
@@ -83,12 +90,25 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
     )
 
 
+def _stopped_words(ctx: CampaignContext) -> str:
+    last = ctx.last_date.date() if ctx.last_date is not None else "?"
+    end = ctx.file_last_date.date() if ctx.file_last_date is not None else "?"
+    return (
+        f"This campaign has stopped: its last day with spend is {last}, and the data run to "
+        f"{end}. Its history, data quality and benchmark comparison are below; the "
+        "forward-looking sections are not computed."
+    )
+
+
 def _summary(ctx: CampaignContext, sections: dict[str, Section]) -> dict[str, Any]:
     from simkit import __version__
 
+    last = ctx.last_date if ctx.last_date is not None else ctx.daily["date"].max()
     return {
         "campaign_id": ctx.campaign_id,
         "name": ctx.name,
+        "campaign_state": ctx.state,
+        "campaign_last_date": last.date().isoformat(),
         "sections": {k: s.status for k, s in sections.items()},
         "numbers": {
             k: s.numbers

@@ -3,7 +3,16 @@
 :func:`load_campaign` is the first call of ``notebooks/campaign_report.ipynb``.  It loads and
 validates the whole data file (the same checks as ``simkit validate``), keeps the one
 campaign the report is about, and refuses, with a clear message, a campaign whose own data
-cannot support a report (too short, or no spend at all).
+cannot support a report (too short).
+
+The campaign's metadata is merged from every source the params and files offer, before any
+fitting (:func:`simkit.metadata.resolve_for_run`; the precedence is in that module); none of
+it is required.
+
+A campaign that has stopped, whose data end before the file's last day or that has not spent
+in the file's last :data:`STOPPED_AFTER_DAYS` days, is loaded with ``state="stopped"`` and
+its last day; the report then shows its history, data quality and benchmarks, and skips the
+forward-looking sections with a sentence (:mod:`simkit.report.engines`).
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,12 +29,23 @@ import pandas as pd
 from simkit.data.schema import MIN_HISTORY_DAYS
 from simkit.data.validate import find_metadata
 from simkit.errors import DataError, ParamsError
+from simkit.metadata import ResolvedMetadata, resolve_for_run
 from simkit.params import RunParams, params_hash
 
-__all__ = ["PLAN_LOOKBACK_DAYS", "CampaignContext", "data_hash", "load_campaign"]
+__all__ = [
+    "PLAN_LOOKBACK_DAYS",
+    "STOPPED_AFTER_DAYS",
+    "CampaignContext",
+    "campaign_state",
+    "data_hash",
+    "load_campaign",
+]
 
 #: Days of recent spend whose mean is held flat when no plan is given.
 PLAN_LOOKBACK_DAYS = 14
+#: A campaign with no spend in the file's last this-many days is reported as stopped.
+STOPPED_AFTER_DAYS = PLAN_LOOKBACK_DAYS
+CampaignState = Literal["active", "stopped"]
 _SUMMED = ("spend", "impressions", "clicks", "conversions", "revenue", "budget", "reach")
 
 
@@ -44,7 +64,8 @@ class CampaignContext:
     rows
         Its rows as loaded (with breakdowns), for engines that use them.
     meta
-        Its metadata (name, channel, targets...) as a dict; empty when none was given.
+        Its metadata (name, channel, targets...) as a dict, merged from every source
+        (:mod:`simkit.metadata`); empty when none was given.
     loaded
         The full :class:`~simkit.data.LoadedData` (validation report included).
     plan
@@ -53,6 +74,14 @@ class CampaignContext:
         SHA-256 over the data file, mapping and metadata bytes.
     started
         ``time.perf_counter()`` when loading started (for the run time in the footer).
+    state
+        ``"active"``, or ``"stopped"`` (see :func:`campaign_state`).
+    last_date
+        The campaign's last day: its last day with spend when stopped, else its last day.
+    file_last_date
+        The last day of the whole file.
+    metadata
+        Every campaign's merged metadata, with the source of each value.
     """
 
     params: RunParams
@@ -65,6 +94,14 @@ class CampaignContext:
     data_hash: str
     params_hash: str
     started: float = field(default_factory=time.perf_counter)
+    state: CampaignState = "active"
+    last_date: pd.Timestamp | None = None
+    file_last_date: pd.Timestamp | None = None
+    metadata: ResolvedMetadata | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.state == "stopped"
 
     @property
     def name(self) -> str:
@@ -73,11 +110,11 @@ class CampaignContext:
 
     @property
     def target_cpa(self) -> float | None:
-        return self.params.target_cpa or _number(self.meta.get("target_cpa"))
+        return _number(self.meta.get("target_cpa"))
 
     @property
     def target_roas(self) -> float | None:
-        return self.params.target_roas or _number(self.meta.get("target_roas"))
+        return _number(self.meta.get("target_roas"))
 
     @property
     def rng_seed(self) -> np.random.SeedSequence:
@@ -99,11 +136,15 @@ def _number(value: Any) -> float | None:
     return out if np.isfinite(out) and out > 0 else None
 
 
-def data_hash(data: str | Path, mapping: str | Path | None = None) -> str:
-    """SHA-256 over the bytes of the data file, its mapping and its metadata file."""
+def data_hash(
+    data: str | Path, mapping: str | Path | None = None, metadata: str | Path | None = None
+) -> str:
+    """SHA-256 over the bytes of the data file, its mapping and its metadata files (the
+    sidecar beside the data and the file named in params)."""
     digest = hashlib.sha256()
     path = Path(data)
-    for part in (path, Path(mapping) if mapping else None, find_metadata(path)):
+    parts = (path, Path(mapping) if mapping else None, find_metadata(path))
+    for part in (*parts, Path(metadata) if metadata else None):
         if part is not None and part.is_file():
             digest.update(part.name.encode() + b"\0")
             digest.update(part.read_bytes())
@@ -118,6 +159,25 @@ def _daily(rows: pd.DataFrame) -> pd.DataFrame:
             rows.groupby("date", sort=True)["impression_share"].mean().to_numpy()
         )
     return daily
+
+
+def campaign_state(
+    daily: pd.DataFrame, file_last: pd.Timestamp
+) -> tuple[CampaignState, pd.Timestamp]:
+    """Whether a campaign is still running at the file's last day, and its last day.
+
+    It is ``"stopped"`` when its rows end before the file's last day (it was switched off
+    or the export left it out), or when it has not spent in the file's last
+    :data:`STOPPED_AFTER_DAYS` days.  Its last day is then its last day with spend (its
+    last row's day if it never spent); an active campaign's is the file's last day.
+    """
+    rows_end = pd.Timestamp(daily["date"].max())
+    spent = daily.loc[daily["spend"].fillna(0) > 0, "date"]
+    last_spend = pd.Timestamp(spent.max()) if len(spent) else None
+    quiet_since = file_last - pd.Timedelta(days=STOPPED_AFTER_DAYS)
+    if rows_end < file_last or last_spend is None or last_spend <= quiet_since:
+        return "stopped", last_spend if last_spend is not None else rows_end
+    return "active", rows_end
 
 
 def _plan(params: RunParams, campaign_id: str, daily: pd.DataFrame) -> pd.Series:
@@ -158,7 +218,9 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
         when ``campaigns`` does not name exactly one campaign present in the data.
     DataError
         when the file fails validation, or this campaign's own data cannot support a
-        report (fewer than ``MIN_HISTORY_DAYS`` days, or no spend in the last weeks).
+        report (fewer than ``MIN_HISTORY_DAYS`` days), or a metadata file cannot be read.
+
+    A campaign that has stopped is not an error: it is loaded with ``state="stopped"``.
     """
     from simkit.data import load
 
@@ -167,6 +229,7 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
         raise ParamsError("a campaign report needs exactly one campaign id", field="campaigns")
     loaded = load(params.data, mapping=params.mapping, today=today, on_bad_rows=params.on_bad_rows)
     campaign_id = params.campaign_list(loaded.campaign_ids)[0]
+    loaded, resolved = resolve_for_run(params, loaded)  # before any fitting
     rows = loaded.data[loaded.data["campaign_id"] == campaign_id].reset_index(drop=True)
     daily = _daily(rows)
     if len(daily) < MIN_HISTORY_DAYS:
@@ -175,35 +238,26 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
             f"needs at least {MIN_HISTORY_DAYS}",
             file=str(params.data),
         )
-    if not daily["spend"].tail(PLAN_LOOKBACK_DAYS).gt(0).any():
-        raise DataError(
-            f"campaign {campaign_id} has no spend in its last {PLAN_LOOKBACK_DAYS} "
-            "days: nothing to forecast",
-            file=str(params.data),
-            column="spend",
-        )
-    meta_rows = loaded.campaigns[loaded.campaigns["campaign_id"] == campaign_id]
-    meta = (
-        {k: v for k, v in meta_rows.iloc[0].to_dict().items() if not _isna(v)}
-        if len(meta_rows)
-        else {}
+    file_last = pd.Timestamp(loaded.data["date"].max())
+    state, last_date = campaign_state(daily, file_last)
+    plan = (
+        _plan(params, campaign_id, daily)
+        if state == "active"
+        else pd.Series([], index=pd.DatetimeIndex([]), dtype=float, name="spend")
     )
     return CampaignContext(
         params=params,
         campaign_id=campaign_id,
         daily=daily,
         rows=rows,
-        meta=meta,
+        meta=resolved.for_campaign(campaign_id),
         loaded=loaded,
-        plan=_plan(params, campaign_id, daily),
-        data_hash=data_hash(params.data, params.mapping),
+        plan=plan,
+        data_hash=data_hash(params.data, params.mapping, params.metadata),
         params_hash=params_hash(params),
         started=started,
+        state=state,
+        last_date=last_date,
+        file_last_date=file_last,
+        metadata=resolved,
     )
-
-
-def _isna(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False

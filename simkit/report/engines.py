@@ -14,6 +14,15 @@ marks the campaign failed:
   campaign fails with both errors named;
 * pivots: computed once per run over the whole portfolio (:mod:`simkit.report.pivots`); an
   engine failure leaves the section ``failed`` with the error, and every other section.
+* market: a campaign that cannot be compared (no benchmarks for its channel, say ``video``)
+  or that has no industry keeps the section with its own metrics and a sentence saying
+  what is missing and which params keys or files give it (:func:`simkit.metadata.how_to_give`).
+
+A campaign that has stopped (:func:`simkit.report.context.campaign_state`) is not forecast:
+the forecast, scenarios, risks, pivots and diagnostics sections are ``skipped`` with a
+sentence, and nothing is fitted.  Simulating from its last day would describe days the file
+already shows it did not run, and simulating a restart would need a plan nobody gave; its
+history, data quality and benchmarks are what the report can honestly say.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import pandas as pd
 
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.report.context import CampaignContext
-from simkit.report.section import Section, missing
+from simkit.report.section import Section, missing, skipped
 
 __all__ = [
     "EngineResults",
@@ -66,6 +75,7 @@ class EngineResults:
     market: Any | None = None
     absent: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 _ENGINES = {
@@ -94,6 +104,19 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             results.absent[key] = f"{module}.{name} is not available in this simkit yet ({issue})"
     p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
     seed = int(ctx.rng_seed.generate_state(1)[0])
+    if "market" not in results.absent:  # cheap, and before any fitting
+        from simkit.metadata import how_to_give
+
+        results.market = _api("simkit.market", "compare_campaigns")(
+            ctx.loaded,
+            campaign_ids=[ctx.campaign_id],
+            last_days=28,
+            unknown_industry="suggest",
+            hint=how_to_give,
+        )
+    if ctx.stopped:
+        results.skipped.update(_stopped_sentences(ctx))
+        return results
     if "forecast" not in results.absent:
         results.forecast = _forecast(ctx, seed, results)
     if "simulation" not in results.absent and results.forecast is not None:
@@ -119,18 +142,24 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             min_probability=0.0,
             lookback_days=LOOKBACK_DAYS,
         )
-    if "market" not in results.absent:
-        results.market = _api("simkit.market", "compare_campaigns")(
-            ctx.loaded,
-            campaign_ids=[ctx.campaign_id],
-            last_days=28,
-            unknown_industry="all_industries",
-        )
     if "pivots" not in results.absent:
         from simkit.report.pivots import run_pivots
 
         results.pivots = run_pivots(p, ctx.loaded, ctx.data_hash)
     return results
+
+
+def _stopped_sentences(ctx: CampaignContext) -> dict[str, str]:
+    last = ctx.last_date.date() if ctx.last_date is not None else "?"
+    end = ctx.file_last_date.date() if ctx.file_last_date is not None else "?"
+    stopped = f"the campaign stopped on {last} (the file runs to {end})"
+    return {
+        "forecast": f"No forecast: {stopped}, so there is no future delivery to forecast",
+        "scenarios": f"No scenarios: {stopped}, so there is no future delivery to simulate",
+        "risks": f"No risk alerts: they are about what may go wrong next, and {stopped}",
+        "pivots": f"No pivots: they are changes to a running campaign, and {stopped}",
+        "diagnostics": f"No model diagnostics: no forecast model is fitted because {stopped}",
+    }
 
 
 #: Failures of an ensemble that its fallback member may survive (numerical trouble in a
@@ -195,6 +224,8 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
     from simkit.viz import fan_chart
 
     sim = results.simulation
+    if "forecast" in results.skipped:
+        return skipped("forecast", "Forecast", f"{results.skipped['forecast']}.")
     if results.forecast is None or sim is None:
         why = results.absent.get("forecast") or results.absent.get("simulation", "")
         return missing("forecast", "Forecast", f"No forecast fan chart: {why}.")
@@ -245,6 +276,8 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
 def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
     """Named scenarios with their probabilities."""
     sim = results.simulation
+    if "scenarios" in results.skipped:
+        return skipped("scenarios", "Scenarios", f"{results.skipped['scenarios']}.")
     if sim is None:
         return missing(
             "scenarios", "Scenarios", f"No scenarios table: {results.absent.get('simulation', '')}."
@@ -288,6 +321,8 @@ def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
 
 def risks_section(ctx: CampaignContext, results: EngineResults) -> Section:
     """Risk alerts with probability, evidence and onset."""
+    if "risks" in results.skipped:
+        return skipped("risks", "Risks", f"{results.skipped['risks']}.")
     if results.risks is None:
         return missing("risks", "Risks", f"No risk alerts: {results.absent.get('risks', '')}.")
     alerts = sorted(results.risks.alerts, key=lambda a: -a.probability)
@@ -327,6 +362,8 @@ def risks_section(ctx: CampaignContext, results: EngineResults) -> Section:
 
 def pivots_section(ctx: CampaignContext, results: EngineResults) -> Section:
     """Pivots with their simulated impact (:func:`simkit.report.pivots.pivots_section`)."""
+    if "pivots" in results.skipped:
+        return skipped("pivots", "Pivots", f"{results.skipped['pivots']}.")
     if results.pivots is None:
         return missing("pivots", "Pivots", f"No pivots: {results.absent.get('pivots', '')}.")
     from simkit.report.pivots import pivots_section as build
@@ -342,14 +379,26 @@ def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
             "How this campaign compares",
             f"No benchmark comparison: {results.absent.get('market', '')}.",
         )
+    title = "How this campaign compares"
     comparisons = [c for c in results.market.campaigns if c.campaign_id == ctx.campaign_id]
     if not comparisons:
         return missing(
-            "market",
-            "How this campaign compares",
-            "No benchmark comparison: no benchmark covers this campaign.",
+            "market", title, "No benchmark comparison: no benchmark covers this campaign."
         )
     c = comparisons[0]
+    notes = tuple(f"Note: {_cap(n)}." for n in c.notes)
+    if c.reason is not None:
+        own = pd.DataFrame(
+            [{"metric": name.upper(), "campaign": m.value} for name, m in c.metrics.items()]
+        )
+        return Section(
+            "market",
+            title,
+            status="skipped",
+            text=(f"Not compared with benchmarks: {c.reason}.", *notes),
+            tables=((f"This campaign, last {c.n_days} days", own.round(4)),),
+            numbers={"compared": False, "reason": c.reason, "channel": c.channel},
+        )
     rows = [
         {
             "metric": name.upper(),
@@ -362,21 +411,29 @@ def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
     ]
     return Section(
         "market",
-        "How this campaign compares",
-        text=(c.explanation,),
+        title,
+        text=(c.explanation, *notes),
         tables=(
             (f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows).round(3)),
         ),
         numbers={
+            "compared": True,
             "industry": c.industry,
+            "industry_given": c.industry_requested is not None,
             "deviation_pct": {n: m.deviation_pct for n, m in c.metrics.items()},
         },
     )
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def diagnostics_section(ctx: CampaignContext, results: EngineResults) -> Section:
     """Model diagnostics: ensemble weights, backtest metrics, interval coverage."""
     fc = results.forecast
+    if "diagnostics" in results.skipped:
+        return skipped("diagnostics", "Model diagnostics", f"{results.skipped['diagnostics']}.")
     if fc is None:
         return missing(
             "diagnostics",

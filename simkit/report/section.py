@@ -14,12 +14,20 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["SUMMARY_MIME", "Section", "missing", "publish_summary", "setup_notebook", "show"]
+__all__ = [
+    "SUMMARY_MIME",
+    "Section",
+    "missing",
+    "publish_summary",
+    "setup_notebook",
+    "show",
+    "skipped",
+]
 
 #: Mime type under which the notebook hands the summary to the runner (not rendered in HTML).
 SUMMARY_MIME = "application/vnd.simkit.summary+json"
 
-Status = Literal["ok", "missing", "failed"]
+Status = Literal["ok", "missing", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,8 @@ class Section:
         Heading shown in the report.
     status
         ``ok``; ``missing`` when the engine behind the section is not available;
-        ``failed`` when it is there but could not run on this data (the text says why).
+        ``failed`` when it is there but could not run on this data (the text says why);
+        ``skipped`` when it does not apply to this campaign (a stopped campaign's forecast).
     text
         Plain-language paragraphs (already rounded for people).
     tables
@@ -67,6 +76,11 @@ class Section:
 
     def _repr_html_(self) -> str:
         return _section_html(self)
+
+
+def skipped(key: str, title: str, why: str) -> Section:
+    """A section left out on purpose for this campaign, with the sentence that says why."""
+    return Section(key=key, title=title, status="skipped", text=(why,))
 
 
 def missing(key: str, title: str, what: str) -> Section:

@@ -109,7 +109,7 @@ def _notebook_params(params: RunParams, base: Path, **override: Any) -> dict[str
     values = params.model_copy(
         update={
             k: _relative(getattr(params, k), base)
-            for k in ("data", "mapping", "plan", "output_dir")
+            for k in ("data", "mapping", "plan", "output_dir", "metadata")
         }
     ).to_dict()
     values.update(override)
@@ -300,6 +300,7 @@ def run_batch(
     from tqdm.auto import tqdm
 
     from simkit.data import load
+    from simkit.metadata import resolve_for_run
 
     t0 = time.perf_counter()
     registry = registry or Registry()
@@ -308,10 +309,13 @@ def run_batch(
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     loaded = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
     campaigns = params.campaign_list(loaded.campaign_ids)
+    # merged metadata (simkit.metadata): a bad source fails here, before any kernel starts,
+    # and the run's pivots see the same metadata as the reports
+    loaded, _ = resolve_for_run(params, loaded)
     recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
     spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
     ordered = order_campaigns(params, spend, campaigns)
-    hash_of_data = data_hash(params.data, params.mapping)
+    hash_of_data = data_hash(params.data, params.mapping, params.metadata)
     registry.create_run(
         run_id,
         params=params.to_dict(),

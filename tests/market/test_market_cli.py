@@ -88,3 +88,34 @@ def test_competitors_table_and_bad_file(test_data, tmp_path):
     bad.write_text("hello\n", encoding="utf-8")
     result = runner.invoke(app, ["competitors", str(bad)])
     assert result.exit_code == 1 and "not an auction-insights export" in result.output
+
+
+def test_benchmarks_with_a_video_campaign_exits_0_and_keeps_its_row(tmp_path):
+    # on main: exit 1, "field 'platform': campaign 'C003': its channel 'video' is not ..."
+    world = generate(
+        3, 40, rng=np.random.default_rng(6), events=None, channels=["search", "social", "display"]
+    )
+    data = world.data.copy()
+    data.loc[data["campaign_id"] == "C003", "channel"] = "video"
+    path = tmp_path / "no_meta.csv"  # no metadata beside it
+    data.to_csv(path, index=False)
+    result = runner.invoke(app, ["benchmarks", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    rows = {c["campaign_id"]: c for c in payload["campaigns"]}
+    assert rows["C003"]["reason"].startswith("its channel 'video' has no published benchmarks")
+    assert rows["C003"]["metrics"]["ctr"]["value"] > 0
+    assert rows["C001"]["reason"] is None and rows["C001"]["metrics"]["ctr"]["benchmark"] > 0
+    assert "--industry" in rows["C001"]["notes"][0] and "--metadata" in rows["C001"]["notes"][0]
+    assert "warning: C003: its channel 'video'" in result.stderr
+
+
+def test_benchmarks_reads_a_named_metadata_file(data_file, tmp_path):
+    meta = tmp_path / "meta.yaml"
+    meta.write_text("campaigns:\n- campaign_id: C001\n  industry: Real Estate\n")
+    result = runner.invoke(
+        app, ["benchmarks", str(data_file), "--metadata", str(meta), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["campaigns"][0]
+    assert first["industry"] == "Real Estate" and first["industry_known"] is True

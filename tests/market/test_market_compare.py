@@ -109,9 +109,6 @@ def test_errors(world):
         compare_campaigns(world, industry="Travel", campaign_ids=["C009"])
     with pytest.raises(DataError):
         compare_campaigns(world.data.drop(columns=["clicks"]), industry="Travel", platform="search")
-    no_meta = world.data.drop(columns=[c for c in ("channel",) if c in world.data])
-    with pytest.raises(ParamsError, match="industry"):
-        compare_campaigns(no_meta, platform="search")
 
 
 @pytest.mark.slow
@@ -127,3 +124,70 @@ def test_real_data_against_display_benchmarks(shared_data, repo_root):
     ctr = result.campaigns[0].metrics["ctr"]
     assert ctr.figure.channel == "display" and ctr.figure.year == 2018
     assert "2018" in ctr.explanation and ctr.figure.source_domain in ctr.explanation
+
+
+def _with_video(world) -> pd.DataFrame:
+    """The world's data with no metadata, C003's channel relabelled as video."""
+    data = world.data.copy()
+    data.loc[data["campaign_id"] == "C003", "channel"] = "video"
+    return data
+
+
+def test_a_campaign_without_industry_is_compared_with_all_industries_and_says_how(world):
+    # on main: ParamsError "campaign 'C001' has no industry in its metadata"
+    result = compare_campaigns(world.data, hint=lambda f, c: f"set {f} for {c}")
+    c = result.campaigns[0]
+    assert c.compared and c.industry == "All industries" and c.industry_requested is None
+    assert c.metrics["ctr"].figure.fallback and c.metrics["ctr"].figure.channel == "search"
+    assert "No industry is given" in c.explanation
+    assert "all-industry search figure (no industry is given)" in c.metrics["ctr"].explanation
+    assert c.notes[0].endswith("set industry for C001")
+    assert "C001: no industry is given" in result.warnings[0]
+
+
+def test_a_video_campaign_keeps_its_row_with_a_reason_and_the_others_are_compared(world):
+    # on main: ParamsError "campaign 'C003': its channel 'video' is not search, social..."
+    result = compare_campaigns(_with_video(world), industry="Travel")
+    by_id = {c.campaign_id: c for c in result.campaigns}
+    assert list(by_id) == ["C001", "C002", "C003"]
+    assert by_id["C001"].compared and by_id["C002"].compared
+    video = by_id["C003"]
+    assert not video.compared and video.channel == "video"
+    assert "channel 'video' has no published benchmarks" in video.reason
+    assert all(m.figure is None for m in video.metrics.values())
+    rows = world.data[world.data["campaign_id"] == "C003"]
+    assert video.metrics["cpc"].value == pytest.approx(rows["spend"].sum() / rows["clicks"].sum())
+    payload = json.loads(json.dumps(result.to_dict()))["campaigns"][2]
+    assert payload["reason"] == video.reason and payload["compared"] is False
+    assert payload["metrics"]["ctr"]["benchmark"] is None
+    assert result.warnings[0].startswith("C003: its channel 'video'")
+
+
+def test_a_campaign_with_no_channel_at_all_says_how_to_give_one(world):
+    data = world.data.drop(columns=["channel"])
+    result = compare_campaigns(data, industry="Travel", hint=lambda f, c: f"give {f} for {c}")
+    assert [c.reason for c in result.campaigns][0] == "no channel is given; give platform for C001"
+
+
+def test_a_stopped_campaign_is_compared_over_its_own_last_days(world):
+    # on main: ParamsError "no data for campaign 'C002' (did you mean ...?)"
+    data = world.data
+    end = data["date"].max()
+    stop = end - pd.Timedelta(days=30)
+    stopped = data[(data["campaign_id"] != "C002") | (data["date"] <= stop)]
+    result = compare_campaigns(stopped, industry="Travel", platform="search", last_days=14)
+    c = result.campaigns[1]
+    assert c.campaign_id == "C002" and c.compared
+    assert c.window_end == stop and c.n_days == 14
+    assert f"its data end on {stop.date()}" in c.notes[0]
+    assert result.campaigns[0].notes == () and result.campaigns[0].window_end == end
+
+
+def test_a_misspelt_industry_in_metadata_leaves_only_that_campaign_uncompared(world):
+    meta = world.campaigns.copy()
+    meta.loc[meta["campaign_id"] == "C002", "industry"] = "Finanse & Insurance"
+    loaded = type("Loaded", (), {"data": world.data, "campaigns": meta})()
+    result = compare_campaigns(loaded)
+    by_id = {c.campaign_id: c for c in result.campaigns}
+    assert by_id["C001"].compared and by_id["C003"].compared
+    assert "did you mean 'Finance & Insurance'" in by_id["C002"].reason

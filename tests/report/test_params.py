@@ -99,3 +99,39 @@ def test_hash_ignores_where_the_files_are() -> None:
     a = RunParams(data="/a/b/campaigns.csv", output_dir="/x/reports")
     b = RunParams(data="../b/campaigns.csv", output_dir="reports")
     assert params_hash(a) == params_hash(b)
+
+
+def test_metadata_keys_are_accepted_in_a_parameter_file(tmp_path: Path) -> None:
+    # on main: "field 'industry': unknown key"
+    path = tmp_path / "run.yaml"
+    path.write_text(
+        "data: c.csv\nindustry: Retail\nplatform: search\nmetadata: meta/m.yaml\n"
+        "targets: {cpa: 25, roas: 3}\n"
+        "campaign_meta:\n  C101: {industry: Travel, target_cpa: 40, flight_end: 2026-06-30}\n"
+    )
+    params = load_params(path)
+    assert (params.industry, params.platform) == ("Retail", "search")
+    assert params.metadata == str(tmp_path / "meta" / "m.yaml")
+    assert (params.run_target_cpa, params.run_target_roas) == (25.0, 3.0)
+    assert params.campaign_meta["C101"].industry == "Travel"
+    assert params.campaign_meta["C101"].target_cpa == 40.0
+    assert str(params.campaign_meta["C101"].flight_end) == "2026-06-30", "a YAML date"
+    assert RunParams.model_validate(params.to_dict()) == params, "survives Papermill's JSON"
+
+
+def test_metadata_keys_are_checked_where_they_enter() -> None:
+    with pytest.raises(ParamsError, match=r"field 'campaign_meta\.C101\.indstry'.*'industry'"):
+        validate_params({"data": "d.csv", "campaign_meta": {"C101": {"indstry": "Retail"}}})
+    with pytest.raises(ParamsError, match=r"field 'targets\.cap'.*did you mean 'cpa'"):
+        validate_params({"data": "d.csv", "targets": {"cap": 3}})
+    with pytest.raises(ParamsError, match="give target_cpa or targets.cpa, not both"):
+        validate_params({"data": "d.csv", "target_cpa": 3, "targets": {"cpa": 4}})
+    with pytest.raises(ParamsError, match="is not a campaign id"):
+        validate_params({"data": "d.csv", "campaign_meta": {"C1; rm": {"industry": "x"}}})
+
+
+def test_hash_covers_metadata_params_but_not_where_the_metadata_file_is() -> None:
+    base = RunParams(data="c.csv")
+    assert params_hash(base) != params_hash(RunParams(data="c.csv", industry="Retail"))
+    a = RunParams(data="c.csv", metadata="/a/meta.yaml")
+    assert params_hash(a) == params_hash(RunParams(data="c.csv", metadata="../b/meta.yaml"))

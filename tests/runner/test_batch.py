@@ -135,12 +135,7 @@ def test_failures_are_labelled_while_others_succeed(tmp_path: Path, test_data: P
     raw = pd.read_csv(test_data / "report" / "campaigns.csv")
     broken = raw[raw.campaign_id == "C001"].head(5).assign(campaign_id="C004")
     data = tmp_path / "campaigns.csv"
-    pd.concat([raw, broken]).to_csv(data, index=False)
-    # metadata beside the data, as in the fixture (without it an engine currently fails C001)
-    meta = (test_data / "report" / "campaigns_meta.yaml").read_text()
-    (tmp_path / "campaigns_meta.yaml").write_text(
-        meta + "- campaign_id: C004\n  name: Short C004\n  channel: search\n"
-    )
+    pd.concat([raw, broken]).to_csv(data, index=False)  # no metadata beside it
     params = RunParams(
         data=str(data), output_dir=str(tmp_path / "out"), timeout_seconds=30, retries=1, **LEAN
     )
