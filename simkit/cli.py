@@ -493,21 +493,26 @@ def _render_simulation(result: Any) -> None:
         s = result.totals[metric]
         table.add_row(metric, num(s["p10"]), num(s["p50"]), num(s["p90"]), num(s["mean"]))
     console.print(table)
-    table = Table(title=f"Scenarios ({result.outcome})")
-    for col in ("scenario", result.outcome, "probability", "spend", "conversions", "cpa", "roas"):
+    table = Table(
+        title=f"Scenarios: the paths split by {result.outcome} (conditional means; CPA and "
+        "ROAS are ratios of the mean totals)"
+    )
+    for col in ("scenario", "probability", "paths where", "spend", "conversions", "cpa", "roas"):
         table.add_column(col)
     for s in result.scenarios:
-        t = s.totals
+        t = s.mean_totals
         table.add_row(
             s.name,
-            num(s.value),
-            f"{s.probability:.0%} ({s.probability_of})",
+            f"{s.probability:.0%}",
+            s.probability_of,
             num(t["spend"]),
             num(t["conversions"]),
             num(t["cpa"]),
             num(t["roas"]),
         )
     console.print(table)
+    for note in result.extra.get("notes", ()):
+        console.print(f"[yellow]note[/] {note}", highlight=False, soft_wrap=True)
     if result.plan_value is not None:
         console.print(f"Plan ({result.plan_source}): {num(result.plan_value)} {result.outcome}")
     for name, value in result.probabilities.items():

@@ -24,7 +24,7 @@ from simkit.forecast.base import DriverForecast
 from simkit.simulate.budget import BudgetPlan, DeliveryModel, fit_delivery, read_plan_file
 from simkit.simulate.engine import EngineConfig, simulate_paths
 from simkit.simulate.factors import MarketFactor, fit_fatigue
-from simkit.simulate.summary import SimulationResult, summarise
+from simkit.simulate.summary import SCENARIO_CUTS, SimulationResult, summarise
 from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
 
 __all__ = [
@@ -296,6 +296,7 @@ def simulate_campaign(
     forecast_fn: ForecastFn | None = None,
     drivers: DriverForecast | None = None,
     config: EngineConfig | None = None,
+    scenario_cuts: tuple[float, float] = SCENARIO_CUTS,
 ) -> SimulationResult:
     """Simulate one campaign's next ``horizon_days`` from its data.
 
@@ -325,6 +326,10 @@ def simulate_campaign(
         driver forecast.
     config
         Engine settings.
+    scenario_cuts
+        Quantiles of the outcome that split the paths into the pessimistic, realistic and
+        optimistic scenarios (default ``(0.2, 0.8)``; see
+        :func:`~simkit.simulate.summary.partition_scenarios`).
     """
     prep = _prepare(
         data,
@@ -367,6 +372,7 @@ def simulate_campaign(
         as_of=prep.as_of,
         seed=seed,
         extra=extra,
+        scenario_cuts=scenario_cuts,
     )
 
 

@@ -109,8 +109,13 @@ def test_baseline_has_bands_scenarios_and_probabilities(model):
     band = base.bands["conversions"]
     assert len(band) == 21
     assert (band["p10"] <= band["p50"]).all() and (band["p50"] <= band["p90"]).all()
-    names = [r["scenario"] for r in base.scenario_rows()]
+    rows = base.scenario_rows()
+    names = [r["scenario"] for r in rows]
     assert names == ["pessimistic", "realistic", "optimistic"]
+    assert sum(r["probability"] for r in rows) == 1.0  # the scenarios partition the paths
+    assert rows[0]["conversions"] <= rows[1]["conversions"] <= rows[2]["conversions"]
+    for r in rows:
+        assert r["cpa"] == pytest.approx(r["spend"] / r["conversions"])
     probs = base.result.probabilities
     assert math.isclose(probs["p_below_plan"] + probs["p_on_plan"] + probs["p_above_plan"], 1.0)
     assert "p_cpa_le_target" in probs  # the fixture's metadata carries a target CPA
