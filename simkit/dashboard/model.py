@@ -857,6 +857,8 @@ class WhatIfModel:
             f"plan: {plan.daily.mean():,.2f} a day (delivery ratio "
             f"{fit.delivery.ratio:.2f}, pacing rule '{fit.delivery.rule.name}')",
         ]
+        if fit.delivery.note:
+            notes.append(fit.delivery.note)
         fallback_note = getattr(fit.drivers, "_simkit_note", None)
         if fallback_note:
             notes.append(fallback_note)

@@ -21,11 +21,10 @@ from simkit.data.schema import MIN_HISTORY_DAYS
 from simkit.data.validate import find_metadata
 from simkit.errors import DataError, ParamsError
 from simkit.params import RunParams, params_hash
+from simkit.simulate.budget import PLAN_LOOKBACK_DAYS, recent_spend_level
 
 __all__ = ["PLAN_LOOKBACK_DAYS", "CampaignContext", "data_hash", "load_campaign"]
 
-#: Days of recent spend whose mean is held flat when no plan is given.
-PLAN_LOOKBACK_DAYS = 14
 _SUMMED = ("spend", "impressions", "clicks", "conversions", "revenue", "budget", "reach")
 
 
@@ -124,7 +123,7 @@ def _plan(params: RunParams, campaign_id: str, daily: pd.DataFrame) -> pd.Series
     last = daily["date"].max()
     dates = pd.date_range(last + pd.Timedelta(days=1), periods=params.horizon_days, freq="D")
     if params.plan is None:
-        level = float(daily["spend"].tail(PLAN_LOOKBACK_DAYS).mean())
+        level = recent_spend_level(daily["spend"], daily.get("budget"))
         return pd.Series(np.full(len(dates), level), index=dates, name="spend")
     path = Path(params.plan)
     if not path.is_file():
