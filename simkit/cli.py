@@ -555,17 +555,32 @@ def simulate(
     fatigue: Annotated[
         bool, typer.Option("--fatigue/--no-fatigue", help="apply the fitted creative fatigue")
     ] = True,
+    scenario_cuts: Annotated[
+        str,
+        typer.Option(
+            "--scenario-cuts",
+            help="quantiles of the outcome that split the paths into the pessimistic, "
+            "realistic and optimistic scenarios, as LOW,HIGH",
+        ),
+    ] = "0.2,0.8",
     fmt: FormatOption = Format.table,
 ) -> None:
     """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
 
     from simkit.data import load
     from simkit.simulate import simulate_campaign
-    from simkit.simulate.summary import OUTCOMES
+    from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
     if outcome not in OUTCOMES:
         raise SimkitError(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome}'")
     cut = parse_date_option(as_of, "--as-of")
+    try:
+        cuts = check_scenario_cuts(tuple(float(x) for x in scenario_cuts.split(",")))
+    except (ValueError, SimkitError) as exc:
+        raise SimkitError(
+            f"--scenario-cuts must be LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.2,0.8, "
+            f"not '{scenario_cuts}'"
+        ) from exc
     loaded = load(data, mapping=mapping, source=source)
     result = simulate_campaign(
         loaded.data,
@@ -582,6 +597,7 @@ def simulate(
         target_cpa=target_cpa,
         target_roas=target_roas,
         fatigue=fatigue,
+        scenario_cuts=cuts,
     )
     emit(result, fmt, _render_simulation)
 

@@ -35,7 +35,12 @@ from simkit.simulate.budget import (
 )
 from simkit.simulate.engine import EngineConfig, simulate_paths
 from simkit.simulate.factors import MarketFactor, fit_fatigue
-from simkit.simulate.summary import SCENARIO_CUTS, SimulationResult, summarise
+from simkit.simulate.summary import (
+    SCENARIO_CUTS,
+    SimulationResult,
+    check_scenario_cuts,
+    summarise,
+)
 from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
 
 __all__ = [
@@ -358,6 +363,7 @@ def simulate_campaign(
         optimistic scenarios (default ``(0.2, 0.8)``; see
         :func:`~simkit.simulate.summary.partition_scenarios`).
     """
+    scenario_cuts = check_scenario_cuts(scenario_cuts)  # before the slow part
     prep = _prepare(
         data,
         campaign_id,

@@ -42,6 +42,7 @@ __all__ = [
     "Band",
     "Scenario",
     "SimulationResult",
+    "check_scenario_cuts",
     "partition_scenarios",
     "quantile_summary",
     "summarise",
@@ -313,7 +314,8 @@ def _path_daily(paths: SimulationPaths, index: int) -> pd.DataFrame:
     return frame
 
 
-def _check_cuts(cuts: Any) -> tuple[float, float]:
+def check_scenario_cuts(cuts: Any) -> tuple[float, float]:
+    """``cuts`` as two floats ``0 < low < high < 1``, or a :class:`ParamsError` saying why."""
     try:
         low, high = (float(c) for c in cuts)
     except (TypeError, ValueError) as exc:
@@ -375,7 +377,7 @@ def partition_scenarios(
     """
     if outcome not in OUTCOMES:
         raise ParamsError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
-    q_low, q_high = _check_cuts(cuts)
+    q_low, q_high = check_scenario_cuts(cuts)
     missing = [m for m in (*COUNT_METRICS, outcome) if m not in totals]
     if missing:
         raise ParamsError(f"path totals lack {missing}", field="totals")

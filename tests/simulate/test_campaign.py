@@ -278,3 +278,29 @@ def test_without_a_budget_column_the_default_plan_is_the_recent_delivery_uncappe
     assert (result.budget["daily_cap"], result.budget["period_cap"]) == (False, False)
     spend = result.daily[result.daily["metric"] == "spend"]
     assert spend["p50"].min() > 0.9 * level
+
+
+def test_cli_json_scenarios_partition_and_carry_the_delivery_note(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(campaign_module, "_default_forecaster", empirical_forecaster)
+    data_path = tmp_path / "over.csv"
+    _overspending(world).to_csv(data_path, index=False)
+    args = ["simulate", str(data_path), "-c", "C001", "--horizon", "40", "--paths", "1000"]
+    runner = CliRunner()
+    out = runner.invoke(app, [*args, "--scenario-cuts", "0.1,0.9", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    scenarios = payload["scenarios"]
+    assert [s["name"] for s in scenarios] == ["pessimistic", "realistic", "optimistic"]
+    assert sum(s["probability"] for s in scenarios) == pytest.approx(1.0, abs=1e-12)
+    assert [s["quantile_low"] for s in scenarios] == [0.0, 0.1, 0.9]
+    assert scenarios[0]["probability"] == pytest.approx(0.1, abs=0.01)
+    means = [s["mean_totals"]["conversions"] for s in scenarios]
+    assert means == sorted(means)
+    assert all(s["daily"] and s["path_index"] >= 0 for s in scenarios)
+    assert any("spend contradicts the budget column" in n for n in payload["notes"])
+    assert payload["budget"]["period_cap"] is False
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0 and "spend contradicts the budget column" in table.stdout
+    bad = runner.invoke(app, [*args, "--scenario-cuts", "0.9,0.1"])
+    assert bad.exit_code == 1
+    assert "--scenario-cuts must be LOW,HIGH" in bad.output and "Traceback" not in bad.output
