@@ -353,7 +353,8 @@ def partition_scenarios(
     ties that is exactly ``k_low``, ``k_high - k_low`` and ``n - k_high`` paths; a tie at a
     cut puts all the tied paths in the realistic block (never splitting equal outcomes
     between scenarios), so every path is in exactly one block and the probabilities, counts
-    over ``n``, sum to 1.
+    over ``n``, sum to 1.  ``k_high`` is at least ``k_low + 1``, so the realistic block is
+    never empty (with few paths and close cuts); the other two may be.
 
     Parameters
     ----------
@@ -390,7 +391,8 @@ def partition_scenarios(
     x = np.where(np.isfinite(raw), sign * raw, -np.inf)
     ordered = np.sort(x)
     k_low = min(max(int(round(q_low * n)), 0), n - 1)
-    k_high = min(max(int(round(q_high * n)), 1), n)
+    # at least one path between the cuts: the realistic block is never empty
+    k_high = min(max(int(round(q_high * n)), k_low + 1), n)
     cut_low, cut_high = ordered[k_low], ordered[k_high - 1]
     pessimistic = x < cut_low
     optimistic = (x > cut_high) & ~pessimistic
@@ -452,7 +454,9 @@ def partition_scenarios(
 
 def _condition(outcome: str, low: float | None, high: float | None) -> str:
     def fmt(v: float) -> str:
-        return f"{v:,.4g}" if math.isfinite(v) else str(v)
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
     if low is None and high is not None:
         return f"{outcome} < {fmt(high)}"

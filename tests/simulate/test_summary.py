@@ -140,6 +140,9 @@ def test_scenario_cuts_are_configurable_and_checked():
     conv = np.arange(100.0)
     pess, real, opt = partition_scenarios(_hand_totals(conv), "conversions", cuts=(0.1, 0.95))
     assert [pess.n_paths, real.n_paths, opt.n_paths] == [10, 85, 5]
+    # with few paths and close cuts, the realistic block still holds a path
+    few = partition_scenarios(_hand_totals([5.0, 1.0, 3.0]), "conversions", cuts=(0.25, 0.375))
+    assert [s.n_paths for s in few] == [1, 1, 1] and few[1].median == 3.0
     assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.95)
     for bad in ((0.8, 0.2), (0.0, 0.5), (0.5, 1.0), (0.3, 0.3), (0.2,), "ab", (0.1, float("nan"))):
         with pytest.raises(ParamsError, match="scenario cut points"):
