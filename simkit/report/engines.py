@@ -273,7 +273,7 @@ def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
     headline = f"Against the plan ({sim.plan_source}): {words}." if bands else None
     cuts = (
         f"The {len(sim.scenarios)} scenarios split the {sim.n_paths:,} simulated paths by "
-        f"{sim.outcome} over the horizon "
+        f"{sim.outcome} over the horizon: "
         + ", ".join(f"{s.name} {s.probability:.0%}" for s in sim.scenarios)
         + " (they add up to 100%); each row is the mean of its paths."
         if sim.scenarios
