@@ -416,8 +416,8 @@ def fit_delivery(
         above = int(np.sum(spend[ok] > budget[ok] * (1 + tolerance)))
         note = (
             f"spend contradicts the budget column: over the last {int(ok.sum())} days it ran "
-            f"at {ratio:.0%} of the stated budget (median), {above} days more than "
-            f"{tolerance:.0%} above it"
+            f"at {ratio:.0%} of the stated budget (median), more than {tolerance:.0%} above "
+            f"it on {above} of those days"
         )
         if broken:
             dropped = [

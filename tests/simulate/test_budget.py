@@ -226,3 +226,15 @@ def test_recent_spend_level_is_the_last_two_weeks_mean():
     assert recent_spend_level(1.2 * budget, np.where(budget > 60, np.nan, budget)) == (
         pytest.approx(np.mean(1.2 * budget[-14:]))  # fewer than 7 budget days: the mean
     )
+
+
+def test_spending_exactly_the_budget_is_not_a_contradiction():
+    dates = pd.date_range(end="2026-02-28", periods=90, freq="D")
+    frame = pd.DataFrame({"date": dates, "spend": 100.0, "budget": 100.0})
+    model = fit_delivery(frame, channel="search")  # 31-day months: 31 > 30.4, within 5%
+    assert (model.ratio, model.daily_cap, model.period_cap, model.note) == (1.0, True, True, None)
+    tiktok = fit_delivery(frame, channel="tiktok")  # 'none': never above the budget
+    assert tiktok.daily_cap and tiktok.note is None
+    over = fit_delivery(frame.assign(spend=110.0), channel="tiktok")
+    assert not over.daily_cap
+    assert "90 of 90 days above the daily maximum of 1x the budget" in over.note
