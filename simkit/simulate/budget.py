@@ -53,7 +53,7 @@ __all__ = [
     "recent_spend_level",
 ]
 
-#: Days of recent spend whose mean is the default plan (the campaign's recent delivery).
+#: Days of recent spend whose level is the default plan (the campaign's recent delivery).
 PLAN_LOOKBACK_DAYS = 14
 #: Days of history searched for evidence that the platform enforces its caps.
 EVIDENCE_DAYS = 91
