@@ -589,21 +589,26 @@ def _render_simulation(result: Any) -> None:
         s = result.totals[metric]
         table.add_row(metric, num(s["p10"]), num(s["p50"]), num(s["p90"]), num(s["mean"]))
     console.print(table)
-    table = Table(title=f"Scenarios ({result.outcome})")
-    for col in ("scenario", result.outcome, "probability", "spend", "conversions", "cpa", "roas"):
+    table = Table(
+        title=f"Scenarios: the paths split by {result.outcome} (conditional means; CPA and "
+        "ROAS are ratios of the mean totals)"
+    )
+    for col in ("scenario", "probability", "paths where", "spend", "conversions", "cpa", "roas"):
         table.add_column(col)
     for s in result.scenarios:
-        t = s.totals
+        t = s.mean_totals
         table.add_row(
             s.name,
-            num(s.value),
-            f"{s.probability:.0%} ({s.probability_of})",
+            f"{s.probability:.0%}",
+            s.probability_of,
             num(t["spend"]),
             num(t["conversions"]),
             num(t["cpa"]),
             num(t["roas"]),
         )
     console.print(table)
+    for note in result.extra.get("notes", ()):
+        console.print(f"[yellow]note[/] {note}", highlight=False, soft_wrap=True)
     if result.plan_value is not None:
         console.print(f"Plan ({result.plan_source}): {num(result.plan_value)} {result.outcome}")
     for name, value in result.probabilities.items():
@@ -647,17 +652,32 @@ def simulate(
     fatigue: Annotated[
         bool, typer.Option("--fatigue/--no-fatigue", help="apply the fitted creative fatigue")
     ] = True,
+    scenario_cuts: Annotated[
+        str,
+        typer.Option(
+            "--scenario-cuts",
+            help="quantiles of the outcome that split the paths into the pessimistic, "
+            "realistic and optimistic scenarios, as LOW,HIGH",
+        ),
+    ] = "0.2,0.8",
     fmt: FormatOption = Format.table,
 ) -> None:
     """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
 
     from simkit.data import load
     from simkit.simulate import simulate_campaign
-    from simkit.simulate.summary import OUTCOMES
+    from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
     if outcome not in OUTCOMES:
         raise SimkitError(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome}'")
     cut = parse_date_option(as_of, "--as-of")
+    try:
+        cuts = check_scenario_cuts(tuple(float(x) for x in scenario_cuts.split(",")))
+    except (ValueError, SimkitError) as exc:
+        raise SimkitError(
+            f"--scenario-cuts must be LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.2,0.8, "
+            f"not '{scenario_cuts}'"
+        ) from exc
     loaded = load(data, mapping=mapping, source=source, on_bad_rows=_on_bad_rows(on_bad_rows))
     result = simulate_campaign(
         loaded.data,
@@ -674,6 +694,7 @@ def simulate(
         target_cpa=target_cpa,
         target_roas=target_roas,
         fatigue=fatigue,
+        scenario_cuts=cuts,
     )
     emit(result, fmt, _render_simulation)
 

@@ -72,9 +72,10 @@ def _signed(value: float | None, digits: int = 2) -> str:
 def scenario_html(baseline: Baseline) -> str:
     """The baseline's scenarios and probabilities as an HTML table."""
     rows = "".join(
-        f"<tr><td>{html.escape(r['scenario'])}</td><td>{_fmt(r['value'])}</td>"
-        f"<td>{r['probability']:.0%} ({html.escape(r['probability_of'])})</td>"
-        f"<td>{_fmt(r['spend'])}</td><td>{_fmt(r['cpa'])}</td><td>{_fmt(r['roas'])}</td></tr>"
+        f"<tr><td>{html.escape(r['scenario'])}</td>"
+        f"<td>{r['probability']:.0%}</td><td>{html.escape(r['probability_of'])}</td>"
+        f"<td>{_fmt(r['conversions'])}</td><td>{_fmt(r['spend'])}</td>"
+        f"<td>{_fmt(r['cpa'])}</td><td>{_fmt(r['roas'])}</td></tr>"
         for r in baseline.scenario_rows()
     )
     probs = baseline.result.probabilities
@@ -93,8 +94,12 @@ def scenario_html(baseline: Baseline) -> str:
     )
     return (
         f"<b>Baseline, next {baseline.horizon_days} days</b>"
-        "<table class='simkit-table'><tr><th>scenario</th><th>conversions</th>"
-        "<th>probability</th><th>spend</th><th>CPA</th><th>ROAS</th></tr>"
+        "<div class='simkit-note'>The scenarios split the simulated paths by conversions "
+        "(below the p20, p20 to p80, above the p80): their probabilities add up to 100%; "
+        "each row is the mean of its paths (CPA, ROAS: ratios of the mean totals).</div>"
+        "<table class='simkit-table'><tr><th>scenario</th><th>probability</th>"
+        "<th>paths where</th><th>mean conversions</th><th>mean spend</th><th>CPA</th>"
+        "<th>ROAS</th></tr>"
         f"{rows}</table><table class='simkit-table'><tr><th>event</th><th>probability</th>"
         f"</tr>{prob_rows}</table>"
     )

@@ -295,7 +295,9 @@ class Baseline:
     factors: tuple[MarketFactor, ...] = ()
 
     def scenario_rows(self) -> list[dict[str, Any]]:
-        """Pessimistic / realistic / optimistic totals with their probabilities."""
+        """Pessimistic / realistic / optimistic: the paths split by conversions (below the
+        p20, p20 to p80, above the p80), each with its probability (they sum to 1) and its
+        conditional mean totals; CPA and ROAS are ratios of those mean totals."""
         return [
             {
                 "scenario": s.name,
@@ -303,9 +305,12 @@ class Baseline:
                 "value": s.value,
                 "probability": s.probability,
                 "probability_of": s.probability_of,
-                "spend": s.totals["spend"],
-                "cpa": s.totals["cpa"],
-                "roas": s.totals["roas"],
+                "conversions": s.mean_totals["conversions"],
+                "spend": s.mean_totals["spend"],
+                "revenue": s.mean_totals["revenue"],
+                "cpa": s.mean_totals["cpa"],
+                "roas": s.mean_totals["roas"],
+                "path_index": s.path_index,
             }
             for s in self.result.scenarios
         ]
@@ -852,6 +857,8 @@ class WhatIfModel:
             f"plan: {plan.daily.mean():,.2f} a day (delivery ratio "
             f"{fit.delivery.ratio:.2f}, pacing rule '{fit.delivery.rule.name}')",
         ]
+        if fit.delivery.note:
+            notes.append(fit.delivery.note)
         fallback_note = getattr(fit.drivers, "_simkit_note", None)
         if fallback_note:
             notes.append(fallback_note)

@@ -31,6 +31,7 @@ from simkit.data.validate import find_metadata
 from simkit.errors import DataError, ParamsError
 from simkit.metadata import ResolvedMetadata, resolve_for_run
 from simkit.params import RunParams, params_hash
+from simkit.simulate.budget import PLAN_LOOKBACK_DAYS, recent_spend_level
 
 __all__ = [
     "PLAN_LOOKBACK_DAYS",
@@ -41,8 +42,6 @@ __all__ = [
     "load_campaign",
 ]
 
-#: Days of recent spend whose mean is held flat when no plan is given.
-PLAN_LOOKBACK_DAYS = 14
 #: A campaign with no spend in the file's last this-many days is reported as stopped.
 STOPPED_AFTER_DAYS = PLAN_LOOKBACK_DAYS
 CampaignState = Literal["active", "stopped"]
@@ -184,7 +183,7 @@ def _plan(params: RunParams, campaign_id: str, daily: pd.DataFrame) -> pd.Series
     last = daily["date"].max()
     dates = pd.date_range(last + pd.Timedelta(days=1), periods=params.horizon_days, freq="D")
     if params.plan is None:
-        level = float(daily["spend"].tail(PLAN_LOOKBACK_DAYS).mean())
+        level = recent_spend_level(daily["spend"], daily.get("budget"))
         return pd.Series(np.full(len(dates), level), index=dates, name="spend")
     path = Path(params.plan)
     if not path.is_file():

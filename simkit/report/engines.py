@@ -274,7 +274,12 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
 
 
 def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
-    """Named scenarios with their probabilities."""
+    """The paths split into pessimistic / realistic / optimistic, with their probabilities.
+
+    The three scenarios partition the simulated paths by the outcome (below its p20, p20
+    to p80, above p80), so their probabilities sum to 1.  Each row gives the scenario's
+    conditional mean totals; CPA and ROAS are ratios of those mean totals.
+    """
     sim = results.simulation
     if "scenarios" in results.skipped:
         return skipped("scenarios", "Scenarios", f"{results.skipped['scenarios']}.")
@@ -285,9 +290,13 @@ def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
     rows = [
         {
             "scenario": s.name,
-            sim.outcome: round(s.value, 2),
-            "probability": round(s.probability, 3),
-            "meaning": s.probability_of,
+            "probability": s.probability,
+            "paths where": s.probability_of,
+            "mean conversions": s.mean_totals.get("conversions"),
+            "mean spend": s.mean_totals.get("spend"),
+            "mean revenue": s.mean_totals.get("revenue"),
+            "CPA (mean spend / mean conversions)": s.mean_totals.get("cpa"),
+            "ROAS (mean revenue / mean spend)": s.mean_totals.get("roas"),
         }
         for s in sim.scenarios
     ]
@@ -295,6 +304,15 @@ def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
     probs = {k: float(v) for k, v in sim.probabilities.items()}
     words = "; ".join(f"{b['band']}: {b['probability']:.0%}" for b in bands)
     headline = f"Against the plan ({sim.plan_source}): {words}." if bands else None
+    cuts = (
+        f"The {len(sim.scenarios)} scenarios split the {sim.n_paths:,} simulated paths by "
+        f"{sim.outcome} over the horizon: "
+        + ", ".join(f"{s.name} {s.probability:.0%}" for s in sim.scenarios)
+        + " (they add up to 100%); each row is the mean of its paths."
+        if sim.scenarios
+        else ""
+    )
+    notes = [f"Note: {n}" for n in sim.extra.get("notes", ())]
     tables = [("Scenarios", pd.DataFrame(rows)), ("Outcome against plan", pd.DataFrame(bands))]
     if probs:
         tables.append(
@@ -308,12 +326,20 @@ def scenarios_section(ctx: CampaignContext, results: EngineResults) -> Section:
     return Section(
         "scenarios",
         "Scenarios",
-        text=(headline or "",),
+        text=tuple(w for w in (headline or "", cuts, *notes) if w),
         tables=tuple(tables),
         numbers={
             "probabilities": probs,
             "bands": {b.name: b.probability for b in sim.bands},
-            "scenarios": {s.name: s.value for s in sim.scenarios},
+            "scenarios": {
+                s.name: (s.value if np.isfinite(s.value) else None) for s in sim.scenarios
+            },
+            "scenario_probabilities": {s.name: s.probability for s in sim.scenarios},
+            "scenario_mean_totals": {
+                s.name: {k: (v if np.isfinite(v) else None) for k, v in s.mean_totals.items()}
+                for s in sim.scenarios
+            },
+            "notes": list(sim.extra.get("notes", ())),
             "headline": headline,
         },
     )

@@ -26,6 +26,7 @@ from simkit.simulate.budget import (
     fit_delivery,
     pacing_rule_for,
     read_plan_file,
+    recent_spend_level,
 )
 from simkit.simulate.campaign import (
     CampaignState,
@@ -43,13 +44,21 @@ from simkit.simulate.factors import (
     fit_fatigue,
     make_factor,
 )
-from simkit.simulate.summary import QUANTILES, SimulationResult, summarise
+from simkit.simulate.summary import (
+    QUANTILES,
+    SCENARIO_CUTS,
+    Scenario,
+    SimulationResult,
+    partition_scenarios,
+    summarise,
+)
 from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
 
 __all__ = [
     "FACTORS",
     "PACING_RULES",
     "QUANTILES",
+    "SCENARIO_CUTS",
     "BudgetPlan",
     "CampaignState",
     "CompetitionFactor",
@@ -58,6 +67,7 @@ __all__ = [
     "FatigueFactor",
     "MarketFactor",
     "PacingRule",
+    "Scenario",
     "SeasonalFactor",
     "SimulationPaths",
     "SimulationResult",
@@ -67,7 +77,9 @@ __all__ = [
     "fit_fatigue",
     "make_factor",
     "pacing_rule_for",
+    "partition_scenarios",
     "read_plan_file",
+    "recent_spend_level",
     "simulate",
     "simulate_campaign",
     "simulate_pair",

@@ -8,17 +8,28 @@ spend per path and day:
    ``spend / budget`` when the data carry a ``budget`` column, else 1), with log-normal
    day-to-day delivery noise (historical log-sd of that ratio, or ``default_log_sd``);
 2. capped by the platform's pacing rule (:data:`PACING_RULES`, chosen from the channel):
-   the most a platform will spend in one day, and a cap per calendar period;
+   the most a platform will spend in one day, and a cap per calendar period, *where the
+   history shows the platform enforcing them* (:func:`fit_delivery`);
 3. capped by the total budget when one is given: once the cumulative spend reaches it, the
    campaign stops (the budget is *exhausted*).
 
 A campaign therefore never spends more than its budget allows, and the chance that it runs
 out before the flight ends is a by-product of the paths.
+
+Delivery believes the data (issue 14, item 7).  A ``budget`` column is a statement about
+the campaign; the spend is what happened.  When spend has run above the stated budget by
+more than a platform's rule allows (a day above ``daily_max_factor`` x budget, a calendar
+month above its period cap), the platform is evidently not enforcing that rule against this
+budget (the column is stale, or the budget lives elsewhere), so the cap is not applied:
+applying it would stop delivery for days at the end of every month, which nothing in the
+data suggests.  The contradiction is written in :attr:`DeliveryModel.note`.  The default
+plan (:func:`recent_spend_level`) is the campaign's recent delivery.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +41,7 @@ from simkit.errors import DataError, ParamsError
 __all__ = [
     "CHANNEL_PLATFORM",
     "PACING_RULES",
+    "PLAN_LOOKBACK_DAYS",
     "BudgetPlan",
     "DeliveryModel",
     "PacingRule",
@@ -38,7 +50,46 @@ __all__ = [
     "fit_delivery",
     "pacing_rule_for",
     "read_plan_file",
+    "recent_spend_level",
 ]
+
+#: Days of recent spend whose level is the default plan (the campaign's recent delivery).
+PLAN_LOOKBACK_DAYS = 14
+#: Days of history searched for evidence that the platform enforces its caps.
+EVIDENCE_DAYS = 91
+#: Slack when comparing spend with a cap (rounding, late conversions of the spend report).
+CAP_TOLERANCE = 0.05
+#: Months with at least this many days of data are checked against the period cap.
+_MIN_PERIOD_DAYS = 14
+
+
+def recent_spend_level(
+    spend: pd.Series | np.ndarray,
+    budget: pd.Series | np.ndarray | None = None,
+    days: int = PLAN_LOOKBACK_DAYS,
+) -> float:
+    """The campaign's recent delivery: the daily spend level the default plan holds flat.
+
+    Without a usable ``budget`` (one value per day, like ``spend``, oldest first), the mean
+    spend of the last ``days`` data days.  With one (at least 7 of those days with a
+    positive budget, and a positive budget on the last day), the budget in force times the
+    mean ``spend / budget`` of those days: the same number while the budget is constant,
+    and it follows a budget change inside the window instead of averaging over it.  Either
+    way it continues what the campaign has actually been spending relative to its budget,
+    whatever the budget column claims the budget to be (and it does not depend on how the
+    budget was aggregated over breakdown rows, as long as that is the same every day).
+
+    This is the default plan everywhere: the report, the dashboard and ``simkit simulate``.
+    """
+    values = np.asarray(spend, dtype=float)[-days:]
+    if budget is not None:
+        stated = pd.to_numeric(pd.Series(np.asarray(budget)[-days:]), errors="coerce")
+        stated = stated.to_numpy(dtype=float)
+        ok = np.isfinite(stated) & (stated > 0) & np.isfinite(values)
+        if ok.sum() >= 7 and ok[-1]:
+            return float(stated[-1] * np.mean(values[ok] / stated[ok]))
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else 0.0
 
 
 @dataclass(frozen=True)
@@ -233,19 +284,89 @@ class DeliveryModel:
     Attributes
     ----------
     ratio
-        Median delivered spend / budget (1 when unknown).
+        Delivered spend / budget (1 when unknown).
     log_sd
         Day-to-day log-sd of that ratio.
     rule
-        The platform pacing rule.
+        The platform pacing rule of the channel.
+    daily_cap, period_cap
+        Whether the rule's daily maximum and its period cap are applied: ``False`` where
+        the history shows the platform not enforcing them against the stated budget (or,
+        for the default plan without a budget column, where there is no budget to hold
+        them against).
+    note
+        What the history says against the stated budget, in words (``None``: nothing).
     """
 
     ratio: float = 1.0
     log_sd: float = 0.03
     rule: PacingRule = PACING_RULES["none"]
+    daily_cap: bool = True
+    period_cap: bool = True
+    note: str | None = None
+
+    @property
+    def applied_rule(self) -> PacingRule:
+        """The rule as applied: the caps the history contradicts removed."""
+        if self.daily_cap and self.period_cap:
+            return self.rule
+        return replace(
+            self.rule,
+            daily_max_factor=self.rule.daily_max_factor if self.daily_cap else math.inf,
+            period=self.rule.period if self.period_cap else None,
+            period_cap_days=self.rule.period_cap_days if self.period_cap else None,
+        )
 
     def to_dict(self) -> dict[str, object]:
-        return {"ratio": self.ratio, "log_sd": self.log_sd, "pacing_rule": self.rule.name}
+        return {
+            "ratio": self.ratio,
+            "log_sd": self.log_sd,
+            "pacing_rule": self.rule.name,
+            "daily_cap": self.daily_cap,
+            "period_cap": self.period_cap and self.rule.period is not None,
+            "note": self.note,
+        }
+
+
+def _cap_evidence(
+    recent: pd.DataFrame, rule: PacingRule, tolerance: float
+) -> tuple[bool, bool, list[str]]:
+    """Whether the history is consistent with ``rule``'s daily and period caps.
+
+    ``recent`` has ``date``, ``spend`` and a positive ``budget`` per row.  Returns
+    ``(daily_ok, period_ok, what was broken, in words)``.
+    """
+    spend = recent["spend"].to_numpy(dtype=float)
+    budget = recent["budget"].to_numpy(dtype=float)
+    broken: list[str] = []
+    daily_ok = True
+    if math.isfinite(rule.daily_max_factor):
+        over = spend > rule.daily_max_factor * budget * (1 + tolerance)
+        if over.any():
+            daily_ok = False
+            broken.append(
+                f"{int(over.sum())} of {len(spend)} days above the daily maximum of "
+                f"{rule.daily_max_factor:g}x the budget"
+            )
+    period_ok = True
+    if rule.period is not None and rule.period_cap_days is not None:
+        periods = pd.DatetimeIndex(recent["date"]).to_period(rule.period)
+        frame = pd.DataFrame({"period": periods, "spend": spend, "budget": budget})
+        over_periods = []
+        for period, rows in frame.groupby("period", sort=True):
+            if len(rows) < _MIN_PERIOD_DAYS:
+                continue
+            days_in_period = (period.end_time.normalize() - period.start_time).days + 1
+            cap = rule.period_cap_days * len(rows) / days_in_period * rows["budget"].mean()
+            if rows["spend"].sum() > cap * (1 + tolerance):
+                over_periods.append(str(period))
+        if over_periods:
+            period_ok = False
+            broken.append(
+                f"spend above the cap of {rule.period_cap_days:g} days of budget in "
+                f"{', '.join(over_periods)}"
+            )
+    return daily_ok, period_ok, broken
 
 
 def fit_delivery(
@@ -254,24 +375,72 @@ def fit_delivery(
     channel: str | None = None,
     window_days: int = 28,
     default_log_sd: float = 0.03,
+    evidence_days: int = EVIDENCE_DAYS,
+    tolerance: float = CAP_TOLERANCE,
 ) -> DeliveryModel:
-    """Learn the delivery ratio and its noise from the last ``window_days`` of history.
+    """Learn the delivery ratio and its noise, and which platform caps the history bears out.
 
-    Uses ``spend / budget`` where the history has a ``budget`` column with positive values;
-    otherwise the plan is taken to be the spend (ratio 1, ``default_log_sd``).
+    Uses ``spend / budget`` over the last ``window_days`` where the history has a
+    ``budget`` column with positive values (the median ratio and the log-sd); otherwise the
+    plan is taken to be the spend (ratio 1, ``default_log_sd``, the rule's caps kept for a
+    budget the user gives).  Over the last ``evidence_days`` days, a day whose spend exceeds
+    the rule's daily maximum, or a calendar period (with at least 14 days of data) whose
+    spend exceeds its pro-rated period cap, by more than ``tolerance``, shows that the
+    platform does not enforce that cap against this budget: the cap is switched off
+    (:attr:`DeliveryModel.daily_cap`, :attr:`~DeliveryModel.period_cap`).  Spend above the
+    stated budget (a ratio above ``1 + tolerance``) or a broken cap is written in
+    :attr:`DeliveryModel.note`.
     """
     rule = pacing_rule_for(channel)
-    recent = history.sort_values("date").tail(window_days)
-    if "budget" in recent.columns:
-        budget = pd.to_numeric(recent["budget"], errors="coerce").to_numpy(dtype=float)
-        spend = recent["spend"].to_numpy(dtype=float)
-        ok = np.isfinite(budget) & (budget > 0) & (spend > 0)
-        if ok.sum() >= 7:
-            log_ratio = np.log(spend[ok] / budget[ok])
-            ratio = float(np.exp(np.median(log_ratio)))
-            log_sd = float(max(np.std(log_ratio, ddof=1), 1e-3))
-            return DeliveryModel(ratio=ratio, log_sd=log_sd, rule=rule)
-    return DeliveryModel(ratio=1.0, log_sd=default_log_sd, rule=rule)
+    ordered = history.sort_values("date")
+    recent = ordered.tail(window_days)
+    if "budget" not in recent.columns:
+        return DeliveryModel(ratio=1.0, log_sd=default_log_sd, rule=rule)
+    budget = pd.to_numeric(recent["budget"], errors="coerce").to_numpy(dtype=float)
+    spend = recent["spend"].to_numpy(dtype=float)
+    ok = np.isfinite(budget) & (budget > 0) & (spend > 0)
+    if ok.sum() < 7:
+        return DeliveryModel(ratio=1.0, log_sd=default_log_sd, rule=rule)
+    log_ratio = np.log(spend[ok] / budget[ok])
+    ratio = float(np.exp(np.median(log_ratio)))
+    log_sd = float(max(np.std(log_ratio, ddof=1), 1e-3))
+    evidence = ordered.tail(evidence_days)[["date", "spend"]].assign(
+        budget=pd.to_numeric(ordered.tail(evidence_days)["budget"], errors="coerce")
+    )
+    evidence = evidence[
+        np.isfinite(evidence["budget"]) & (evidence["budget"] > 0) & np.isfinite(evidence["spend"])
+    ]
+    daily_ok, period_ok, broken = _cap_evidence(evidence, rule, tolerance)
+    note = None
+    if broken or ratio > 1 + tolerance:
+        above = int(np.sum(spend[ok] > budget[ok] * (1 + tolerance)))
+        note = (
+            f"spend contradicts the budget column: over the last {int(ok.sum())} days it ran "
+            f"at {ratio:.0%} of the stated budget (median), more than {tolerance:.0%} above "
+            f"it on {above} of those days"
+        )
+        if broken:
+            dropped = [
+                name
+                for name, kept in (("daily maximum", daily_ok), ("period cap", period_ok))
+                if not kept
+            ]
+            note += (
+                f"; the platform is not enforcing the {rule.name} pacing rule against it "
+                f"({'; '.join(broken)}), so its {' and '.join(dropped)} "
+                f"{'is' if len(dropped) == 1 else 'are'} not applied and the simulation "
+                "follows the recent delivery"
+            )
+        else:
+            note += "; the simulation follows the recent delivery"
+    return DeliveryModel(
+        ratio=ratio,
+        log_sd=log_sd,
+        rule=rule,
+        daily_cap=daily_ok,
+        period_cap=period_ok,
+        note=note,
+    )
 
 
 @dataclass(frozen=True)
@@ -307,7 +476,7 @@ def cap_segments(
 ) -> list[tuple[int, int, float]]:
     """``(start, stop, cap)`` of every cumulative cap: the rule's periods, then the total."""
     segments: list[tuple[int, int, float]] = []
-    rule = model.rule
+    rule = model.applied_rule
     if rule.period == "M" and rule.period_cap_days is not None:
         # calendar months with NumPy: pandas periods cost ~1 ms a call, paid per campaign
         months = dates.to_numpy().astype("datetime64[M]")
@@ -376,12 +545,14 @@ def _deliver_into(
     Returns the first day each path's budget ran out (-1: never).
     """
     budget = plan.daily
+    factor = model.applied_rule.daily_max_factor
     with np.errstate(divide="ignore"):
         offset = np.log(budget * model.ratio) - 0.5 * model.log_sd**2
-        log_max = np.log(model.rule.daily_max_factor * budget)
+        log_max = np.log(factor * budget) if math.isfinite(factor) else None
     np.multiply(z, np.float32(model.log_sd), out=log_spend, dtype=np.float32)
     log_spend += offset.astype(np.float32)[:, None]
-    np.minimum(log_spend, log_max.astype(np.float32)[:, None], out=log_spend)
+    if log_max is not None:
+        np.minimum(log_spend, log_max.astype(np.float32)[:, None], out=log_spend)
     np.exp(log_spend, out=spend)
     first = np.full(spend.shape[1], -1)
     for lo, hi, cap in segments:

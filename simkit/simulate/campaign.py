@@ -2,16 +2,21 @@
 
 This is the glue between the data, the forecaster (:mod:`simkit.forecast`) and the engine.
 It also reads *today's state* from the history: the delivery ratio (spend vs budget), the
-pacing rule of the channel, the current creative's age and the campaign's own fatigue rate
+pacing rule of the channel and whether the history bears its caps out, the current
+creative's age and the campaign's own fatigue rate
 (:func:`~simkit.simulate.factors.fit_fatigue`), and the recent run rate that the outcome
 bands are measured against when the user gives no goal.
+
+Without a budget plan from the user, the plan is the campaign's recent delivery
+(:func:`~simkit.simulate.budget.recent_spend_level`: its last 14 days' spend level), not
+its ``budget`` column: when the two disagree, the spend is what the platform did.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -21,10 +26,21 @@ import pandas as pd
 
 from simkit.errors import DataError, ParamsError
 from simkit.forecast.base import DriverForecast
-from simkit.simulate.budget import BudgetPlan, DeliveryModel, fit_delivery, read_plan_file
+from simkit.simulate.budget import (
+    BudgetPlan,
+    DeliveryModel,
+    fit_delivery,
+    read_plan_file,
+    recent_spend_level,
+)
 from simkit.simulate.engine import EngineConfig, simulate_paths
 from simkit.simulate.factors import MarketFactor, fit_fatigue
-from simkit.simulate.summary import SimulationResult, summarise
+from simkit.simulate.summary import (
+    SCENARIO_CUTS,
+    SimulationResult,
+    check_scenario_cuts,
+    summarise,
+)
 from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
 
 __all__ = [
@@ -78,7 +94,11 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CampaignState:
-    """What the history says about today: delivery, fatigue, channel, run rates."""
+    """What the history says about today: delivery, fatigue, channel, run rates.
+
+    ``recent_daily_spend`` is the recent delivery (the default plan's daily level);
+    ``recent_daily_budget`` the last positive value of the ``budget`` column, if any.
+    """
 
     last_date: pd.Timestamp
     channel: str | None
@@ -124,7 +144,7 @@ def campaign_state(history: pd.DataFrame, *, channel: str | None = None) -> Camp
         channel=channel,
         delivery=fit_delivery(daily, channel=channel),
         fatigue=fit_fatigue(history),
-        recent_daily_spend=float(daily["spend"].tail(7).mean()),
+        recent_daily_spend=recent_spend_level(daily["spend"], daily.get("budget")),
         recent_daily_budget=budget,
         run_rate=run_rate,
     )
@@ -140,7 +160,13 @@ def resolve_budget(
     total_budget: float | None = None,
     plan_file: str | Path | None = None,
 ) -> tuple[BudgetPlan, DeliveryModel]:
-    """The budget plan (exactly one way of giving it, or the current budget by default)."""
+    """The budget plan (exactly one way of giving it), and the delivery model to apply.
+
+    By default (no plan given) the plan is the recent delivery,
+    ``state.recent_daily_spend`` a day, expressed against the budget in force when the data
+    have one (so the platform caps the history bears out still bind relative to that
+    budget) and with no caps when they have none (there is no budget to hold them against).
+    """
     given = [x is not None for x in (budget, daily_budget, total_budget, plan_file)]
     if sum(given) > 1:
         raise ParamsError(
@@ -160,12 +186,15 @@ def resolve_budget(
     elif plan_file is not None:
         plan = read_plan_file(plan_file, campaign_id, dates)
     elif state.recent_daily_budget is not None:
-        plan = BudgetPlan.from_daily(state.recent_daily_budget, h)
+        budget_daily = state.recent_daily_budget
+        plan = BudgetPlan(np.full(h, budget_daily), None, "recent_delivery")
+        delivery = replace(delivery, ratio=state.recent_daily_spend / budget_daily)
     else:
-        plan = BudgetPlan.from_daily(state.recent_daily_spend, h)
+        plan = BudgetPlan(np.full(h, state.recent_daily_spend), None, "recent_delivery")
+        delivery = replace(delivery, ratio=1.0, daily_cap=False, period_cap=False)
     if plan.kind == "plan_file" and state.recent_daily_budget is None:
         # a plan file states spend; without budget history there is no ratio to apply
-        delivery = DeliveryModel(1.0, delivery.log_sd, delivery.rule)
+        delivery = replace(delivery, ratio=1.0)
     return plan, delivery
 
 
@@ -261,6 +290,8 @@ def _notes(prep: _Prepared, as_of: date | None) -> list[str]:
         )
         log.warning(note)
         notes.append(note)
+    if prep.delivery.note:
+        notes.append(f"campaign '{prep.drivers.campaign_id}': {prep.delivery.note}")
     return notes
 
 
@@ -296,6 +327,7 @@ def simulate_campaign(
     forecast_fn: ForecastFn | None = None,
     drivers: DriverForecast | None = None,
     config: EngineConfig | None = None,
+    scenario_cuts: tuple[float, float] = SCENARIO_CUTS,
 ) -> SimulationResult:
     """Simulate one campaign's next ``horizon_days`` from its data.
 
@@ -308,8 +340,9 @@ def simulate_campaign(
     as_of
         Use only data up to this date (the simulation starts the day after).
     budget, daily_budget, total_budget, plan_file
-        At most one: the budget plan.  Default: the budget in force (``budget`` column),
-        else the last week's average spend.
+        At most one: the budget plan.  Default: the recent delivery (the last 14 days'
+        spend level, :func:`~simkit.simulate.budget.recent_spend_level`), held against
+        the budget in force when there is a ``budget`` column (see :func:`resolve_budget`).
     n_paths, seed
         Monte Carlo size and seed: the same seed gives the same result.
     outcome, goal
@@ -325,7 +358,12 @@ def simulate_campaign(
         driver forecast.
     config
         Engine settings.
+    scenario_cuts
+        Quantiles of the outcome that split the paths into the pessimistic, realistic and
+        optimistic scenarios (default ``(0.2, 0.8)``; see
+        :func:`~simkit.simulate.summary.partition_scenarios`).
     """
+    scenario_cuts = check_scenario_cuts(scenario_cuts)  # before the slow part
     prep = _prepare(
         data,
         campaign_id,
@@ -367,6 +405,7 @@ def simulate_campaign(
         as_of=prep.as_of,
         seed=seed,
         extra=extra,
+        scenario_cuts=scenario_cuts,
     )
 
 

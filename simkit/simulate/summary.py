@@ -3,10 +3,12 @@
 * **Daily quantiles** p5, p10, p25, p50, p75, p90, p95 and the mean of every metric.
 * **Totals** over the horizon per path (sums of counts; ratios of the path's sums for CPA,
   ROAS, CTR, CPC, CPM, CVR), with the same quantiles.
-* **Scenarios** pessimistic / realistic / optimistic: the p10 / p50 / p90 of the chosen
-  outcome's total (conversions by default; revenue or roas on request), each with the one
-  simulated path whose total is nearest that quantile, so its days and its other metrics
-  are a coherent trajectory, not a stack of marginal quantiles.
+* **Scenarios** pessimistic / realistic / optimistic *partition* the paths by the chosen
+  outcome's total (conversions by default; revenue or roas on request): below the p20,
+  from the p20 to the p80, above the p80 (cut points configurable), so their probabilities
+  are counts of paths and sum to 1.  Each carries its conditional mean totals and one
+  representative simulated path (nearest the scenario's conditional median), so its days
+  and its other metrics are a coherent trajectory, not a stack of marginal quantiles.
 * **Outcome bands**: below plan by more than 10%, on plan, above plan by more than 10%,
   where the plan is the user's goal or the recent run rate; the three probabilities are
   counts of paths, so they sum to 1.
@@ -22,6 +24,7 @@ numbers to ``None`` (valid JSON).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -29,14 +32,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit.errors import ParamsError
 from simkit.simulate.engine import COUNT_METRICS, RATIO_METRICS, SimulationPaths
 
 __all__ = [
     "OUTCOMES",
     "QUANTILES",
+    "SCENARIO_CUTS",
     "Band",
     "Scenario",
     "SimulationResult",
+    "check_scenario_cuts",
+    "partition_scenarios",
     "quantile_summary",
     "summarise",
 ]
@@ -52,11 +59,9 @@ QUANTILES: dict[str, float] = {
 }
 #: Outcomes a scenario can be defined on, and whether more is better.
 OUTCOMES: dict[str, bool] = {"conversions": True, "revenue": True, "roas": True}
-_SCENARIOS: tuple[tuple[str, str], ...] = (
-    ("pessimistic", "p10"),
-    ("realistic", "p50"),
-    ("optimistic", "p90"),
-)
+_SCENARIO_NAMES: tuple[str, str, str] = ("pessimistic", "realistic", "optimistic")
+#: Default cut points of the scenarios: quantiles of the outcome's total over the paths.
+SCENARIO_CUTS: tuple[float, float] = (0.2, 0.8)
 METRICS: tuple[str, ...] = COUNT_METRICS + tuple(RATIO_METRICS)
 _BAND_WIDTH = 0.10
 
@@ -103,28 +108,79 @@ def quantile_summary(values: np.ndarray, axis: int = -1, *, ratio: bool = False)
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named scenario: the quantile of the outcome and the path that produces it."""
+    """One block of the partition of the paths by the outcome, with what it looks like.
+
+    Attributes
+    ----------
+    name
+        ``pessimistic``, ``realistic`` or ``optimistic``.
+    outcome
+        The metric the paths are partitioned on (its horizon total, or ROAS over the
+        horizon).
+    quantile_low, quantile_high
+        The block's cut points as quantiles (0 and 1 at the ends): pessimistic is
+        ``(0, q_low)``, realistic ``(q_low, q_high)``, optimistic ``(q_high, 1)``.
+    low, high
+        The block's bounds as outcome values (``None`` at an open end): realistic holds
+        the paths with ``low <= outcome <= high``, pessimistic those with
+        ``outcome < high`` (``low`` is ``None``), optimistic those with ``outcome > low``
+        (``high`` is ``None``).
+    probability
+        Share of the paths in the block; the three sum to 1 exactly.
+    probability_of
+        The block's condition in words.
+    n_paths
+        Paths in the block (0 when ties at a cut leave it empty).
+    value
+        The outcome on the block's conditional mean totals (``mean_totals[outcome]``).
+    median
+        The conditional median of the outcome in the block.
+    mean_totals
+        Conditional means of the count totals (spend, impressions, clicks, conversions,
+        revenue) over the block's paths; the ratios (CPA, ROAS, CTR, CPC, CPM, CVR) are
+        ratios of those conditional mean totals, *not* means of per-path ratios (a path
+        with few conversions would otherwise dominate the mean CPA).
+    path_index
+        The representative path: one whose outcome *is* the block's conditional median
+        (the lower median, an actual path value, so no two paths are averaged; the lowest
+        path index among equal outcomes); ``-1`` for an empty block.
+    totals, daily
+        That path's totals and days (a coherent trajectory); empty for an empty block.
+    """
 
     name: str
-    quantile: float
     outcome: str
-    value: float
+    quantile_low: float
+    quantile_high: float
+    low: float | None
+    high: float | None
     probability: float
     probability_of: str
+    n_paths: int
+    value: float
+    median: float
+    mean_totals: dict[str, float]
     path_index: int
     totals: dict[str, float]
     daily: pd.DataFrame
 
     def to_dict(self) -> dict[str, Any]:
         daily = self.daily.copy()
-        daily["date"] = daily["date"].dt.strftime("%Y-%m-%d")
+        if len(daily):
+            daily["date"] = daily["date"].dt.strftime("%Y-%m-%d")
         return {
             "name": self.name,
-            "quantile": self.quantile,
             "outcome": self.outcome,
-            "value": _clean(self.value),
+            "quantile_low": self.quantile_low,
+            "quantile_high": self.quantile_high,
+            "low": None if self.low is None else _clean(self.low),
+            "high": None if self.high is None else _clean(self.high),
             "probability": self.probability,
             "probability_of": self.probability_of,
+            "n_paths": self.n_paths,
+            "value": _clean(self.value),
+            "median": _clean(self.median),
+            "mean_totals": {k: _clean(v) for k, v in self.mean_totals.items()},
             "path_index": self.path_index,
             "totals": {k: _clean(v) for k, v in self.totals.items()},
             "daily": [
@@ -258,6 +314,157 @@ def _path_daily(paths: SimulationPaths, index: int) -> pd.DataFrame:
     return frame
 
 
+def check_scenario_cuts(cuts: Any) -> tuple[float, float]:
+    """``cuts`` as two floats ``0 < low < high < 1``, or a :class:`ParamsError` saying why."""
+    try:
+        low, high = (float(c) for c in cuts)
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(
+            f"scenario cut points must be two numbers (low, high), got {cuts!r}",
+            field="scenario_cuts",
+        ) from exc
+    if not (math.isfinite(low) and math.isfinite(high) and 0.0 < low < high < 1.0):
+        raise ParamsError(
+            f"scenario cut points must satisfy 0 < low < high < 1, got ({low}, {high})",
+            field="scenario_cuts",
+        )
+    return low, high
+
+
+def _ratio(num: float, den: float, mult: float) -> float:
+    if den == 0:
+        return math.nan if num == 0 else math.inf
+    return mult * num / den
+
+
+def partition_scenarios(
+    totals: dict[str, np.ndarray],
+    outcome: str = "conversions",
+    *,
+    cuts: tuple[float, float] = SCENARIO_CUTS,
+    path_daily: Callable[[int], pd.DataFrame] | None = None,
+) -> tuple[Scenario, Scenario, Scenario]:
+    """Partition the paths into pessimistic / realistic / optimistic by their outcome.
+
+    With ``n`` paths, ``k = round(q n)`` for each cut ``q`` and ``x_(1) <= ... <= x_(n)``
+    the sorted outcomes (non-finite ones, such as a ROAS over zero spend, ranked worst), the
+    cut values are ``low = x_(k_low + 1)`` and ``high = x_(k_high)``: pessimistic holds the
+    paths with ``x < low``, optimistic those with ``x > high``, realistic the rest.  Without
+    ties that is exactly ``k_low``, ``k_high - k_low`` and ``n - k_high`` paths; a tie at a
+    cut puts all the tied paths in the realistic block (never splitting equal outcomes
+    between scenarios), so every path is in exactly one block and the probabilities, counts
+    over ``n``, sum to 1.  ``k_high`` is at least ``k_low + 1``, so the realistic block is
+    never empty (with few paths and close cuts); the other two may be.
+
+    Parameters
+    ----------
+    totals
+        ``{metric: (n,) array}`` per-path horizon totals; needs the count metrics
+        (spend, impressions, clicks, conversions, revenue) and ``outcome``.
+    outcome
+        One of :data:`OUTCOMES`.
+    cuts
+        ``(q_low, q_high)`` with ``0 < q_low < q_high < 1``; default ``(0.2, 0.8)``.
+    path_daily
+        ``index -> DataFrame`` of one path's days (the representative path's ``daily``);
+        ``None``: empty frames.
+
+    Examples
+    --------
+    >>> t = {m: np.arange(10.0) for m in ("spend", "impressions", "clicks", "conversions",
+    ...      "revenue")}
+    >>> [s.n_paths for s in partition_scenarios(t)]
+    [2, 6, 2]
+    """
+    if outcome not in OUTCOMES:
+        raise ParamsError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
+    q_low, q_high = check_scenario_cuts(cuts)
+    missing = [m for m in (*COUNT_METRICS, outcome) if m not in totals]
+    if missing:
+        raise ParamsError(f"path totals lack {missing}", field="totals")
+    raw = np.asarray(totals[outcome], dtype=np.float64)
+    n = raw.size
+    if n == 0:
+        raise ParamsError("no paths to partition into scenarios", field="n_paths")
+    sign = 1.0 if OUTCOMES[outcome] else -1.0
+    # rank on "goodness": more is better after the sign; non-finite outcomes are worst
+    x = np.where(np.isfinite(raw), sign * raw, -np.inf)
+    ordered = np.sort(x)
+    k_low = min(max(int(round(q_low * n)), 0), n - 1)
+    # at least one path between the cuts: the realistic block is never empty
+    k_high = min(max(int(round(q_high * n)), k_low + 1), n)
+    cut_low, cut_high = ordered[k_low], ordered[k_high - 1]
+    pessimistic = x < cut_low
+    optimistic = (x > cut_high) & ~pessimistic
+    realistic = ~(pessimistic | optimistic)
+    blocks = (
+        (pessimistic, 0.0, q_low, None, cut_low),
+        (realistic, q_low, q_high, cut_low, cut_high),
+        (optimistic, q_high, 1.0, cut_high, None),
+    )
+    counts = {m: np.asarray(totals[m], dtype=np.float64) for m in COUNT_METRICS}
+    out = []
+    for name, (mask, qa, qb, lo, hi) in zip(_SCENARIO_NAMES, blocks, strict=True):
+        members = np.flatnonzero(mask)
+        size = int(members.size)
+        lo_v = None if lo is None else float(sign * lo)
+        hi_v = None if hi is None else float(sign * hi)
+        if sign < 0:  # less is better: the value bounds swap sides
+            lo_v, hi_v = hi_v, lo_v
+        if size:
+            means = {m: float(counts[m][members].mean()) for m in COUNT_METRICS}
+            for ratio, (num, den, mult) in RATIO_METRICS.items():
+                means[ratio] = _ratio(means[num], means[den], mult)
+            inside = x[members]
+            # the conditional median as an actual path value (lower median): no averaging
+            # of two paths, so "nearest the median" is well defined on ties
+            median_x = float(np.sort(inside)[(size - 1) // 2])
+            index = int(members[np.flatnonzero(inside == median_x)[0]])
+            path_totals = {m: float(totals[m][index]) for m in METRICS if m in totals}
+            for ratio, (num, den, mult) in RATIO_METRICS.items():
+                path_totals.setdefault(ratio, _ratio(path_totals[num], path_totals[den], mult))
+            daily = path_daily(index) if path_daily is not None else pd.DataFrame()
+            median = float(sign * median_x) if np.isfinite(median_x) else math.nan
+            value = means[outcome]
+        else:
+            means = {m: math.nan for m in METRICS}
+            index, path_totals, daily = -1, {}, pd.DataFrame()
+            median = value = math.nan
+        out.append(
+            Scenario(
+                name=name,
+                outcome=outcome,
+                quantile_low=qa,
+                quantile_high=qb,
+                low=lo_v,
+                high=hi_v,
+                probability=size / n,
+                probability_of=_condition(outcome, lo_v, hi_v),
+                n_paths=size,
+                value=value,
+                median=median,
+                mean_totals=means,
+                path_index=index,
+                totals=path_totals,
+                daily=daily,
+            )
+        )
+    return out[0], out[1], out[2]
+
+
+def _condition(outcome: str, low: float | None, high: float | None) -> str:
+    def fmt(v: float) -> str:
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+    if low is None and high is not None:
+        return f"{outcome} < {fmt(high)}"
+    if high is None and low is not None:
+        return f"{outcome} > {fmt(low)}"
+    return f"{fmt(low)} <= {outcome} <= {fmt(high)}"  # type: ignore[arg-type]
+
+
 def summarise(
     paths: SimulationPaths,
     *,
@@ -270,6 +477,7 @@ def summarise(
     as_of: date | None = None,
     seed: int | None = None,
     extra: dict[str, Any] | None = None,
+    scenario_cuts: tuple[float, float] = SCENARIO_CUTS,
 ) -> SimulationResult:
     """Summarise simulated paths into a :class:`SimulationResult`.
 
@@ -286,6 +494,9 @@ def summarise(
         Where ``plan_value`` came from (``"goal"``, ``"run_rate"``).
     target_cpa, target_roas, goal_conversions
         Targets for the goal probabilities (each optional).
+    scenario_cuts
+        The quantiles of the outcome that separate the pessimistic, realistic and
+        optimistic scenarios (see :func:`partition_scenarios`).
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
@@ -300,29 +511,9 @@ def summarise(
 
     x = totals[outcome]
     finite_x = np.where(np.isfinite(x), x, -np.inf if OUTCOMES[outcome] else np.inf)
-    scenarios = []
-    for name, qname in _SCENARIOS:
-        q = QUANTILES[qname]
-        value = float(np.quantile(finite_x, q, method="inverted_cdf"))
-        distance = np.abs(finite_x - value)
-        index = int(np.argmin(np.where(np.isfinite(distance), distance, np.inf)))
-        if name == "optimistic":
-            prob, meaning = float(np.mean(finite_x >= value)), f"{outcome} >= value"
-        else:
-            prob, meaning = float(np.mean(finite_x <= value)), f"{outcome} <= value"
-        scenarios.append(
-            Scenario(
-                name=name,
-                quantile=q,
-                outcome=outcome,
-                value=value,
-                probability=prob,
-                probability_of=meaning,
-                path_index=index,
-                totals={m: float(totals[m][index]) for m in METRICS},
-                daily=_path_daily(paths, index),
-            )
-        )
+    scenarios = partition_scenarios(
+        totals, outcome, cuts=scenario_cuts, path_daily=lambda i: _path_daily(paths, i)
+    )
 
     probabilities: dict[str, float] = {}
     bands: list[Band] = []

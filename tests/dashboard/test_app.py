@@ -21,6 +21,9 @@ def test_start_draws_the_baseline_chart_and_scenarios(app):
     assert len(app.chart.outputs) == 1
     assert "image/svg+xml" in app.chart.outputs[0]["data"]
     assert "pessimistic" in app.scenarios.value and "optimistic" in app.scenarios.value
+    assert "add up to 100%" in app.scenarios.value
+    shown = [f"{r['probability']:.0%}" for r in app.baseline_view.scenario_rows()]
+    assert all(f"<td>{p}</td>" in app.scenarios.value for p in shown)
 
 
 def test_preview_fills_the_delta_panel(app):

@@ -16,6 +16,7 @@ from simkit.dashboard.model import (
     MAX_PATHS,
     DashboardSettings,
     PivotInput,
+    WhatIfModel,
     parse_pivot,
 )
 from simkit.errors import DataError, ParamsError
@@ -109,8 +110,13 @@ def test_baseline_has_bands_scenarios_and_probabilities(model):
     band = base.bands["conversions"]
     assert len(band) == 21
     assert (band["p10"] <= band["p50"]).all() and (band["p50"] <= band["p90"]).all()
-    names = [r["scenario"] for r in base.scenario_rows()]
+    rows = base.scenario_rows()
+    names = [r["scenario"] for r in rows]
     assert names == ["pessimistic", "realistic", "optimistic"]
+    assert sum(r["probability"] for r in rows) == 1.0  # the scenarios partition the paths
+    assert rows[0]["conversions"] <= rows[1]["conversions"] <= rows[2]["conversions"]
+    for r in rows:
+        assert r["cpa"] == pytest.approx(r["spend"] / r["conversions"])
     probs = base.result.probabilities
     assert math.isclose(probs["p_below_plan"] + probs["p_on_plan"] + probs["p_above_plan"], 1.0)
     assert "p_cpa_le_target" in probs  # the fixture's metadata carries a target CPA
@@ -252,3 +258,24 @@ def test_the_dashboard_kernel_path_does_not_import_altair():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_spend_above_its_budget_column_is_believed_and_noted(loaded, forecaster):
+    # C001 is a search (Google) campaign: spend at 1.2x its budget column for weeks would
+    # bind the monthly cap and show days of zero spend at every month's end
+    data = loaded.data.copy()
+    mine = data["campaign_id"] == "C001"
+    data.loc[mine, "spend"] = (data.loc[mine, "budget"] * 1.2).round(2)
+    model = WhatIfModel(
+        data,
+        DashboardSettings(data="campaigns.csv", n_paths=1_000),
+        campaigns=loaded.campaigns,
+        forecast_fn=forecaster,
+    )
+    base = model.baseline("C001", 45)
+    assert (base.bands["conversions"]["p50"] > 0).all()
+    spend = base.result.daily[base.result.daily["metric"] == "spend"]["p50"]
+    level = 1.2 * data.loc[mine, "budget"].iloc[-1]
+    assert spend.min() > 0.9 * level
+    assert any("spend contradicts the budget column" in n for n in base.notes)
+    assert base.result.probabilities["p_budget_exhausted"] == 0.0

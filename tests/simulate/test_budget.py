@@ -140,3 +140,101 @@ def test_google_month_caps_are_prorated_calendar_months(start, days):
         expected.append((lo, hi, 30.4 * share * daily[lo:hi].mean()))
     assert [s[:2] for s in segments] == [e[:2] for e in expected]
     assert np.allclose([s[2] for s in segments], [e[2] for e in expected], rtol=1e-12)
+
+
+def _paced_history(scale: float, *, end: str = "2026-02-28", days: int = 90, seed: int = 4):
+    """A Google-paced history against a 100/day budget: noisy days (log-sd 0.25, at most 2x
+    the budget) whose months stay within 30.4 days of budget; ``scale`` multiplies spend."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(end=end, periods=days, freq="D")
+    spend = np.minimum(100.0 * np.exp(0.25 * rng.standard_normal(days)), 200.0)
+    frame = pd.DataFrame({"date": dates, "spend": spend, "budget": 100.0})
+    months = dates.to_period("M")
+    for month in months.unique():  # the platform holds each month under its cap
+        rows = months == month
+        cap = 30.4 * rows.sum() / month.days_in_month * 100.0
+        total = frame.loc[rows, "spend"].sum()
+        if total > 0.98 * cap:
+            frame.loc[rows, "spend"] *= 0.98 * cap / total
+    frame["spend"] = np.minimum(frame["spend"] * scale, 200.0)  # Google's 2x still holds
+    return frame
+
+
+MARCH = pd.date_range("2026-03-01", periods=31, freq="D")
+
+
+def test_a_campaign_that_respects_its_budget_is_still_capped():
+    model = fit_delivery(_paced_history(1.0), channel="search")
+    assert model.rule.name == "google"
+    assert model.daily_cap and model.period_cap and model.note is None
+    assert model.log_sd == pytest.approx(0.25, abs=0.06)
+    z = np.random.default_rng(5).standard_normal((31, 4000)).astype(np.float32)
+    got = deliver(BudgetPlan.from_daily(100.0, 31), model, MARCH, z)
+    month = got.spend.sum(axis=0)
+    assert month.max() <= 30.4 * 100 * (1 + 1e-6)  # the monthly charge cap binds...
+    assert np.mean(month >= 30.4 * 100 * (1 - 1e-6)) > 0.05  # ...on a good share of paths
+    assert got.spend.max() <= 200.0 * (1 + 1e-6)  # and the 2x daily maximum
+
+
+def test_spend_above_the_budget_column_switches_off_the_caps_it_contradicts():
+    model = fit_delivery(_paced_history(1.2), channel="search")
+    assert model.ratio == pytest.approx(1.2 * fit_delivery(_paced_history(1.0)).ratio, rel=0.03)
+    assert model.daily_cap and not model.period_cap  # 1.2x is within Google's 2x a day
+    assert "spend contradicts the budget column" in model.note
+    assert "period cap is not applied" in model.note
+    assert model.to_dict()["period_cap"] is False
+    z = np.random.default_rng(5).standard_normal((31, 4000)).astype(np.float32)
+    got = deliver(BudgetPlan.from_daily(100.0, 31), model, MARCH, z)
+    assert not got.exhausted.any()
+    assert np.median(got.spend, axis=1).min() > 0.8 * 100 * model.ratio  # no zero days
+    assert np.mean(got.spend.sum(axis=0) > 30.4 * 100) > 0.9  # the history's level, kept
+
+
+def test_meta_daily_maximum_is_dropped_only_when_the_history_breaks_it():
+    dates = pd.date_range(end="2026-02-28", periods=60, freq="D")
+    spend = 100.0 * np.random.default_rng(7).uniform(0.75, 1.22, 60)  # Meta: at most +25%
+    paced = pd.DataFrame({"date": dates, "spend": spend, "budget": 100.0})
+    within = fit_delivery(paced, channel="social")
+    assert within.daily_cap and within.note is None
+    above = fit_delivery(paced.assign(spend=1.3 * spend), channel="social")
+    assert not above.daily_cap
+    assert "above the daily maximum of 1.25x the budget" in above.note
+    assert above.applied_rule.daily_max_factor == float("inf")
+    z = np.random.default_rng(6).standard_normal((31, 500)).astype(np.float32)
+    got = deliver(BudgetPlan.from_daily(100.0, 31), above, MARCH, z)
+    assert got.spend.max() > 125.0
+    assert np.isfinite(got.spend).all()
+
+
+def test_without_a_budget_column_the_caps_stay_for_a_budget_the_user_gives():
+    model = fit_delivery(_paced_history(1.2).drop(columns="budget"), channel="search")
+    assert (model.ratio, model.daily_cap, model.period_cap, model.note) == (1.0, True, True, None)
+
+
+def test_recent_spend_level_is_the_last_two_weeks_mean():
+    from simkit.simulate.budget import PLAN_LOOKBACK_DAYS, recent_spend_level
+
+    spend = np.r_[np.full(30, 10.0), np.full(PLAN_LOOKBACK_DAYS, 40.0)]
+    assert PLAN_LOOKBACK_DAYS == 14
+    assert recent_spend_level(spend) == 40.0
+    assert recent_spend_level(np.r_[spend, np.nan]) == 40.0
+    assert recent_spend_level(np.array([])) == 0.0
+    # with a budget column: today's budget x the recent spend / budget, so a budget cut
+    # five days ago is followed, not averaged over; overspend is believed
+    budget = np.r_[np.full(39, 100.0), np.full(5, 50.0)]
+    assert recent_spend_level(1.2 * budget, budget) == pytest.approx(60.0)
+    assert recent_spend_level(1.2 * budget, np.where(budget > 60, np.nan, budget)) == (
+        pytest.approx(np.mean(1.2 * budget[-14:]))  # fewer than 7 budget days: the mean
+    )
+
+
+def test_spending_exactly_the_budget_is_not_a_contradiction():
+    dates = pd.date_range(end="2026-02-28", periods=90, freq="D")
+    frame = pd.DataFrame({"date": dates, "spend": 100.0, "budget": 100.0})
+    model = fit_delivery(frame, channel="search")  # 31-day months: 31 > 30.4, within 5%
+    assert (model.ratio, model.daily_cap, model.period_cap, model.note) == (1.0, True, True, None)
+    tiktok = fit_delivery(frame, channel="tiktok")  # 'none': never above the budget
+    assert tiktok.daily_cap and tiktok.note is None
+    over = fit_delivery(frame.assign(spend=110.0), channel="tiktok")
+    assert not over.daily_cap
+    assert "90 of 90 days above the daily maximum of 1x the budget" in over.note

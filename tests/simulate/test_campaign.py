@@ -208,3 +208,99 @@ def test_as_of_after_the_last_data_day_is_noted(world):
     )
     assert result.dates[0] == pd.Timestamp("2026-04-05")
     assert "no data after 2026-04-04" in result.to_dict()["notes"][0]
+
+
+def _overspending(world, factor: float = 1.2) -> pd.DataFrame:
+    """The world with spend at ``factor`` x its budget column (+-3% a day), for weeks."""
+    data = world.data.copy()
+    noise = np.random.default_rng(0).uniform(0.97, 1.03, len(data))
+    data["spend"] = np.round(data["budget"] * factor * noise, 2)
+    return data
+
+
+@pytest.mark.parametrize("campaign", ["C001", "C002"])  # search (Google), social (Meta)
+def test_spend_above_its_budget_gets_no_invented_zero_spend_days(world, campaign):
+    data = _overspending(world)
+    result = simulate_campaign(
+        data, campaign, 45, n_paths=1000, seed=2, forecast_fn=empirical_forecaster
+    )
+    assert (result.dates[0].day, result.dates[-1].month) == (5, 5)  # April, part of May
+    spend = result.daily[result.daily["metric"] == "spend"]
+    conversions = result.daily[result.daily["metric"] == "conversions"]
+    recent = data[data["campaign_id"] == campaign].tail(14)
+    # the recent delivery: today's budget x the last two weeks' spend / budget (about 1.2)
+    level = recent["budget"].iloc[-1] * (recent["spend"] / recent["budget"]).mean()
+    assert spend["p50"].min() > 0.9 * level  # never 0, not even at the end of a month
+    assert spend["p50"].max() < 1.1 * level  # the recent delivery, held
+    assert (conversions["p50"] > 0).all()
+    assert result.probabilities["p_budget_exhausted"] == 0.0
+    assert result.budget["kind"] == "recent_delivery"
+    notes = result.to_dict()["notes"]
+    assert any(f"'{campaign}': spend contradicts the budget column" in n for n in notes)
+    assert any("ran at 12" in n for n in notes)  # "ran at 120%" or so of the budget
+
+
+def test_the_google_month_cap_that_binds_today_is_switched_off_by_the_evidence(world):
+    state = campaign_module.campaign_state(
+        campaign_module.cut_history(_overspending(world), "C001", None)
+    )
+    assert state.delivery.rule.name == "google"
+    assert not state.delivery.period_cap
+    assert "period cap is not applied" in state.delivery.note
+
+
+def test_a_campaign_that_respects_its_budget_keeps_the_caps_and_gets_capped(world):
+    from .test_budget import _paced_history
+
+    data = world.data.copy()
+    rows = (data["campaign_id"] == "C001") & (data["date"] <= pd.Timestamp("2026-02-28"))
+    data = data[rows | (data["campaign_id"] != "C001")].reset_index(drop=True)
+    mine = data["campaign_id"] == "C001"
+    paced = _paced_history(1.0, end="2026-02-28", days=int(mine.sum()))
+    data.loc[mine, "spend"] = paced["spend"].to_numpy() * 5.0
+    data.loc[mine, "budget"] = 500.0
+    result = simulate_campaign(data, "C001", 31, n_paths=2000, forecast_fn=empirical_forecaster)
+    assert result.dates[0] == pd.Timestamp("2026-03-01") and result.horizon_days == 31
+    state = result.extra["state"]["delivery"]
+    assert (state["pacing_rule"], state["daily_cap"], state["period_cap"]) == ("google", True, True)
+    assert state["note"] is None and "notes" not in result.extra
+    assert result.totals["spend"]["p95"] <= 30.4 * 500 * (1 + 1e-6)  # Google's monthly cap
+    assert result.probabilities["p_budget_exhausted"] > 0.05  # binds before March 31
+    spend = result.daily[result.daily["metric"] == "spend"]
+    assert spend["p95"].max() <= 2 * 500 * (1 + 1e-6)
+
+
+def test_without_a_budget_column_the_default_plan_is_the_recent_delivery_uncapped(world):
+    data = _overspending(world).drop(columns="budget")
+    result = simulate_campaign(data, "C001", 45, n_paths=500, forecast_fn=empirical_forecaster)
+    level = data[data["campaign_id"] == "C001"]["spend"].tail(14).mean()
+    assert result.budget["daily"] == pytest.approx(np.full(45, level))
+    assert (result.budget["daily_cap"], result.budget["period_cap"]) == (False, False)
+    spend = result.daily[result.daily["metric"] == "spend"]
+    assert spend["p50"].min() > 0.9 * level
+
+
+def test_cli_json_scenarios_partition_and_carry_the_delivery_note(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(campaign_module, "_default_forecaster", empirical_forecaster)
+    data_path = tmp_path / "over.csv"
+    _overspending(world).to_csv(data_path, index=False)
+    args = ["simulate", str(data_path), "-c", "C001", "--horizon", "40", "--paths", "1000"]
+    runner = CliRunner()
+    out = runner.invoke(app, [*args, "--scenario-cuts", "0.1,0.9", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    scenarios = payload["scenarios"]
+    assert [s["name"] for s in scenarios] == ["pessimistic", "realistic", "optimistic"]
+    assert sum(s["probability"] for s in scenarios) == pytest.approx(1.0, abs=1e-12)
+    assert [s["quantile_low"] for s in scenarios] == [0.0, 0.1, 0.9]
+    assert scenarios[0]["probability"] == pytest.approx(0.1, abs=0.01)
+    means = [s["mean_totals"]["conversions"] for s in scenarios]
+    assert means == sorted(means)
+    assert all(s["daily"] and s["path_index"] >= 0 for s in scenarios)
+    assert any("spend contradicts the budget column" in n for n in payload["notes"])
+    assert payload["budget"]["period_cap"] is False
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0 and "spend contradicts the budget column" in table.stdout
+    bad = runner.invoke(app, [*args, "--scenario-cuts", "0.9,0.1"])
+    assert bad.exit_code == 1
+    assert "--scenario-cuts must be LOW,HIGH" in bad.output and "Traceback" not in bad.output

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simkit.errors import ParamsError
 from simkit.simulate import BudgetPlan, simulate, simulate_paths, summarise
-from simkit.simulate.summary import QUANTILES, quantile_summary
+from simkit.simulate.summary import QUANTILES, partition_scenarios, quantile_summary
 
 from .conftest import make_forecast
 
@@ -38,21 +39,157 @@ def test_daily_quantiles_are_monotone_and_cover_all_metrics(paths):
     assert len(daily) == 28 * daily["metric"].nunique()
 
 
-def test_scenarios_are_real_paths_at_the_quantiles(paths):
+def test_scenarios_partition_the_paths_with_representative_paths(paths):
     result = summarise(paths, outcome="conversions")
-    totals = paths.totals()["conversions"]
+    totals = paths.totals()
+    conv = totals["conversions"]
     names = [s.name for s in result.scenarios]
     assert names == ["pessimistic", "realistic", "optimistic"]
-    values = [s.value for s in result.scenarios]
-    assert values[0] <= values[1] <= values[2]
+    assert sum(s.probability for s in result.scenarios) == 1.0
+    assert sum(s.n_paths for s in result.scenarios) == paths.n_paths
+    pess, real, opt = result.scenarios
+    assert pess.probability == pytest.approx(0.2, abs=0.01)
+    assert real.probability == pytest.approx(0.6, abs=0.01)
+    assert opt.probability == pytest.approx(0.2, abs=0.01)
+    assert pess.value < real.value < opt.value
     for s in result.scenarios:
-        assert totals[s.path_index] == pytest.approx(
-            s.value, abs=np.abs(totals - s.value).min() + 1e-9
+        inside = (
+            (conv < s.high)
+            if s.low is None
+            else (conv > s.low)
+            if s.high is None
+            else ((conv >= s.low) & (conv <= s.high))
+        )
+        assert inside.sum() == s.n_paths
+        mean = {m: totals[m][inside].mean() for m in ("spend", "conversions", "revenue")}
+        assert s.mean_totals["conversions"] == pytest.approx(mean["conversions"])
+        assert s.mean_totals["cpa"] == pytest.approx(mean["spend"] / mean["conversions"])
+        assert s.mean_totals["roas"] == pytest.approx(mean["revenue"] / mean["spend"])
+        # the representative path is inside the block and nearest its conditional median
+        assert inside[s.path_index]
+        assert abs(conv[s.path_index] - s.median) == pytest.approx(
+            np.abs(conv[inside] - s.median).min()
         )
         assert s.daily["conversions"].sum() == pytest.approx(s.totals["conversions"])
         assert s.totals["cpa"] == pytest.approx(s.totals["spend"] / s.totals["conversions"])
-    assert result.scenarios[0].probability == pytest.approx(0.10, abs=0.01)
-    assert result.scenarios[2].probability == pytest.approx(0.10, abs=0.01)
+
+
+def _hand_totals(conversions, spend=None, revenue=None):
+    conversions = np.asarray(conversions, dtype=float)
+    spend = np.full(conversions.size, 10.0) if spend is None else np.asarray(spend, float)
+    revenue = 2 * spend if revenue is None else np.asarray(revenue, float)
+    out = {
+        "spend": spend,
+        "impressions": 100 * spend,
+        "clicks": spend,
+        "conversions": conversions,
+        "revenue": revenue,
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cpa"] = spend / conversions
+        out["roas"] = revenue / spend
+    return out
+
+
+def test_scenarios_exact_on_hand_built_paths():
+    # ten paths; conversions 0..9 in a shuffled order, spend rising with the index
+    conv = [5, 0, 9, 3, 7, 1, 8, 2, 6, 4]
+    spend = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+    pess, real, opt = partition_scenarios(_hand_totals(conv, spend), "conversions")
+    # p20 cut: the 3rd smallest (2); p80 cut: the 8th smallest (7)
+    assert (pess.low, pess.high, real.low, real.high, opt.low, opt.high) == (
+        None,
+        2.0,
+        2.0,
+        7.0,
+        7.0,
+        None,
+    )
+    assert [pess.n_paths, real.n_paths, opt.n_paths] == [2, 6, 2]
+    assert [pess.probability, real.probability, opt.probability] == [0.2, 0.6, 0.2]
+    # pessimistic: conversions 0 (index 1, spend 11) and 1 (index 5, spend 15)
+    assert pess.mean_totals["conversions"] == 0.5
+    assert pess.mean_totals["spend"] == 13.0
+    assert pess.mean_totals["cpa"] == 26.0  # 13 / 0.5: a ratio of the mean totals
+    assert pess.mean_totals["roas"] == 2.0
+    assert pess.value == 0.5
+    assert pess.median == 0.0 and pess.path_index == 1  # lower median of {0, 1}
+    # realistic: conversions 2..7 at indices 7, 3, 9, 0, 8, 4
+    assert real.mean_totals["conversions"] == 4.5
+    assert real.mean_totals["spend"] == pytest.approx((17 + 13 + 19 + 10 + 18 + 14) / 6)
+    assert real.median == 4.0 and real.path_index == 9
+    assert real.totals["conversions"] == 4.0 and real.totals["spend"] == 19.0
+    assert opt.mean_totals["conversions"] == 8.5
+    assert opt.median == 8.0 and opt.path_index == 6
+    assert opt.probability_of == "conversions > 7"
+    assert pess.probability_of == "conversions < 2"
+
+
+def test_scenarios_ties_at_a_cut_stay_together_and_still_sum_to_one():
+    conv = [0, 0, 0, 0, 0, 0, 1, 2, 3, 4]  # 60% of the paths tie at the p20 value
+    pess, real, opt = partition_scenarios(_hand_totals(conv), "conversions")
+    assert pess.n_paths == 0 and pess.probability == 0.0 and pess.path_index == -1
+    assert np.isnan(pess.mean_totals["conversions"])
+    assert real.n_paths == 8 and opt.n_paths == 2  # p80 cut: the 8th smallest (2)
+    assert pess.probability + real.probability + opt.probability == 1.0
+    all_equal = partition_scenarios(_hand_totals([3.0] * 7), "conversions")
+    assert [s.n_paths for s in all_equal] == [0, 7, 0]
+
+
+def test_scenario_cuts_are_configurable_and_checked():
+    conv = np.arange(100.0)
+    pess, real, opt = partition_scenarios(_hand_totals(conv), "conversions", cuts=(0.1, 0.95))
+    assert [pess.n_paths, real.n_paths, opt.n_paths] == [10, 85, 5]
+    # with few paths and close cuts, the realistic block still holds a path
+    few = partition_scenarios(_hand_totals([5.0, 1.0, 3.0]), "conversions", cuts=(0.25, 0.375))
+    assert [s.n_paths for s in few] == [1, 1, 1] and few[1].median == 3.0
+    assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.95)
+    for bad in ((0.8, 0.2), (0.0, 0.5), (0.5, 1.0), (0.3, 0.3), (0.2,), "ab", (0.1, float("nan"))):
+        with pytest.raises(ParamsError, match="scenario cut points"):
+            partition_scenarios(_hand_totals(conv), "conversions", cuts=bad)
+
+
+def test_roas_scenarios_rank_zero_spend_paths_worst():
+    spend = np.array([0.0, 10, 10, 10, 10, 10, 10, 10, 10, 10])
+    revenue = np.array([5.0, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+    pess, real, opt = partition_scenarios(
+        _hand_totals(np.ones(10), spend, revenue), "roas", cuts=(0.2, 0.8)
+    )
+    assert [pess.n_paths, real.n_paths, opt.n_paths] == [2, 6, 2]
+    assert pess.path_index in (0, 1)
+    assert pess.mean_totals["roas"] == pytest.approx((5 + 10) / 2 / 5)
+    assert pess.value <= real.value <= opt.value
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 400),
+    low=st.floats(0.01, 0.49),
+    width=st.floats(0.01, 0.5),
+    discrete=st.booleans(),
+)
+def test_scenarios_partition_property(seed, n, low, width, discrete):
+    rng = np.random.default_rng(seed)
+    conv = rng.poisson(3.0, n).astype(float) if discrete else rng.gamma(2.0, 50.0, n)
+    spend = rng.uniform(50, 150, n)
+    totals = _hand_totals(conv, spend, spend * rng.uniform(0.5, 3.0, n))
+    cuts = (low, min(low + width, 0.99))
+    scenarios = partition_scenarios(totals, "conversions", cuts=cuts)
+    assert sum(s.n_paths for s in scenarios) == n
+    assert sum(s.probability for s in scenarios) == pytest.approx(1.0, abs=1e-12)
+    pess, real, opt = scenarios
+    # cut points respected: every path lies in the block its outcome says
+    assert np.all(conv[conv < pess.high] < real.low)
+    assert np.sum(conv < pess.high) == pess.n_paths
+    assert np.sum(conv > opt.low) == opt.n_paths
+    assert np.sum((conv >= real.low) & (conv <= real.high)) == real.n_paths
+    # at most the cut's share of the paths lie strictly beyond each cut
+    assert pess.probability <= round(cuts[0] * n) / n
+    assert opt.probability <= (n - round(cuts[1] * n)) / n
+    means = [s.mean_totals["conversions"] for s in scenarios if s.n_paths]
+    assert all(a <= b for a, b in zip(means, means[1:], strict=False))
+    assert real.n_paths > 0
 
 
 @pytest.mark.parametrize("outcome", ["revenue", "roas"])
