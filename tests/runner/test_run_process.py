@@ -73,15 +73,25 @@ def _start(
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, _MARK: mark}
     env.pop("TQDM_DISABLE", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "simkit.cli", "run", str(params), "--registry", registry, *more],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / f"{mark}.err").open("wb"),
-        start_new_session=True,
-    )
+    with (tmp_path / f"{mark}.err").open("wb") as stderr:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simkit.cli",
+                "run",
+                str(params),
+                "--registry",
+                registry,
+                *more,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
 
 def _wait_for(check, timeout: float, what: str):  # noqa: ANN001, ANN202
