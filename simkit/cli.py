@@ -752,9 +752,12 @@ def run(
             table.add_column(col)
         for o in r.outcomes:
             colour = "green" if o.status == "succeeded" else "red"
+            stopped = (
+                " (stopped)" if o.status == "succeeded" and o.campaign_state == "stopped" else ""
+            )
             table.add_row(
                 o.campaign_id,
-                f"[{colour}]{o.status}[/]",
+                f"[{colour}]{o.status}{stopped}[/]",
                 f"{o.duration_seconds:.1f}",
                 str(o.attempts),
                 o.error or "",
@@ -814,9 +817,11 @@ def runs_show(
             table.add_column(col)
         for c in r["campaigns"]:
             secs = f"{c['duration_seconds']:.1f}" if c["duration_seconds"] is not None else "-"
+            stopped = c.get("campaign_state") == "stopped"
             table.add_row(
                 c["campaign_id"],
-                c["status"],
+                c["status"]
+                + (f" (stopped, last day {c.get('last_date') or '?'})" if stopped else ""),
                 secs,
                 str(c["attempts"]),
                 c["report_path"] or "-",

@@ -535,6 +535,13 @@ def _prepare_output(output_dir: Path) -> None:
         ) from None
 
 
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (another run's staging), or already gone
+
+
 def _clean_dead_staging(layout: RunLayout) -> None:
     """Remove what dead runs left in the output folder: their staging folders and any
     report set aside while being replaced.  Only called while holding the folder's lock,
@@ -620,7 +627,9 @@ def run_batch(
             lock.acquire(wait=wait, on_wait=lambda holder: log.warning("%s", holder))
             registry.recover_dead_runs(output_dir=str(output_dir), exclude=run_id)
             _clean_dead_staging(layout)
-            log_file = str(_log_file(base, run_id)) if quiet_kernels else None
+            # a Dask worker may be another machine: its kernels log where it does
+            quiet = quiet_kernels and not scheduler
+            log_file = str(_log_file(base, run_id)) if quiet else None
             registry.start_run(run_id)
             result = _run(
                 params,
@@ -804,6 +813,7 @@ def _run(
         log_file,
     )
     shutil.rmtree(layout.staging_root, ignore_errors=True)
+    _remove_if_empty(output_dir / STAGING)
     registry.finish_run(
         run_id,
         status="failed" if with_errors else "succeeded",

@@ -123,7 +123,8 @@ def test_priority_order() -> None:
 
 
 def _failing_notebook(path: Path) -> Path:
-    """The real campaign notebook plus a cell that times out on C002 and kills C003's kernel."""
+    """The real campaign notebook plus a cell that times out on C002 and SIGKILLs C003's
+    kernel (as the out-of-memory killer would)."""
     nb = nbformat.read(NOTEBOOKS["campaign"], as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     nb.cells.insert(
@@ -131,7 +132,7 @@ def _failing_notebook(path: Path) -> Path:
         nbformat.v4.new_code_cell(
             "import os, time\n"
             "if campaigns == ['C002']:\n    time.sleep(300)\n"
-            "if campaigns == ['C003']:\n    os._exit(138)\n"
+            "if campaigns == ['C003']:\n    os.kill(os.getpid(), 9)\n"
         ),
     )
     nbformat.write(nb, path)
@@ -164,8 +165,10 @@ def test_failures_are_labelled_while_others_succeed(tmp_path: Path, test_data: P
     assert (by_id["C002"].status, by_id["C002"].kind) == ("failed", "timeout")
     assert "30 s limit" in by_id["C002"].error and "code cell 2" in by_id["C002"].error
     assert (by_id["C003"].status, by_id["C003"].kind) == ("failed", "kernel_died")
-    assert "the kernel stopped unexpectedly" in by_id["C003"].error
-    assert "status 138" in by_id["C003"].error and by_id["C003"].attempts == 2
+    assert "the kernel was killed in code cell 2 (signal 9, SIGKILL; out of memory?)" in (
+        by_id["C003"].error
+    )
+    assert "138" not in by_id["C003"].error and by_id["C003"].attempts == 2
     assert (by_id["C004"].status, by_id["C004"].kind) == ("failed", "error")
     assert "DataError" in by_id["C004"].error and "C004 has 5 day" in by_id["C004"].error
     out = result.output_dir
@@ -175,13 +178,29 @@ def test_failures_are_labelled_while_others_succeed(tmp_path: Path, test_data: P
     index = (out / "index.html").read_text()
     for cid in ("C002", "C003", "C004"):
         assert cid in index and f'href="{safe_name(cid)}/report.html"' not in index
-    assert "timed out" in index and "kernel stopped" in index and "C004 has 5 day" in index
+    assert "timed out" in index and "kernel was killed" in index and "C004 has 5 day" in index
+    for cid in ("C002", "C003", "C004"):
+        kept = out / ".failed" / safe_name(cid) / "report.ipynb"
+        text = kept.read_text()
+        assert str(tmp_path) not in text and "/work/" not in text and "site-packages" not in text
+        errors = [
+            o
+            for c in nbformat.reads(text, as_version=4).cells
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "error"
+        ]
+        assert all(len(o["traceback"]) == 1 for o in errors), cid
+    assert [p.name for p in tmp_path.iterdir() if p.name == ".failed"] == [], "none outside"
     statuses = {
         c["campaign_id"]: (c["status"], c["error"])
         for c in registry.get_run(result.run_id)["campaigns"]
     }
     assert statuses["C001"] == ("succeeded", None)
-    assert statuses["C003"][0] == "failed" and "kernel stopped" in statuses["C003"][1]
+    assert statuses["C003"][0] == "failed" and "kernel was killed" in statuses["C003"][1]
+    detail = {
+        c["campaign_id"]: c["error_detail"] for c in registry.get_run(result.run_id)["campaigns"]
+    }
+    assert "Traceback" in detail["C004"] and "DataError" in detail["C004"], "kept, in the registry"
     assert registry.get_run(result.run_id)["status"] == "failed"
 
 

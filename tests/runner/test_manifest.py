@@ -6,8 +6,10 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from simkit.params import RunParams
-from simkit.paths import safe_name
+from simkit.paths import PathOutsideRootError, safe_name
 from simkit.report.portfolio import load_run, portfolio_sections
 from simkit.runner.batch import _manifest, _plain_index, present_reports
 from simkit.runner.execute import CampaignOutcome
@@ -118,3 +120,24 @@ def test_nothing_published_says_so_without_made_up_totals(tmp_path: Path) -> Non
     text = " ".join(totals.text) if totals.text else str(totals)
     assert "No campaign report of this run was published" in text
     assert "spend 0" not in text
+
+
+def test_staging_left_by_dead_runs_is_removed_inside_the_folder_only(tmp_path: Path) -> None:
+    from simkit.runner.batch import _clean_dead_staging
+
+    out = tmp_path / "out"
+    (out / ".staging" / EARLIER / safe_name("A")).mkdir(parents=True)
+    (out / ".staging" / EARLIER / safe_name("A") / "report.ipynb").write_text("{}")
+    (out / f".{safe_name('A')}.old-0123").mkdir()
+    (tmp_path / "victim").mkdir()
+    (tmp_path / "victim" / "keep.txt").write_text("mine")
+    (out / ".staging" / "planted").symlink_to(tmp_path / "victim", target_is_directory=True)
+    _report(out, "A", EARLIER)
+    with pytest.raises(PathOutsideRootError, match="refusing to touch"):
+        _clean_dead_staging(RunLayout(out, RUN))
+    (out / ".staging" / "planted").unlink()
+    _clean_dead_staging(RunLayout(out, RUN))
+    assert list((out / ".staging").iterdir()) == []
+    assert not (out / f".{safe_name('A')}.old-0123").exists()
+    assert (tmp_path / "victim" / "keep.txt").read_text() == "mine"
+    assert (out / safe_name("A") / "report.html").is_file(), "published reports stay"
