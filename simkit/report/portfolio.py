@@ -53,8 +53,11 @@ def load_run(output_dir: str | Path) -> Portfolio:
     manifest = json.loads(path.read_text())
     summaries = {}
     for item in manifest.get("campaigns", []):
-        # the runner names the folder (a safe name); only its last part is ever read
-        name = Path(str(item.get("folder") or "")).name
+        # the runner names the folder (a safe name); a manifest from before that names
+        # none, and its folders were the ids; only a plain last part is ever read
+        name = Path(str(item.get("folder") or item["campaign_id"])).name
+        if name in (".", ".."):
+            continue
         summary = folder / name / "summary.json"
         if name and item.get("status") == "succeeded" and summary.is_file():
             summaries[item["campaign_id"]] = json.loads(summary.read_text())
