@@ -654,11 +654,10 @@ def run_batch(
                 tuple(outcomes[c] for c in ordered),
                 time.perf_counter() - t0,
             )
-    except RunInterrupted:
-        _record_interrupt(params, layout, ordered, hash_of_data, registry, outcomes)
-        raise
-    except KeyboardInterrupt:
-        _record_interrupt(params, layout, ordered, hash_of_data, registry, outcomes)
+    except (RunInterrupted, KeyboardInterrupt):
+        # stopped while waiting for another run's lock: that run's files are not ours
+        holding = lock is not None and lock.held
+        _record_interrupt(params, layout, ordered, hash_of_data, registry, outcomes, holding)
         raise
     except Exception as exc:
         message = str(exc) if isinstance(exc, SimkitError) else f"{type(exc).__name__}: {exc}"
@@ -679,17 +678,18 @@ def _record_interrupt(
     hash_of_data: str,
     registry: Registry,
     outcomes: dict[str, CampaignOutcome],
+    write_files: bool,
 ) -> None:
     """A stopped run: keep what is published, write run.json and a plain index at once
-    (no kernel), and record the run and its unfinished campaigns as ``interrupted``."""
+    (no kernel; only if it holds the folder's lock), and record the run and its
+    unfinished campaigns as ``interrupted``."""
     import signal
 
     # a second signal while recording would leave the registry half-written
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_IGN)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         index = None
-        if layout.output_dir.is_dir():
+        if write_files and layout.output_dir.is_dir():
             pivots = layout.output_dir / PIVOTS_FILE
             manifest = _manifest(
                 layout.run_id,
@@ -721,10 +721,12 @@ def _record_interrupt(
             error=f"interrupted after {finished} of {len(ordered)} campaigns finished",
         )
         registry.abandon_campaigns(layout.run_id, "interrupted", "the run was interrupted")
-        shutil.rmtree(layout.staging_root, ignore_errors=True)
+        if write_files:
+            shutil.rmtree(layout.staging_root, ignore_errors=True)
+            _remove_if_empty(layout.output_dir / STAGING)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run(

@@ -70,6 +70,11 @@ class RunLock:
         tmp.write_text(json.dumps(info), encoding="utf-8")
         os.replace(tmp, self.info_path)
 
+    @property
+    def held(self) -> bool:
+        """Whether this run holds the lock now."""
+        return bool(self._lock.is_locked)
+
     def release(self) -> None:
         if not self._lock.is_locked:
             return

@@ -278,3 +278,28 @@ def test_a_run_prints_a_progress_bar_and_one_line_per_campaign(
     assert any(p.startswith("campaign reports: 100%") for p in pieces)
     logs = list((tmp_path / ".simkit-cache" / "logs").glob("*.log"))
     assert len(logs) == 1 and "IPKernelApp" in logs[0].read_text(), "the chatter is kept, aside"
+
+
+def test_a_waiting_run_stopped_by_sigterm_touches_nothing_of_the_holder(
+    tmp_path: Path, test_data: Path
+) -> None:
+    registry = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    params = _params(tmp_path, test_data, "held")
+    (tmp_path / "held").mkdir()
+    (tmp_path / "held" / "index.html").write_text("the holder's index")
+    lock = RunLock(tmp_path / "held" / ".simkit.lock", "20260101T000000Z-aaaaaa")
+    lock.acquire()
+    mark = uuid.uuid4().hex
+    try:
+        waiting = _start(params, registry, mark, tmp_path, "--wait")
+        err = tmp_path / f"{mark}.err"
+        _wait_for(lambda: "waiting for run 20260101T000000Z-aaaaaa" in err.read_text(), 60, "wait")
+        waiting.send_signal(signal.SIGTERM)
+        assert waiting.wait(10) == 130
+    finally:
+        lock.release()
+    _gone_within(mark, 10)
+    [run] = Registry(registry).list_runs()
+    assert run["status"] == "interrupted"
+    assert sorted(p.name for p in (tmp_path / "held").iterdir()) == [".simkit.lock", "index.html"]
+    assert (tmp_path / "held" / "index.html").read_text() == "the holder's index"
