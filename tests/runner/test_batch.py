@@ -34,7 +34,14 @@ def test_every_campaign_is_published_with_an_index(published) -> None:
     index = (out / "index.html").read_text()
     for cid in ("C001", "C002"):
         assert f'href="{safe_name(cid)}/report.html"' in index
-    assert not list((out / ".staging").glob("*/*")), "staging is cleaned up"
+    assert not (out / ".staging").exists(), "staging is cleaned up"
+    for page in (
+        out / "index.html",
+        *(out / safe_name(c) / "report.html" for c in ("C001", "C002")),
+    ):
+        text = page.read_text()
+        assert f'<meta name="simkit-run-id" content="{result.run_id}">' in text, page
+        assert f"simkit run {result.run_id}</p>" in text, "the run id is shown"
     assert json.loads((out / "run.json").read_text())["pivots"] == PIVOTS_FILE
 
 

@@ -175,9 +175,14 @@ def test_sigterm_then_sigkill_leave_nothing_running_and_the_registry_says_so(
     kill.send_signal(signal.SIGKILL)
     kill.wait(5)
     _gone_within(mark, 10)
-    recovered = Registry(registry)
-    recovered.recover_dead_runs()  # what the next `simkit run` or `simkit runs list` does
-    runs = {r["output_dir"]: r for r in recovered.list_runs()}
+    listed = subprocess.run(
+        [sys.executable, "-m", "simkit.cli", "runs", "list", "--registry", registry, "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    runs = {r["output_dir"]: r for r in json.loads(listed.stdout)}
     assert runs[str(tmp_path / "kill")]["status"] == "interrupted"
     assert runs[str(tmp_path / "term")]["status"] == "interrupted"
     for folder in (tmp_path / "kill").glob("*/report.html"):
