@@ -37,10 +37,11 @@ def safe_name(identifier: str) -> str:
     """A folder or file name for ``identifier``: a readable ASCII slug plus a short hash.
 
     The slug keeps letters, digits, ``_``, ``.`` and ``-`` (accents are folded, anything
-    else becomes ``-``), with no leading dot or underscore, so it is never ``.``, ``..`` or hidden.  The
-    hash is of the exact id, lower-case hex, so two distinct ids never share a name, even
-    on a case-insensitive filesystem (``C1`` and ``c1`` differ in their hash, and the slug
-    alone never decides).  At most :data:`MAX_NAME_CHARS` characters, never empty.
+    else becomes ``-``), with no leading dot or underscore, so it is never ``.``, ``..``,
+    hidden, or one of the runner's own folders (``_portfolio``).  The hash is of the exact
+    id, lower-case hex, so two distinct ids never share a name, even on a case-insensitive
+    filesystem (``C1`` and ``c1`` differ in their hash, and the slug alone never decides).
+    At most :data:`MAX_NAME_CHARS` characters, never empty.
 
     Examples
     --------

@@ -1,9 +1,11 @@
 """The portfolio report (``index.html``): every campaign of a run on one page.
 
-It reads what the runner wrote: ``run.json`` (each campaign's status, error and report
-path), each succeeded campaign's ``summary.json`` and the run's ``pivots.json``.  It shows a table sorted by risk, the
-totals with their intervals, the budget reallocation summary and a link to each report;
-failed campaigns are listed with their error.
+It reads what the runner wrote: ``run.json`` (each campaign's status, error, folder and
+report link), each succeeded campaign's ``summary.json`` and the run's ``pivots.json``.  It
+shows a table sorted by risk, the totals with their intervals, the budget reallocation
+summary and a link to each report; failed campaigns are listed with their error and the
+earlier report that survives, stopped campaigns are labelled with their last day, and
+earlier reports still in the folder are listed as such.
 """
 
 from __future__ import annotations

@@ -214,12 +214,9 @@ def _drain(queue: Any) -> Iterator[_Started]:
             return
 
 
-def _stop_workers(grace_seconds: float = 5.0) -> None:
-    """Terminate this process's worker processes (and so their kernels), then kill any
-    that are still there after ``grace_seconds``."""
-    import multiprocessing
-
-    children = multiprocessing.active_children()
+def _stop_workers(children: list[Any], grace_seconds: float = 5.0) -> None:
+    """Terminate worker processes (each kills its kernel first), then kill any that are
+    still there after ``grace_seconds``."""
     for child in children:
         child.terminate()
     deadline = time.monotonic() + grace_seconds
@@ -255,8 +252,11 @@ def _run_processes(
     except BaseException:
         # interrupted (a signal, or the consumer stopped): stop now, never wait for the
         # running reports; a report that is being moved into place is completed first
+        # the pool's own processes only (``_processes``: no public accessor), never
+        # other children of a program that calls run_batch
+        workers_now = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        _stop_workers()
+        _stop_workers(workers_now)
         started.close()
         started.cancel_join_thread()
         raise
