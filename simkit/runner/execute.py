@@ -204,7 +204,7 @@ def classify_failure(
     cell = _running_cell(nb)
     where = f" in code cell {cell}" if cell else ""
     if isinstance(exc, PapermillExecutionError):
-        evalue = _ANSI.sub("", str(exc.evalue)).strip()
+        evalue = _one_line(str(exc.evalue))
         number = _cell_number(nb, exc.cell_index) or exc.cell_index
         return "error", f"{exc.ename}: {evalue} (code cell {number})", False
     if isinstance(exc, CellTimeoutError):
@@ -220,10 +220,14 @@ def classify_failure(
             True,
         )
     if isinstance(exc, SimkitError):
-        return "error", str(exc), False
+        return "error", _one_line(str(exc)), False
     if isinstance(exc, RuntimeError | TimeoutError | ConnectionError):
-        return "kernel_start", f"the kernel could not run: {type(exc).__name__}: {exc}", True
-    return "error", f"{type(exc).__name__}: {exc}", False
+        return (
+            "kernel_start",
+            _one_line(f"the kernel could not run: {type(exc).__name__}: {exc}"),
+            True,
+        )
+    return "error", _one_line(f"{type(exc).__name__}: {exc}"), False
 
 
 def _stamp_run_id(page: str, run_id: str | None) -> str:

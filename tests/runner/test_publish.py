@@ -78,6 +78,10 @@ def test_failures_without_a_banner_are_labelled() -> None:
     err = PapermillExecutionError(2, 1, "x", "DataError", "bad \x1b[31mrow\x1b[0m", [])
     kind, msg, transient = classify_failure(err, timeout_seconds=5)
     assert kind == "error" and msg.startswith("DataError: bad row") and not transient
+    err = PapermillExecutionError(2, 1, "x", "ValidationError", "1 error\n  campaigns\n  bad", [])
+    assert classify_failure(err, timeout_seconds=5)[1] == (
+        "ValidationError: 1 error campaigns bad (code cell 2)"
+    ), "the published error is one line"
 
 
 @pytest.mark.parametrize(
