@@ -364,9 +364,12 @@ def kill_kernel() -> None:
             pass
 
 
-def _kernel_returncode() -> int | None:
+def _kernel_returncode(exc: BaseException) -> int | None:
+    """The dead kernel's exit status (negative: the signal), read only for a kernel death."""
+    from nbclient.exceptions import DeadKernelError
+
     process = _kernel["process"]
-    if process is None:
+    if process is None or not isinstance(exc, DeadKernelError):
         return None
     try:
         return process.wait(timeout=2)
@@ -443,7 +446,7 @@ def execute_job(
                 exc,
                 timeout_seconds=job.timeout_seconds,
                 partial=executed,
-                kernel_returncode=_kernel_returncode(),
+                kernel_returncode=_kernel_returncode(exc),
             )
             detail = _detail(exc)
             log.warning("campaign %s attempt %d failed: %s", job.campaign_id, attempts, message)
