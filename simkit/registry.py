@@ -114,13 +114,34 @@ def _add_missing_columns(engine: Engine) -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
-def _pid_alive(pid: int) -> bool:
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), from /proc on Linux; else ``None``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        ticks = float(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _pid_alive(pid: int, since: datetime | None = None) -> bool:
+    """Whether ``pid`` is the process that started a run at ``since`` (a process that
+    started later only reuses the number)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    started = _process_start(pid)
+    if since is not None and started is not None:
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        return started <= since.timestamp() + 1.0
     return True
 
 
@@ -312,7 +333,12 @@ class Registry:
         with self._engine.connect() as conn:
             rows = conn.execute(
                 select(
-                    runs.c.run_id, runs.c.status, runs.c.pid, runs.c.host, runs.c.output_dir
+                    runs.c.run_id,
+                    runs.c.status,
+                    runs.c.pid,
+                    runs.c.host,
+                    runs.c.output_dir,
+                    runs.c.created_at,
                 ).where(runs.c.status.in_(("queued", "running")))
             ).fetchall()
         dead = [
@@ -321,7 +347,7 @@ class Registry:
             if r.run_id != exclude
             and r.host == host
             and (
-                (r.pid is not None and not _pid_alive(r.pid))
+                (r.pid is not None and not _pid_alive(r.pid, r.created_at))
                 # a queued run may be waiting for this lock; a running one holds it
                 or (r.status == "running" and r.output_dir == output_dir)
             )

@@ -173,3 +173,22 @@ def test_a_failed_campaign_keeps_its_full_error_in_the_registry(reg: Registry) -
     [a] = reg.get_run("r3")["campaigns"]
     assert (a["error"], a["error_detail"]) == ("ValueError: x (code cell 3)", "Traceback\n...")
     assert "detail" not in outcome.to_dict(), "the full error never reaches run.json"
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_alive(reg: Registry) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from simkit.registry import _pid_alive, runs
+
+    me = os.getpid()
+    assert _pid_alive(me, datetime.now(UTC)), "this process, started before now"
+    assert not _pid_alive(me, datetime.now(UTC) - timedelta(days=3650)), "started after"
+    reg.create_run("old", params={}, params_hash="h", output_dir="o", campaigns=["A"])
+    reg.start_run("old")
+    long_ago = datetime.now(UTC) - timedelta(days=3650)
+    with reg._engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.run_id == "old").values(created_at=long_ago))
+    assert reg.recover_dead_runs() == ["old"], "its pid now belongs to a younger process"
