@@ -237,3 +237,37 @@ def test_dask_local_cluster_runs_the_same_batch(tmp_path: Path, test_data: Path)
     folder = result.output_dir / safe_name("C003")
     assert (folder / "report.html").is_file()
     assert json.loads((folder / "summary.json").read_text())["campaign_id"] == "C003"
+
+
+def test_a_failed_rerun_keeps_the_earlier_report_linked(tmp_path: Path, test_data: Path) -> None:
+    params = RunParams(
+        data=str(test_data / "report" / "campaigns.csv"),
+        campaigns=["C001"],
+        output_dir=str(tmp_path / "out"),
+        retries=0,
+        **LEAN,
+    )
+    registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    first = run_batch(params, workers=1, registry=registry, progress=False)
+    assert first.ok, [o.error for o in first.failed]
+    report = first.output_dir / safe_name("C001") / "report.html"
+    before = report.read_text()
+    nb = nbformat.read(NOTEBOOKS["campaign"], as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell("raise ValueError('the export is late')"))
+    nbformat.write(nb, tmp_path / "broken.ipynb")
+    second = run_batch(
+        params, workers=1, registry=registry, progress=False, notebook=tmp_path / "broken.ipynb"
+    )
+    assert [o.status for o in second.outcomes] == ["failed"]
+    assert report.read_text() == before, "the published report is untouched"
+    index = (second.output_dir / "index.html").read_text()
+    assert f'href="{safe_name("C001")}/report.html"' in index, "still linked"
+    assert "the export is late" in index and second.run_id in index
+    assert "earlier report" in index
+    manifest = json.loads((second.output_dir / "run.json").read_text())
+    [item] = manifest["campaigns"]
+    assert item["previous_report"] == {
+        "report": f"{safe_name('C001')}/report.html",
+        "run_id": first.run_id,
+    }
