@@ -35,6 +35,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	# the layers and the no-cycles rule of [tool.importlinter] in pyproject.toml
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
