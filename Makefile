@@ -45,4 +45,4 @@ bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache .import_linter_cache
