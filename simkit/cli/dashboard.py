@@ -20,7 +20,10 @@ group = typer.Typer()
 def dashboard(
     port: Annotated[int, typer.Option("--port", min=1024, max=65535)] = 8866,
     data: Annotated[
-        Path | None, typer.Option("--data", help="CSV or Parquet file (default: the test fixture)")
+        Path | None,
+        typer.Option(
+            "--data", help="CSV or Parquet file (default: the bundled three-campaign sample)"
+        ),
     ] = None,
     run_id: Annotated[
         str | None, typer.Option("--run", help="open on the data of a recorded run (id or prefix)")
