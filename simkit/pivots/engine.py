@@ -14,11 +14,11 @@ import pandas as pd
 
 from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError, SimkitError
-from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
 from simkit.pivots.optimize import Allocation, Objective, optimize_budget
 from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
+from simkit.simulate.fatigue import CreativeState, creative_analysis
 
 __all__ = ["PivotContext", "PivotResult", "find_pivots"]
 
