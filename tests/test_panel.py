@@ -17,7 +17,7 @@ from simkit.report.context import _daily as report_daily
 from simkit.risk.history import campaign_histories
 from simkit.simulate.campaign import _daily as simulate_daily
 from simkit.simulate.factors import fit_fatigue
-from simkit.simulate.fatigue import creative_state
+from simkit.simulate.fatigue import creative_state, natural_wear
 
 VOLUMES = ("spend", "impressions", "clicks", "conversions", "revenue")
 
@@ -265,10 +265,16 @@ def test_fatigue_factor_and_creative_state_are_one_model():
     data = data[data["date"] < last_start]
     factor = fit_fatigue(data)
     state = creative_state(data, "C001")
-    assert factor is not None and state is not None
-    assert factor.rate_per_day == pytest.approx(max(-state.natural_slope, 0.0))
-    assert factor.rate_se == pytest.approx(state.natural_slope_se)
-    assert factor.creative_age_days == state.current_age_days
+    wear = natural_wear(data)
+    assert factor is not None and state is not None and wear is not None
+    slope, slope_se, age_today = wear
+    assert factor.rate_per_day == pytest.approx(max(-slope, 0.0))
+    assert factor.rate_se == pytest.approx(slope_se)
+    assert factor.creative_age_days == age_today == state.current_age_days
+    # two summaries of one fit: lifetime wear and a new creative's first weeks agree
+    truth = world.truth["C001"].fatigue_rate_per_day
+    assert abs(factor.rate_per_day - truth) < 3 * factor.rate_se + 0.001
+    assert abs(-state.natural_slope - truth) < 3 * state.natural_slope_se + 0.001
 
 
 def test_panel_of_real_ad_rows_keeps_the_totals(shared_data):

@@ -209,9 +209,9 @@ def fit_fatigue(history: pd.DataFrame) -> FatigueFactor | None:
     """The fatigue factor of one campaign, from the one fatigue model; ``None`` if not possible.
 
     ``history`` is the campaign's contract rows (any breakdown) or its panel days
-    (:meth:`simkit.data.panel.CampaignPanel.campaign`).  The rate is the natural wear of
-    :mod:`simkit.simulate.fatigue` (the pooled within-creative slope of day-of-week adjusted
-    log CTR on creative age, over the first weeks of each finished creative, weighted, with
+    (:meth:`simkit.data.panel.CampaignPanel.campaign`).  The rate is the lifetime wear of
+    the one fatigue model (:func:`simkit.simulate.fatigue.natural_wear`: the pooled
+    within-creative slope of day-of-week adjusted log CTR on creative age, weighted, with
     its standard error inflated for autocorrelated residuals); today's creative age is the
     panel's age of the dominant creative on the last day.  A positive slope (no fatigue
     seen) gives rate 0 with its uncertainty kept.  ``None`` without ``creative_id`` values

@@ -22,8 +22,9 @@ and a slope in creative age per generation.  With the day-of-week effect removed
 * **frequency elasticity**: the slope of adjusted log CTR on log frequency within
   generations (where reach/frequency exist).
 
-The fatigue factor's rate is the natural slope (normal wear of a new creative: what a
-creative run on after today, or one started by a refresh, is expected to lose a day).
+The fatigue factor's rate (:func:`natural_wear`) is the same regression's common slope
+over every generation's whole life (one level per generation): what a creative run on over
+a simulation horizon of weeks is expected to lose a day.
 
 Standard errors are OLS ones inflated by ``(1 + rho) / (1 - rho)`` for the lag-1
 autocorrelation of the residuals (ad-data noise is autocorrelated).
@@ -292,17 +293,31 @@ def _natural_from(comp: dict[str, Any], infl: float) -> tuple[float, float]:
     return float(b_n[-1]), float(np.sqrt(max(cov_n[-1, -1] * infl, 0.0)))
 
 
-def natural_wear(rows: pd.DataFrame) -> tuple[float, float, int] | None:
-    """Normal wear of a creative: the natural slope (log CTR a day of age), its standard
-    error, and the age of today's creative in days (on the last panel day).
+def _lifetime_from(comp: dict[str, Any], infl: float) -> tuple[float, float]:
+    """Pooled within-generation slope of adjusted log CTR on age over every generation's
+    whole life (one level per generation, one common slope)."""
+    ok, age, w, g, adj = (comp[k] for k in ("ok", "age", "w", "g", "adj"))
+    x = np.concatenate([g[ok], age[ok, None]], axis=1)
+    beta, cov, _ = _wls(x, adj[ok], w[ok])
+    return float(beta[-1]), float(np.sqrt(max(cov[-1, -1] * infl, 0.0)))
 
-    ``None`` when there are fewer than :data:`MIN_CLICK_DAYS` days with clicks.
+
+def natural_wear(rows: pd.DataFrame) -> tuple[float, float, int] | None:
+    """Wear of a creative over its life: the pooled within-generation slope of the model's
+    day-of-week adjusted log CTR on creative age (log CTR a day), its standard error, and
+    the age of today's creative in days (on the last panel day).
+
+    Unlike :attr:`CreativeState.natural_slope` (the first :data:`NATURAL_DAYS` days of
+    finished generations: what a refresh starts), this pools every generation's whole
+    life, which is what a simulation over a horizon of weeks needs and, on the
+    generator's campaigns, the more accurate rate.  ``None`` when there are fewer than
+    :data:`MIN_CLICK_DAYS` days with clicks.
     """
     comp = _components(rows)
     if comp is None:
         return None
     infl = (1 + _rho(comp["resid"])) / (1 - _rho(comp["resid"]))
-    slope, se = _natural_from(comp, infl)
+    slope, se = _lifetime_from(comp, infl)
     return slope, se, int(comp["age_today"])
 
 
