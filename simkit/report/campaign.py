@@ -6,17 +6,26 @@ Sections come from a registry (name -> builder).  The engine-backed ones live in
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from simkit.params import RunParams
 from simkit.report import engines
+from simkit.report import format as fmt
 from simkit.report.context import CampaignContext, load_campaign
 from simkit.report.section import Section
-from simkit.report.sections import data_quality, history, provenance
+from simkit.report.sections import data_quality, display_of, history, provenance
 
-__all__ = ["SECTIONS", "CampaignReport", "build_campaign_report", "summary_section"]
+__all__ = [
+    "SECTIONS",
+    "CampaignReport",
+    "Headline",
+    "build_campaign_report",
+    "headline",
+    "summary_section",
+]
 
 Builder = Callable[[CampaignContext, "engines.EngineResults"], Section]
 
@@ -45,41 +54,207 @@ class CampaignReport:
         return self.sections[key]
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
+@dataclass(frozen=True)
+class Headline:
+    """The one-glance card at the top of a campaign report: one sentence each.
+
+    Attributes
+    ----------
+    outlook
+        Where the campaign is heading over the horizon, with its 80% interval.
+    risk
+        The most probable risk with its probability, or why there is none.
+    pivot
+        The best pivot with its expected gain and interval, or why there is none.
+    recent
+        The last 28 days as observed, and the data-quality score.
+    warnings
+        What the reader must know before trusting the numbers (fallbacks, gaps).
+    """
+
+    outlook: str
+    risk: str
+    pivot: str
+    recent: str
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outlook": self.outlook,
+            "risk": self.risk,
+            "pivot": self.pivot,
+            "recent": self.recent,
+            "warnings": list(self.warnings),
+        }
+
+
+def _why(section: Section | None, default: str) -> str:
+    """A missing or failed section's own reason, as a clause."""
+    if section is None or not section.text:
+        return default
+    first = section.text[0].rstrip(".")
+    first = first.split(": ", 1)[1] if first.startswith("No ") and ": " in first else first
+    return first[:1].lower() + first[1:] if first[1:2].islower() else first
+
+
+def _outlook(ctx: CampaignContext, sections: dict[str, Section], d: fmt.Display) -> str:
+    forecast = sections.get("forecast")
+    totals = (forecast.numbers.get("totals") if forecast is not None else None) or {}
+    conv = totals.get("conversions")
+    if forecast is None or forecast.status != "ok" or not conv:
+        return f"No forecast: {_why(forecast, 'the forecast section is absent')}."
+    horizon = ctx.params.horizon_days
+    words = (
+        f"Over the next {horizon} days: {fmt.count(conv['p50'])} conversions "
+        f"(80% interval {fmt.interval(conv, 'count')})"
+    )
+    cpa, spend = totals.get("cpa", {}).get("p50"), totals.get("spend", {}).get("p50")
+    if cpa is not None:
+        words += f" at a CPA of {fmt.money(cpa, d.currency)}"
+    if spend is not None:
+        words += f" on {fmt.money(spend, d.currency)} of spend"
+    roas = totals.get("roas", {}).get("p50")
+    if roas is not None and totals.get("revenue", {}).get("p50"):
+        words += f", ROAS {fmt.number(roas)}"
+    probs = (sections.get("scenarios") or Section("", "")).numbers.get("probabilities") or {}
+    against = [
+        f"{d.label(k)} {fmt.probability(v)}"
+        for k, v in probs.items()
+        if ("cpa_le_target" in k or "roas_ge_target" in k) and d.asked(k)
+    ]
+    return words + ("; " + ", ".join(against) if against else "") + "."
+
+
+_RISK_BAR = 0.5  # as in the risks section: an alert below 50% is listed, not headlined
+
+
+def _risk(sections: dict[str, Section]) -> str:
+    risks = sections.get("risks")
+    if risks is None or risks.status != "ok":
+        return f"No risk assessment: {_why(risks, 'the risks section is absent')}."
+    alerts = sorted(
+        ((k, v) for k, v in (risks.numbers.get("alerts") or {}).items() if v is not None),
+        key=lambda kv: -kv[1],
+    )
+    if not alerts:
+        return "No risk found: no detector raised an alert for this campaign."
+    (top, p), rest = alerts[0], [(k, v) for k, v in alerts[1:] if v >= _RISK_BAR]
+    if p < _RISK_BAR:
+        return (
+            f"No risk found: no detector reaches {fmt.probability(_RISK_BAR)} (the highest is "
+            f"{fmt.label(top).lower()}, {fmt.probability(p)})."
+        )
+    also = (
+        "; also " + ", ".join(f"{fmt.label(k).lower()} ({fmt.probability(v)})" for k, v in rest)
+        if rest
+        else ""
+    )
+    return f"Main risk: {fmt.label(top).lower()}, probability {fmt.probability(p)}{also}."
+
+
+def _pivot(ctx: CampaignContext, sections: dict[str, Section]) -> str:
+    pivots = sections.get("pivots")
+    if pivots is None or pivots.status != "ok":
+        return f"No pivot computed: {_why(pivots, 'the pivots section is absent')}."
+    recs = pivots.numbers.get("recommendations") or []
+    horizon = ctx.params.horizon_days
+    if not recs:
+        return f"No pivot computed: none touching {ctx.campaign_id} clears the engine's bar."
+    best = recs[0]
+    conv = best.get("impact", {}).get("conversions")
+    name = fmt.label(best["type"])
+    others = [c for c in best.get("campaign_ids", []) if c != ctx.campaign_id]
+    where = f" (with {', '.join(others)})" if others else ""
+    if not conv:
+        return f"No pivot computed: {name} has no simulated change in conversions."
+    gain = (
+        f"{fmt.count(conv['p50'], signed=True)} conversions over {horizon} days "
+        f"(80% interval {fmt.interval(conv, 'count', signed=True)})"
+    )
+    if best.get("score", 0) <= 0:
+        return f"No pivot is expected to pay off: the best, {name.lower()}{where}, gives {gain}."
+    return (
+        f"Best pivot: {name.lower()}{where}, {gain}, "
+        f"P(gain > 0) {fmt.probability(best.get('confidence'))}."
+    )
+
+
+def headline(ctx: CampaignContext, sections: dict[str, Section]) -> Headline:
+    """The card's sentences, from the sections' full-precision numbers."""
+    d = display_of(ctx)
+    hist = sections["history"].numbers["last_28_days"]
+    quality = sections["data_quality"].numbers.get("quality_score")
+    recent = (
+        f"Last 28 days: {fmt.money(hist['spend'], d.currency)} spent, "
+        f"{fmt.count(hist['conversions'])} conversions, CPA "
+        f"{fmt.money(hist['cpa'], d.currency)}, ROAS {fmt.number(hist['roas'])}"
+        + (f"; data quality {quality:.0f}/100." if quality is not None else ".")
+    )
+    warnings = []
+    fallback = sections["forecast"].numbers.get("fallback") if "forecast" in sections else None
+    if fallback:
+        warnings.append(f"Warning: {fallback}.")
+    missing = [s.title for s in sections.values() if s.status == "missing"]
+    if missing:
+        warnings.append("Not yet available in this simkit: " + ", ".join(missing) + ".")
+    failed = [s.title for s in sections.values() if s.status == "failed"]
+    if failed:
+        warnings.append("Could not be computed (the section says why): " + ", ".join(failed) + ".")
+    return Headline(
+        outlook=_outlook(ctx, sections, d),
+        risk=_risk(sections),
+        pivot=_pivot(ctx, sections),
+        recent=recent,
+        warnings=tuple(warnings),
+    )
+
+
+def _lead(sentence: str) -> str:
+    """The sentence as HTML, its lead phrase (up to the first colon) in bold."""
+    head, sep, rest = sentence.partition(": ")
+    if not sep or len(head) > 40:
+        return html.escape(sentence)
+    return f"<b>{html.escape(head)}:</b> {html.escape(rest)}"
+
+
+def _card_html(ctx: CampaignContext, card: Headline) -> str:
+    meta = [ctx.campaign_id] + [
+        str(ctx.meta[k]) for k in ("channel", "industry") if isinstance(ctx.meta.get(k), str)
+    ]
+    lines = "".join(
+        f'<p style="{_CARD_P}">{_lead(text)}</p>' for text in (card.outlook, card.risk, card.pivot)
+    )
+    notes = "".join(
+        f'<p style="{_CARD_P};color:#8a6d3b">{html.escape(w)}</p>' for w in card.warnings
+    )
+    return (
+        f'<div class="simkit-headline" style="{_CARD}">'
+        f'<div style="color:#555;font-size:0.9em;margin-bottom:0.5em">'
+        f"{html.escape(' · '.join(meta))}</div>{lines}"
+        f'<p style="{_CARD_P};color:#555;font-size:0.92em">{html.escape(card.recent)}</p>'
+        f"{notes}</div>"
+    )
+
+
+_CARD = (
+    "border:1px solid #c9d6e3;border-left:6px solid #1f77b4;background:#f5f9fc;"
+    "padding:0.7em 1.1em;margin:0.6em 0 1.4em 0;border-radius:4px;break-inside:avoid"
+)
+_CARD_P = "margin:0.35em 0;font-size:1.06em;line-height:1.45"
 
 
 def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Section:
-    """Headline numbers and scenario probabilities in plain words."""
-    hist = sections["history"].numbers["last_28_days"]
-    quality = sections["data_quality"].numbers.get("quality_score")
-    words = [
-        f"{ctx.name} ({ctx.campaign_id}): over the last 28 days, spend "
-        f"{_fmt(hist['spend'], 0)}, {_fmt(hist['conversions'], 0)} conversions, CPA "
-        f"{_fmt(hist['cpa'])}, ROAS {_fmt(hist['roas'])}. Data quality "
-        f"{_fmt(quality, 0)}/100."
-    ]
-    for key in ("forecast", "scenarios", "risks", "pivots", "market"):
-        section = sections.get(key)
-        if section is None:
-            continue
-        headline = section.numbers.get("headline")
-        if section.status == "ok" and headline:
-            words.append(headline)
-    missing = [s.title for s in sections.values() if s.status == "missing"]
-    if missing:
-        words.append("Not yet available in this simkit: " + ", ".join(missing) + ".")
-    failed = [s.title for s in sections.values() if s.status == "failed"]
-    if failed:
-        words.append("Could not be computed (the section says why): " + ", ".join(failed) + ".")
-    fallback = sections["forecast"].numbers.get("fallback") if "forecast" in sections else None
-    if fallback:
-        words.append(f"Warning: {fallback}.")
+    """The headline card: outlook, main risk, best pivot and the recent numbers."""
+    card = headline(ctx, sections)
     return Section(
         "summary",
-        "Summary",
-        text=tuple(words),
-        numbers={"quality_score": quality, "last_28_days": hist},
+        ctx.name,
+        html=(_card_html(ctx, card),),
+        numbers={
+            "quality_score": sections["data_quality"].numbers.get("quality_score"),
+            "last_28_days": sections["history"].numbers["last_28_days"],
+            "headline": card.to_dict(),
+        },
     )
 
 
@@ -117,5 +292,9 @@ def build_campaign_report(params: RunParams) -> CampaignReport:
     results = engines.run_engines(ctx)
     sections = {key: build(ctx, results) for key, build in SECTIONS.items()}
     summary = summary_section(ctx, sections)
-    ordered = {"summary": summary, **sections, "provenance": provenance(ctx)}
+    display = display_of(ctx)
+    ordered = {
+        k: replace(s, display=display)
+        for k, s in {"summary": summary, **sections, "provenance": provenance(ctx)}.items()
+    }
     return CampaignReport(context=ctx, sections=ordered, summary=_summary(ctx, ordered))

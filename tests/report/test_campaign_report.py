@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +11,8 @@ import pytest
 
 from simkit.errors import DataError, ParamsError
 from simkit.report import RunParams, build_campaign_report, data_hash, load_campaign
+from simkit.report import format as fmt
+from simkit.report.campaign import headline
 from simkit.report.section import Section, missing
 
 
@@ -125,3 +129,99 @@ def test_section_html_escapes_text() -> None:
     html = Section("x", "T <b>", text=("a < b",))._repr_html_()
     assert "&lt;b&gt;" in html and "a &lt; b" in html
     assert missing("k", "K", "engine absent").status == "missing"
+
+
+def test_the_report_opens_with_a_headline_card(built) -> None:
+    """Where the campaign is heading, its main risk and best pivot, each with numbers."""
+    card = built["summary"].numbers["headline"]
+    conv = built["forecast"].numbers["totals"]["conversions"]
+    assert card["outlook"].startswith(
+        f"Over the next 30 days: {fmt.count(conv['p50'])} conversions (80% interval "
+        f"{fmt.interval(conv, 'count')}) at a CPA of $"
+    )
+    assert "P(CPA ≤ $20.65 target)" in card["outlook"], "the metadata's target is shown"
+    # the fixture's C001: no risk reaches 50%, and a pivot with a positive score
+    alerts = built["risks"].numbers["alerts"]
+    top = max(alerts, key=alerts.get)
+    assert alerts[top] < 0.5
+    assert card["risk"] == (
+        f"No risk found: no detector reaches 50% (the highest is {fmt.label(top).lower()}, "
+        f"{fmt.probability(alerts[top])})."
+    )
+    best = built["pivots"].numbers["recommendations"][0]
+    gain = best["impact"]["conversions"]
+    assert best["score"] > 0
+    assert card["pivot"] == (
+        f"Best pivot: {fmt.label(best['type']).lower()}, {fmt.count(gain['p50'], signed=True)} "
+        f"conversions over 30 days (80% interval {fmt.interval(gain, 'count', signed=True)}), "
+        f"P(gain > 0) {fmt.probability(best['confidence'])}."
+    )
+    shown = built["summary"]._repr_html_()
+    assert shown.index("Over the next") < shown.index("No risk found") < shown.index("Best pivot")
+
+
+def test_the_headline_says_plainly_when_a_part_is_absent(built) -> None:
+    sections = dict(built.sections)
+    sections["risks"] = replace(
+        built["risks"], numbers={"alerts": {"performance_dip": 0.08, "budget_pacing": 0.0}}
+    )
+    sections["pivots"] = replace(
+        built["pivots"],
+        status="failed",
+        text=("The pivot engine could not run on this data: no spend variation.",),
+        tables=(),
+        numbers={"status": "failed"},
+    )
+    sections["forecast"] = missing(
+        "forecast", "Forecast", "No forecast fan chart: simkit.forecast is not available."
+    )
+    card = headline(built.context, sections)
+    assert card.risk == (
+        "No risk found: no detector reaches 50% (the highest is performance dip, 8%)."
+    )
+    assert card.pivot == (
+        "No pivot computed: the pivot engine could not run on this data: no spend variation."
+    )
+    assert card.outlook == "No forecast: simkit.forecast is not available."
+    assert any("Forecast" in w for w in card.warnings), "the missing section is named"
+    sections["pivots"] = replace(built["pivots"], numbers={"recommendations": []})
+    assert headline(built.context, sections).pivot == (
+        "No pivot computed: none touching C001 clears the engine's bar."
+    )
+
+
+def test_no_target_no_target_probability(tmp_path: Path, tiny: Path) -> None:
+    """A campaign given no target CPA/ROAS shows no P(CPA <= target) anywhere."""
+    shutil.copy(tiny, tmp_path / "campaigns.csv")
+    meta = tiny.with_name("campaigns_meta.yaml").read_text()
+    kept = [ln for ln in meta.splitlines() if "target_" not in ln]
+    assert len(kept) < len(meta.splitlines()), "the fixture's metadata had targets"
+    (tmp_path / "campaigns_meta.yaml").write_text("\n".join(kept) + "\n")
+    report = build_campaign_report(
+        RunParams(
+            data=str(tmp_path / "campaigns.csv"),
+            campaigns=["C001"],
+            members=["seasonal_naive"],
+            backtest_cutoffs=1,
+            n_paths=200,
+            output_dir=str(tmp_path / "out"),
+        )
+    )
+    assert report.context.target_cpa is None and report.context.target_roas is None
+    shown = "".join(s._repr_html_() for s in report.sections.values())
+    assert "P(below plan)" in shown, "the probabilities that were asked for are shown"
+    assert "target" not in report["summary"].numbers["headline"]["outlook"]
+    assert "p_cpa_le_target" not in shown and "CPA ≤" not in shown and "ROAS ≥" not in shown
+
+
+def test_report_tables_read_as_formatted_numbers(built) -> None:
+    """Counts without .0, rates as percentages, money with its currency, human labels."""
+    history = built["history"]._repr_html_()
+    last = built["history"].numbers["last_28_days"]
+    assert f">{fmt.count(last['conversions'])}</td>" in history
+    assert f">{fmt.money(last['spend'])}</td>" in history
+    assert f">{fmt.percent(last['ctr'], 2)}</td>" in history
+    assert ">CTR</td>" in history and ">ctr<" not in history
+    risks = built["risks"]._repr_html_()
+    assert "audience_fatigue" not in risks and "budget_pacing" not in risks
+    assert not re.search(r">\d+\.0</td>", "".join(s._repr_html_() for s in built.sections.values()))
