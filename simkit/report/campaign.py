@@ -6,7 +6,6 @@ Sections come from a registry (name -> builder).  The engine-backed ones live in
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -209,38 +208,16 @@ def headline(ctx: CampaignContext, sections: dict[str, Section]) -> Headline:
     )
 
 
-def _lead(sentence: str) -> str:
-    """The sentence as HTML, its lead phrase (up to the first colon) in bold."""
-    head, sep, rest = sentence.partition(": ")
-    if not sep or len(head) > 40:
-        return html.escape(sentence)
-    return f"<b>{html.escape(head)}:</b> {html.escape(rest)}"
-
-
 def _card_html(ctx: CampaignContext, card: Headline) -> str:
     meta = [ctx.campaign_id] + [
         str(ctx.meta[k]) for k in ("channel", "industry") if isinstance(ctx.meta.get(k), str)
     ]
-    lines = "".join(
-        f'<p style="{_CARD_P}">{_lead(text)}</p>' for text in (card.outlook, card.risk, card.pivot)
+    return fmt.card_html(
+        (card.outlook, card.risk, card.pivot),
+        subtitle=" · ".join(meta),
+        footnotes=(card.recent,),
+        warnings=card.warnings,
     )
-    notes = "".join(
-        f'<p style="{_CARD_P};color:#8a6d3b">{html.escape(w)}</p>' for w in card.warnings
-    )
-    return (
-        f'<div class="simkit-headline" style="{_CARD}">'
-        f'<div style="color:#555;font-size:0.9em;margin-bottom:0.5em">'
-        f"{html.escape(' · '.join(meta))}</div>{lines}"
-        f'<p style="{_CARD_P};color:#555;font-size:0.92em">{html.escape(card.recent)}</p>'
-        f"{notes}</div>"
-    )
-
-
-_CARD = (
-    "border:1px solid #c9d6e3;border-left:6px solid #1f77b4;background:#f5f9fc;"
-    "padding:0.7em 1.1em;margin:0.6em 0 1.4em 0;border-radius:4px;break-inside:avoid"
-)
-_CARD_P = "margin:0.35em 0;font-size:1.06em;line-height:1.45"
 
 
 def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Section:

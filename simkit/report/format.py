@@ -33,6 +33,7 @@ import pandas as pd
 __all__ = [
     "LABELS",
     "Display",
+    "card_html",
     "count",
     "interval",
     "label",
@@ -224,12 +225,15 @@ def _sign(value: float, text: str, signed: bool) -> str:
     return ("+" + text) if signed and value > 0 else text
 
 
-def money(value: Any, currency: str = "USD", *, signed: bool = False) -> str:
+def money(
+    value: Any, currency: str = "USD", *, signed: bool = False, digits: int | None = None
+) -> str:
     """An amount in ``currency``: cents below 1,000, whole units above (``$14,102``)."""
     if not _finite(value):
         return _DASH
     v = float(value)
-    digits = 0 if abs(v) >= 1000 or currency == "JPY" else 2
+    if digits is None:
+        digits = 0 if abs(v) >= 1000 or currency == "JPY" else 2
     body = f"{abs(v):,.{digits}f}"
     symbol = _SYMBOLS.get(currency.upper())
     text = f"{symbol}{body}" if symbol else f"{body} {currency.upper()}"
@@ -366,6 +370,8 @@ def _cell(
     signed = bool(_SIGNED.search(column))
     if kind == "number" and _finite(value):
         return number(value, 0 if whole else 2, signed=signed)
+    if kind == "money" and whole:
+        return money(value, display.currency, signed=signed, digits=0)
     return format_value(value, kind, display.currency, signed=signed)
 
 
@@ -431,3 +437,41 @@ def table_html(
             cells.append(f'<td style="{_TD};text-align:{align}">{text}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+_CARD = (
+    "border:1px solid #c9d6e3;border-left:6px solid #1f77b4;background:#f5f9fc;"
+    "padding:0.7em 1.1em;margin:0.6em 0 1.4em 0;border-radius:4px;break-inside:avoid"
+)
+_CARD_P = "margin:0.35em 0;font-size:1.06em;line-height:1.45"
+
+
+def _lead(sentence: str) -> str:
+    """The sentence as HTML, its lead phrase (up to the first colon) in bold."""
+    head, sep, rest = sentence.partition(": ")
+    if not sep or len(head) > 40:
+        return html.escape(sentence)
+    return f"<b>{html.escape(head)}:</b> {html.escape(rest)}"
+
+
+def card_html(
+    lines: Iterable[str],
+    *,
+    subtitle: str | None = None,
+    footnotes: Iterable[str] = (),
+    warnings: Iterable[str] = (),
+) -> str:
+    """A headline card: one sentence a line, each lead phrase (before its colon) in bold;
+    footnotes small and grey, warnings in amber.  Every text is escaped."""
+    parts = []
+    if subtitle:
+        parts.append(
+            f'<div style="color:#555;font-size:0.9em;margin-bottom:0.5em">'
+            f"{html.escape(subtitle)}</div>"
+        )
+    parts += [f'<p style="{_CARD_P}">{_lead(t)}</p>' for t in lines]
+    parts += [
+        f'<p style="{_CARD_P};color:#555;font-size:0.92em">{html.escape(t)}</p>' for t in footnotes
+    ]
+    parts += [f'<p style="{_CARD_P};color:#8a6d3b">{html.escape(t)}</p>' for t in warnings]
+    return f'<div class="simkit-headline" style="{_CARD}">{"".join(parts)}</div>'

@@ -129,3 +129,8 @@ def test_trusted_html_columns_are_kept_and_others_escaped() -> None:
     out = fmt.table_html(table, html_columns=("campaign",))
     assert '<a href="C1/report.html">C1</a>' in out
     assert "&lt;b&gt;" in out
+
+
+def test_a_money_column_of_whole_amounts_shows_no_cents() -> None:
+    table = pd.DataFrame({"campaign": ["C1", "C2"], "optimal / day": [799.0, 1396.0]})
+    assert [t for _, t in _cells(fmt.table_html(table))] == ["C1", "$799", "C2", "$1,396"]
