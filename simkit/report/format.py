@@ -389,6 +389,11 @@ def _whole(series: pd.Series) -> bool:
     return bool(values) and all(v.is_integer() for v in values)
 
 
+#: On paper a wide table shrinks to the page rather than being cut at its right edge.
+_PRINT_CSS = (
+    "<style>@media print{table.simkit-table{font-size:0.78em}"
+    "table.simkit-table td,table.simkit-table th{padding:0.25em 0.4em !important}}</style>"
+)
 _TABLE = 'class="simkit-table" style="border-collapse:collapse;margin:0.4em 0 1.2em 0"'
 _TH = "padding:0.35em 0.7em;border-bottom:1px solid #999;vertical-align:bottom"
 _TD = "padding:0.3em 0.7em;border-bottom:1px solid #e4e4e4;vertical-align:top"
@@ -416,8 +421,7 @@ def table_html(
     numeric = {c: _is_numeric(table[c]) for c in table.columns}
     whole = {c: numeric[c] and _whole(table[c]) for c in table.columns}
     head = "".join(
-        f'<th style="{_TH};text-align:{"right" if numeric[c] else "left"}'
-        f'{";white-space:nowrap" if len(str(c)) <= 14 else ""}">'
+        f'<th style="{_TH};text-align:{"right" if numeric[c] else "left"}">'
         f"{html.escape(label(str(c)) if str(c) in LABELS else str(c))}</th>"
         for c in table.columns
     )
@@ -436,7 +440,10 @@ def table_html(
             align = "right;white-space:nowrap" if numeric[c] else "left"
             cells.append(f'<td style="{_TD};text-align:{align}">{text}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f"{_PRINT_CSS}<table {_TABLE}><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 _CARD = (

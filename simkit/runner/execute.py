@@ -28,6 +28,7 @@ from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
     render_html,
+    render_pdf,
     scrub_paths,
 )
 
@@ -184,6 +185,8 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
     scrub_paths(nb, [job.cwd, job.staging_dir, job.final_dir, *job.scrub_roots])
     nbformat.write(nb, executed)
     (staging / job.html_name).write_text(render_html(nb), encoding="utf-8")
+    if job.parameters.get("pdf") and job.html_name == "report.html":
+        (staging / "report.pdf").write_bytes(render_pdf(nb))
     if summary is not None:
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     atomic_replace_dir(staging, Path(job.final_dir))

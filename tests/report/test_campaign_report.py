@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simkit._browser import CHROMIUM
 from simkit.errors import DataError, ParamsError
 from simkit.report import RunParams, build_campaign_report, data_hash, load_campaign
 from simkit.report import format as fmt
@@ -225,3 +226,80 @@ def test_report_tables_read_as_formatted_numbers(built) -> None:
     risks = built["risks"]._repr_html_()
     assert "audience_fatigue" not in risks and "budget_pacing" not in risks
     assert not re.search(r">\d+\.0</td>", "".join(s._repr_html_() for s in built.sections.values()))
+
+
+def _executed_notebook(built):
+    """A notebook as Papermill leaves it: the report's HTML outputs and the summary."""
+    import nbformat
+
+    from simkit.report.section import SUMMARY_MIME
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    cell = nbformat.v4.new_code_cell("report.show(campaign['summary'])")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": s._repr_html_()}, metadata={})
+        for s in built.sections.values()
+    ] + [nbformat.v4.new_output("display_data", data={SUMMARY_MIME: built.summary})]
+    nb.cells.append(cell)
+    return nb
+
+
+_NEEDS_CHROMIUM = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs the Debian chromium package (/usr/bin/chromium); apt-get install -y chromium",
+)
+
+
+@pytest.mark.browser
+@_NEEDS_CHROMIUM
+def test_a_pdf_of_the_report_is_printed_by_the_system_chromium(built) -> None:
+    from simkit.runner.publish import render_pdf
+
+    pdf = render_pdf(_executed_notebook(built))
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2, "the whole report, not a blank page"
+
+
+@pytest.mark.browser
+@_NEEDS_CHROMIUM
+def test_the_publish_step_writes_a_pdf_only_when_asked(built, tmp_path: Path) -> None:
+    import nbformat
+
+    from simkit.runner.execute import CampaignJob, _publish
+
+    for pdf in (True, False):
+        staging, final = tmp_path / f"staging-{pdf}", tmp_path / f"out-{pdf}" / "C001"
+        staging.mkdir()
+        nbformat.write(_executed_notebook(built), staging / "report.ipynb")
+        job = CampaignJob(
+            campaign_id="C001",
+            notebook="unused.ipynb",
+            parameters={**built.context.params.to_dict(), "pdf": pdf},
+            staging_dir=str(staging),
+            final_dir=str(final),
+            cwd=str(tmp_path),
+            timeout_seconds=60,
+            retries=0,
+        )
+        _publish(job, staging / "report.ipynb")
+        assert (final / "report.html").is_file()
+        assert (final / "report.pdf").is_file() is pdf
+    assert (tmp_path / "out-True" / "C001" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_without_chromium_says_how_to_get_it(built, monkeypatch) -> None:
+    from simkit import _browser
+    from simkit.errors import SimkitError
+    from simkit.runner.publish import render_pdf
+
+    monkeypatch.setattr(_browser, "CHROMIUM", Path("/nonexistent/chromium"))
+    with pytest.raises(SimkitError, match=r"needs Chromium at /nonexistent/chromium.*pdf: false"):
+        render_pdf(_executed_notebook(built))
+
+
+def test_pdf_is_a_run_parameter_off_by_default(tiny: Path) -> None:
+    assert RunParams(data=str(tiny)).pdf is False
+    assert RunParams(data=str(tiny), pdf=True).pdf is True
+    with pytest.raises(ValueError, match="pdf"):
+        RunParams(data=str(tiny), pdf="sometimes")
