@@ -216,7 +216,6 @@ def _card_html(ctx: CampaignContext, card: Headline) -> str:
         (card.outlook, card.risk, card.pivot),
         subtitle=" · ".join(meta),
         footnotes=(card.recent,),
-        warnings=card.warnings,
     )
 
 
@@ -226,6 +225,7 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
     return Section(
         "summary",
         ctx.name,
+        text=card.warnings,  # shown above the card: read before trusting its numbers
         html=(_card_html(ctx, card),),
         numbers={
             "quality_score": sections["data_quality"].numbers.get("quality_score"),

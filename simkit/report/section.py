@@ -87,8 +87,12 @@ def _table_html(caption: str, table: pd.DataFrame, display: Display) -> str:
 
 def _section_html(section: Section) -> str:
     parts = [f"<h2>{html.escape(section.title)}</h2>"]
-    style = ' style="color:#8a6d3b"' if section.status != "ok" else ""
-    parts += [f"<p{style}>{html.escape(p)}</p>" for p in section.text]
+    amber = ' style="color:#8a6d3b"'
+    parts += [
+        f"<p{amber if section.status != 'ok' or p.startswith('Warning:') else ''}>"
+        f"{html.escape(p)}</p>"
+        for p in section.text
+    ]
     parts += [_table_html(caption, table, section.display) for caption, table in section.tables]
     parts += list(section.html)
     return "\n".join(parts)
