@@ -376,11 +376,13 @@ def _cell(
 
 
 def _text_cell(value: Any, column: str, display: Display) -> str:
-    if column in KEY_COLUMNS and isinstance(value, str):
+    if column in KEY_COLUMNS and isinstance(value, str) and value not in ("", "-"):
         text = display.label(value)
         return text[0].upper() + text[1:] if text else text
     if column in KEY_LIST_COLUMNS and isinstance(value, str):
         return ", ".join(label(v.strip()) for v in value.split(",") if v.strip()) or _DASH
+    if value in ("", "-", "None"):
+        return _DASH
     return format_value(value, "text")
 
 

@@ -134,3 +134,9 @@ def test_trusted_html_columns_are_kept_and_others_escaped() -> None:
 def test_a_money_column_of_whole_amounts_shows_no_cents() -> None:
     table = pd.DataFrame({"campaign": ["C1", "C2"], "optimal / day": [799.0, 1396.0]})
     assert [t for _, t in _cells(fmt.table_html(table))] == ["C1", "$799", "C2", "$1,396"]
+
+
+def test_absent_text_reads_as_one_dash() -> None:
+    table = pd.DataFrame({"top risk": ["-", "audience_fatigue"], "onset": [None, "2026-10-27"]})
+    texts = [t for _, t in _cells(fmt.table_html(table))]
+    assert texts == ["–", "–", "Audience fatigue", "2026-10-27"]
