@@ -191,12 +191,18 @@ def test_the_headline_says_plainly_when_a_part_is_absent(built) -> None:
     )
 
 
-def test_no_target_no_target_probability(tmp_path: Path, tiny: Path) -> None:
-    """A campaign given no target CPA/ROAS shows no P(CPA <= target) anywhere."""
+def test_no_target_no_target_probability_and_the_metadatas_currency(
+    tmp_path: Path, tiny: Path
+) -> None:
+    """A campaign given no target CPA/ROAS shows no P(CPA <= target) anywhere; money is in
+    the currency its metadata names."""
     shutil.copy(tiny, tmp_path / "campaigns.csv")
     meta = tiny.with_name("campaigns_meta.yaml").read_text()
     kept = [ln for ln in meta.splitlines() if "target_" not in ln]
     assert len(kept) < len(meta.splitlines()), "the fixture's metadata had targets"
+    kept = [
+        ln + ("\n  currency: EUR" if ln.startswith("- campaign_id: C001") else "") for ln in kept
+    ]
     (tmp_path / "campaigns_meta.yaml").write_text("\n".join(kept) + "\n")
     report = build_campaign_report(
         RunParams(
@@ -213,6 +219,9 @@ def test_no_target_no_target_probability(tmp_path: Path, tiny: Path) -> None:
     assert "P(below plan)" in shown, "the probabilities that were asked for are shown"
     assert "target" not in report["summary"].numbers["headline"]["outlook"]
     assert "p_cpa_le_target" not in shown and "CPA ≤" not in shown and "ROAS ≥" not in shown
+    spend = report["history"].numbers["last_28_days"]["spend"]
+    assert f">{fmt.money(spend, 'EUR')}</td>" in shown and fmt.money(spend, "EUR").startswith("€")
+    assert "$" not in report["summary"]._repr_html_() + report["history"]._repr_html_()
 
 
 def test_report_tables_read_as_formatted_numbers(built) -> None:
