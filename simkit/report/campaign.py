@@ -241,6 +241,7 @@ def _summary(ctx: CampaignContext, sections: dict[str, Section]) -> dict[str, An
     return {
         "campaign_id": ctx.campaign_id,
         "name": ctx.name,
+        "currency": display_of(ctx).currency,
         "sections": {k: s.status for k, s in sections.items()},
         "numbers": {
             k: s.numbers

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +118,21 @@ def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
     ), bool(have_risk)
 
 
-def _campaigns_html(table: pd.DataFrame) -> str:
+def _currencies(run: Portfolio) -> list[str]:
+    """The currencies the run's reports are in (USD for summaries that name none)."""
+    return sorted({str(s.get("currency") or "USD") for s in run.summaries.values()})
+
+
+def _display(run: Portfolio) -> fmt.Display:
+    found = _currencies(run)
+    return fmt.Display(currency=found[0] if len(found) == 1 else "USD")
+
+
+def _campaigns_html(table: pd.DataFrame, display: fmt.Display | None = None) -> str:
     """The campaign table as HTML (links kept; the error column only when one failed)."""
     if "error" in table.columns and not table["error"].astype(bool).any():
         table = table.drop(columns="error")
-    return fmt.table_html(table, html_columns=("campaign", "error"))
+    return fmt.table_html(table, display, html_columns=("campaign", "error"))
 
 
 def _sum_quantiles(forecasts: list[dict[str, Any]], metric: str) -> dict[str, float] | None:
@@ -148,14 +158,21 @@ def portfolio_headline(run: Portfolio, horizon_days: int | None = None) -> Secti
     forecasts = [f for f in forecasts if f]
     spend, conv = _sum_quantiles(forecasts, "spend"), _sum_quantiles(forecasts, "conversions")
     numbers: dict[str, Any] = {"campaigns": n, "forecast_campaigns": len(forecasts)}
-    if spend and conv:
+    currencies = _currencies(run)
+    cur = currencies[0] if currencies else "USD"
+    if len(currencies) > 1:
+        lines.append(
+            f"Forecast: not added up, the reports are in {len(currencies)} currencies "
+            f"({', '.join(currencies)}); each report has its own."
+        )
+    elif spend and conv:
         over = f"the next {horizon_days} days" if horizon_days else "the horizon"
         cpa = spend["p50"] / conv["p50"] if conv["p50"] else None
         lines.append(
-            f"Forecast over {over}: {fmt.money(spend['p50'])} of spend for "
+            f"Forecast over {over}: {fmt.money(spend['p50'], cur)} of spend for "
             f"{fmt.count(conv['p50'])} conversions (sum of the campaigns' 80% ranges "
             f"{fmt.interval(conv, 'count')})"
-            + (f", a CPA of {fmt.money(cpa)}" if cpa is not None else "")
+            + (f", a CPA of {fmt.money(cpa, cur)}" if cpa is not None else "")
             + (
                 f"; {len(forecasts)} of {n} campaigns have a forecast."
                 if len(forecasts) < n
@@ -185,7 +202,7 @@ def portfolio_headline(run: Portfolio, horizon_days: int | None = None) -> Secti
         "headline",
         f"Run {run.manifest.get('run_id', '?')}",
         html=(fmt.card_html(lines),),
-        numbers={**numbers, "lines": lines},
+        numbers={**numbers, "currency": cur if len(currencies) <= 1 else None, "lines": lines},
     )
 
 
@@ -212,7 +229,7 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
         "campaigns",
         "Campaigns",
         text=(*words, order),
-        html=(_campaigns_html(table),),
+        html=(_campaigns_html(table, _display(run)),),
     )
     forecasts = [_get(s, "forecast", "totals") for s in run.summaries.values()]
     if run.summaries and all(forecasts):
@@ -226,7 +243,7 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
         if medians.get("conversions") and medians.get("spend"):
             ratio_text = (
                 f" At the summed medians the portfolio's CPA is "
-                f"{medians['spend'] / medians['conversions']:,.2f}"
+                f"{fmt.money(medians['spend'] / medians['conversions'], _display(run).currency)}"
                 + (
                     f" and its ROAS {medians['revenue'] / medians['spend']:.2f}."
                     if "revenue" in medians
@@ -256,8 +273,12 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
             f"Last 28 days, observed: spend {spend:,.0f}, {conv:,.0f} "
             "conversions.",
         )
+    display = _display(run)  # tables are formatted in the run's currency when shown
     return {
-        "campaigns": overview,
-        "totals": totals,
-        "reallocation": reallocation_section(run.pivots),
+        k: replace(s, display=display)
+        for k, s in {
+            "campaigns": overview,
+            "totals": totals,
+            "reallocation": reallocation_section(run.pivots),
+        }.items()
     }

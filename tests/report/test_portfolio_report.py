@@ -60,3 +60,31 @@ def test_the_campaign_table_is_formatted(run_dir: Path) -> None:
     assert '<a href="C001/report.html">C001</a>' in overview
     assert ">error<" not in overview, "no error column when nothing failed"
     assert ">Succeeded<" in overview
+
+
+def _set_currency(run_dir: Path, currencies: dict[str, str]) -> None:
+    for cid, currency in currencies.items():
+        path = run_dir / cid / "summary.json"
+        summary = json.loads(path.read_text())
+        summary["currency"] = currency
+        path.write_text(json.dumps(summary))
+
+
+def test_the_index_shows_the_reports_currency(run_dir: Path) -> None:
+    _set_currency(run_dir, {"C001": "EUR", "C002": "EUR", "C003": "EUR"})
+    run = load_run(run_dir)
+    line = portfolio_headline(run).numbers["lines"][1]
+    assert line.startswith("Forecast over the horizon: €")
+    sections = portfolio_sections(run)
+    assert "€" in sections["campaigns"].html[0]
+    assert "€" in sections["totals"]._repr_html_() and "$" not in sections["totals"]._repr_html_()
+
+
+def test_spend_in_several_currencies_is_not_added_up(run_dir: Path) -> None:
+    _set_currency(run_dir, {"C001": "EUR"})
+    top = portfolio_headline(load_run(run_dir))
+    assert top.numbers["lines"][1] == (
+        "Forecast: not added up, the reports are in 2 currencies (EUR, USD); each report has "
+        "its own."
+    )
+    assert "spend" not in top.numbers and top.numbers["currency"] is None
