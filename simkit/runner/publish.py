@@ -103,8 +103,13 @@ def extract_summary(nb: Any) -> dict[str, Any] | None:
 
 
 def _without_summary(nb: Any) -> Any:
-    """A copy of ``nb`` without the summary output (for the runner, not for readers)."""
+    """A copy of ``nb`` without the summary output (for the runner, not for readers),
+    titled after its campaign (the page title and the PDF's document title)."""
     shown = copy.deepcopy(nb)
+    summary = extract_summary(nb)
+    if summary and summary.get("name") and "title" not in shown.metadata:
+        name, cid = str(summary["name"]), str(summary.get("campaign_id", ""))
+        shown.metadata["title"] = (name if cid in name else f"{name} ({cid})") + " · simkit"
     for cell in shown.cells:
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]

@@ -297,6 +297,12 @@ def test_the_publish_step_writes_a_pdf_only_when_asked(built, tmp_path: Path) ->
     assert (tmp_path / "out-True" / "C001" / "report.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_the_page_is_titled_after_its_campaign(built) -> None:
+    from simkit.runner.publish import render_html
+
+    assert "<title>Education search C001 · simkit</title>" in render_html(_executed_notebook(built))
+
+
 def test_pdf_without_chromium_says_how_to_get_it(built, monkeypatch) -> None:
     from simkit import _browser
     from simkit.errors import SimkitError
