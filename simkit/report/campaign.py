@@ -199,12 +199,42 @@ def headline(ctx: CampaignContext, sections: dict[str, Section]) -> Headline:
     failed = [s.title for s in sections.values() if s.status == "failed"]
     if failed:
         warnings.append("Could not be computed (the section says why): " + ", ".join(failed) + ".")
+    stopped = _stopped(ctx)
+    skipped = [s.title for s in sections.values() if s.status == "skipped"]
+    if skipped and stopped is None:  # a stopped campaign's card already says why
+        warnings.append(
+            "Not shown for this campaign (the section says why): " + ", ".join(skipped) + "."
+        )
+    if stopped is not None:
+        return Headline(
+            outlook=f"Stopped: {stopped}; nothing is forecast for a campaign that has ended.",
+            risk="No risk assessment: risks are about what may go wrong next, and the "
+            "campaign has stopped.",
+            pivot="No pivot computed: pivots change a running campaign, and this one has stopped.",
+            recent=recent,
+            warnings=tuple(warnings),
+        )
     return Headline(
         outlook=_outlook(ctx, sections, d),
         risk=_risk(sections),
         pivot=_pivot(ctx, sections),
         recent=recent,
         warnings=tuple(warnings),
+    )
+
+
+def _stopped(ctx: CampaignContext) -> str | None:
+    """When the campaign stopped before the file's last day, that fact as a clause.
+
+    Read with ``getattr``: ``stopped``, ``last_date`` and ``file_last_date`` are the
+    context's stopped-campaign fields (issue 14 item 2), absent from older contexts.
+    """
+    if not getattr(ctx, "stopped", False):
+        return None
+    last, end = getattr(ctx, "last_date", None), getattr(ctx, "file_last_date", None)
+    day = last.date().isoformat() if last is not None else "an unknown day"
+    return f"its last day with spend is {day}" + (
+        f" and the data run to {end.date().isoformat()}" if end is not None else ""
     )
 
 

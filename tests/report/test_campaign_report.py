@@ -318,3 +318,37 @@ def test_pdf_is_a_run_parameter_off_by_default(tiny: Path) -> None:
     assert RunParams(data=str(tiny), pdf=True).pdf is True
     with pytest.raises(ValueError, match="pdf"):
         RunParams(data=str(tiny), pdf="sometimes")
+
+
+class _StoppedContext:
+    """The report context of a campaign that ended before the file's last day (the
+    stopped-campaign fields of issue 14 item 2 over this fixture's real context)."""
+
+    def __init__(self, ctx) -> None:
+        self._ctx = ctx
+        self.stopped = True
+        self.last_date = pd.Timestamp("2026-02-03")
+        self.file_last_date = pd.Timestamp("2026-02-09")
+
+    def __getattr__(self, name: str):
+        return getattr(self._ctx, name)
+
+
+def test_a_stopped_campaigns_card_says_it_stopped(built) -> None:
+    sections = dict(built.sections)
+    for key, title in (("forecast", "Forecast"), ("risks", "Risks"), ("pivots", "Pivots")):
+        sections[key] = Section(key, title, status="skipped", text=(f"No {key}: stopped.",))
+    card = headline(_StoppedContext(built.context), sections)
+    assert card.outlook == (
+        "Stopped: its last day with spend is 2026-02-03 and the data run to 2026-02-09; "
+        "nothing is forecast for a campaign that has ended."
+    )
+    assert card.risk.startswith("No risk assessment:") and "stopped" in card.risk
+    assert card.pivot.startswith("No pivot computed:") and "stopped" in card.pivot
+    assert card.recent.startswith("Last 28 days: $")
+    assert not any("Not shown" in w for w in card.warnings), "the card already says why"
+    running = headline(built.context, sections)
+    assert running.warnings[-1] == (
+        "Not shown for this campaign (the section says why): Forecast, Risks, Pivots."
+    )
+    assert running.outlook == "No forecast: stopped."
