@@ -207,10 +207,10 @@ def headline(ctx: CampaignContext, sections: dict[str, Section]) -> Headline:
         )
     if stopped is not None:
         return Headline(
-            outlook=f"Stopped: {stopped}; nothing is forecast for a campaign that has ended.",
-            risk="No risk assessment: risks are about what may go wrong next, and the "
-            "campaign has stopped.",
-            pivot="No pivot computed: pivots change a running campaign, and this one has stopped.",
+            outlook=f"This campaign has stopped: {stopped}. Its history, data quality and "
+            "benchmark comparison are below; the forward-looking sections are not computed.",
+            risk="",
+            pivot="",
             recent=recent,
             warnings=tuple(warnings),
         )
@@ -234,34 +234,28 @@ def _stopped(ctx: CampaignContext) -> str | None:
     last, end = getattr(ctx, "last_date", None), getattr(ctx, "file_last_date", None)
     day = last.date().isoformat() if last is not None else "an unknown day"
     return f"its last day with spend is {day}" + (
-        f" and the data run to {end.date().isoformat()}" if end is not None else ""
-    )
-
-
-def _card_html(ctx: CampaignContext, card: Headline) -> str:
-    meta = [ctx.campaign_id] + [
-        str(ctx.meta[k]) for k in ("channel", "industry") if isinstance(ctx.meta.get(k), str)
-    ]
-    return fmt.card_html(
-        (card.outlook, card.risk, card.pivot),
-        subtitle=" · ".join(meta),
-        footnotes=(card.recent,),
+        f", and the data run to {end.date().isoformat()}" if end is not None else ""
     )
 
 
 def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Section:
-    """The headline card: outlook, main risk, best pivot and the recent numbers."""
+    """The headline card: outlook, main risk, best pivot, the recent numbers, warnings.
+
+    Its ``text`` is the card's sentences in order, shown as a card (``card=True``); a
+    stopped campaign's card says it stopped instead of the forward-looking lines.
+    """
     card = headline(ctx, sections)
+    lines = (card.outlook, card.risk, card.pivot, card.recent, *card.warnings)
     return Section(
         "summary",
         ctx.name,
-        text=card.warnings,  # shown above the card: read before trusting its numbers
-        html=(_card_html(ctx, card),),
+        text=tuple(line for line in lines if line),
         numbers={
             "quality_score": sections["data_quality"].numbers.get("quality_score"),
             "last_28_days": sections["history"].numbers["last_28_days"],
             "headline": card.to_dict(),
         },
+        card=True,
     )
 
 

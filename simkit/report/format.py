@@ -478,7 +478,10 @@ def card_html(
             f'<div style="color:#555;font-size:0.9em;margin-bottom:0.5em">'
             f"{html.escape(subtitle)}</div>"
         )
-    parts += [f'<p style="{_CARD_P}">{_lead(t)}</p>' for t in lines]
+    parts += [
+        f'<p style="{_CARD_P}{";color:#8a6d3b" if t.startswith("Warning:") else ""}">{_lead(t)}</p>'
+        for t in lines
+    ]
     parts += [
         f'<p style="{_CARD_P};color:#555;font-size:0.92em">{html.escape(t)}</p>' for t in footnotes
     ]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from simkit.report.format import Display, table_html
+from simkit.report.format import Display, card_html, table_html
 
 __all__ = ["SUMMARY_MIME", "Section", "missing", "publish_summary", "setup_notebook", "show"]
 
@@ -50,6 +50,8 @@ class Section:
     display
         What formatting needs to know (currency, targets); tables keep plain numbers and
         are formatted only when shown (:mod:`simkit.report.format`).
+    card
+        Show ``text`` as a headline card (one sentence a line, lead phrases in bold).
     """
 
     key: str
@@ -61,6 +63,7 @@ class Section:
     numbers: dict[str, Any] = field(default_factory=dict)
     html: tuple[str, ...] = ()
     display: Display = field(default_factory=Display)
+    card: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,11 +91,14 @@ def _table_html(caption: str, table: pd.DataFrame, display: Display) -> str:
 def _section_html(section: Section) -> str:
     parts = [f"<h2>{html.escape(section.title)}</h2>"]
     amber = ' style="color:#8a6d3b"'
-    parts += [
-        f"<p{amber if section.status != 'ok' or p.startswith('Warning:') else ''}>"
-        f"{html.escape(p)}</p>"
-        for p in section.text
-    ]
+    if section.card:
+        parts.append(card_html(section.text))
+    else:
+        parts += [
+            f"<p{amber if section.status != 'ok' or p.startswith('Warning:') else ''}>"
+            f"{html.escape(p)}</p>"
+            for p in section.text
+        ]
     parts += [_table_html(caption, table, section.display) for caption, table in section.tables]
     parts += list(section.html)
     return "\n".join(parts)

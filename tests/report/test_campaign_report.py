@@ -13,7 +13,7 @@ from simkit._browser import CHROMIUM
 from simkit.errors import DataError, ParamsError
 from simkit.report import RunParams, build_campaign_report, data_hash, load_campaign
 from simkit.report import format as fmt
-from simkit.report.campaign import headline
+from simkit.report.campaign import headline, summary_section
 from simkit.report.section import Section, missing
 
 
@@ -157,7 +157,14 @@ def test_the_report_opens_with_a_headline_card(built) -> None:
         f"conversions over 30 days (80% interval {fmt.interval(gain, 'count', signed=True)}), "
         f"P(gain > 0) {fmt.probability(best['confidence'])}."
     )
+    assert built["summary"].text[:4] == (
+        card["outlook"],
+        card["risk"],
+        card["pivot"],
+        card["recent"],
+    )
     shown = built["summary"]._repr_html_()
+    assert "<b>Over the next 30 days:</b>" in shown
     assert shown.index("Over the next") < shown.index("No risk found") < shown.index("Best pivot")
 
 
@@ -338,15 +345,19 @@ def test_a_stopped_campaigns_card_says_it_stopped(built) -> None:
     sections = dict(built.sections)
     for key, title in (("forecast", "Forecast"), ("risks", "Risks"), ("pivots", "Pivots")):
         sections[key] = Section(key, title, status="skipped", text=(f"No {key}: stopped.",))
-    card = headline(_StoppedContext(built.context), sections)
+    stopped = _StoppedContext(built.context)
+    card = headline(stopped, sections)
     assert card.outlook == (
-        "Stopped: its last day with spend is 2026-02-03 and the data run to 2026-02-09; "
-        "nothing is forecast for a campaign that has ended."
+        "This campaign has stopped: its last day with spend is 2026-02-03, and the data run "
+        "to 2026-02-09. Its history, data quality and benchmark comparison are below; the "
+        "forward-looking sections are not computed."
     )
-    assert card.risk.startswith("No risk assessment:") and "stopped" in card.risk
-    assert card.pivot.startswith("No pivot computed:") and "stopped" in card.pivot
+    assert (card.risk, card.pivot) == ("", ""), "no forward-looking lines"
     assert card.recent.startswith("Last 28 days: $")
     assert not any("Not shown" in w for w in card.warnings), "the card already says why"
+    summary = summary_section(stopped, sections)
+    assert summary.text[:2] == (card.outlook, card.recent)
+    assert "Main risk" not in summary._repr_html_() and "Best pivot" not in summary._repr_html_()
     running = headline(built.context, sections)
     assert running.warnings[-1] == (
         "Not shown for this campaign (the section says why): Forecast, Risks, Pivots."
