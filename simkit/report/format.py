@@ -455,10 +455,15 @@ _CARD = (
 _CARD_P = "margin:0.35em 0;font-size:1.06em;line-height:1.45"
 
 
+#: Longest lead phrase shown in bold ("Over the next 365 days", "No pivot computed"); a
+#: longer text before the colon is part of a sentence ("This campaign has stopped: ...").
+_LEAD_CHARS = 24
+
+
 def _lead(sentence: str) -> str:
     """The sentence as HTML, its lead phrase (up to the first colon) in bold."""
     head, sep, rest = sentence.partition(": ")
-    if not sep or len(head) > 40:
+    if not sep or len(head) > _LEAD_CHARS:
         return html.escape(sentence)
     return f"<b>{html.escape(head)}:</b> {html.escape(rest)}"
 

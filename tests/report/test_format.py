@@ -140,3 +140,17 @@ def test_absent_text_reads_as_one_dash() -> None:
     table = pd.DataFrame({"top risk": ["-", "audience_fatigue"], "onset": [None, "2026-10-27"]})
     texts = [t for _, t in _cells(fmt.table_html(table))]
     assert texts == ["–", "–", "Audience fatigue", "2026-10-27"]
+
+
+def test_a_card_bolds_short_lead_phrases_only() -> None:
+    out = fmt.card_html(
+        [
+            "Over the next 365 days: 1,240 conversions",
+            "This campaign has stopped: its last day with spend is 2020-04-30.",
+            "Warning: the ensemble failed <badly>.",
+        ]
+    )
+    assert "<b>Over the next 365 days:</b> 1,240 conversions" in out
+    assert "This campaign has stopped: its last day with spend is 2020-04-30." in out
+    assert "<b>Warning:</b> the ensemble failed &lt;badly&gt;." in out
+    assert out.count("color:#8a6d3b") == 1, "the warning line is amber"
