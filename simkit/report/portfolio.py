@@ -166,10 +166,10 @@ def portfolio_headline(run: Portfolio, horizon_days: int | None = None) -> Secti
             f"({', '.join(currencies)}); each report has its own."
         )
     elif spend and conv:
-        over = f"the next {horizon_days} days" if horizon_days else "the horizon"
+        over = f"Next {horizon_days} days" if horizon_days else "Over the horizon"
         cpa = spend["p50"] / conv["p50"] if conv["p50"] else None
         lines.append(
-            f"Forecast over {over}: {fmt.money(spend['p50'], cur)} of spend for "
+            f"{over}: {fmt.money(spend['p50'], cur)} of spend forecast for "
             f"{fmt.count(conv['p50'])} conversions (sum of the campaigns' 80% ranges "
             f"{fmt.interval(conv, 'count')})"
             + (f", a CPA of {fmt.money(cpa, cur)}" if cpa is not None else "")

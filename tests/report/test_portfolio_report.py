@@ -28,12 +28,12 @@ def test_the_index_opens_with_one_line_per_fact(run_dir: Path) -> None:
     lines = top.numbers["lines"]
     assert lines[0] == "3 campaigns: 3 succeeded, 0 failed."
     assert lines[1].startswith(
-        f"Forecast over the next 30 days: {fmt.money(spend)} of spend for "
+        f"Next 30 days: {fmt.money(spend)} of spend forecast for "
         f"{fmt.count(conv['p50'])} conversions (sum of the campaigns' 80% ranges "
         f"{fmt.interval(conv, 'count')}), a CPA of {fmt.money(spend / conv['p50'])}"
     )
     assert top.numbers["spend"]["p50"] == pytest.approx(spend), "full precision kept"
-    assert all(line.split(": ", 1)[0] in top.html[0] for line in lines)
+    assert all(f"<b>{line.split(': ', 1)[0]}:</b>" in top.html[0] for line in lines)
 
 
 def test_failed_and_other_statuses_are_counted(run_dir: Path) -> None:
@@ -44,7 +44,7 @@ def test_failed_and_other_statuses_are_counted(run_dir: Path) -> None:
     run = load_run(run_dir)
     lines = portfolio_headline(run).numbers["lines"]
     assert lines[0] == "3 campaigns: 1 succeeded, 1 failed, 1 stopped."
-    assert lines[1].startswith("Forecast over the horizon: ")
+    assert lines[1].startswith("Over the horizon: $")
     assert lines[1].endswith("; 1 of 3 campaigns have a forecast.")
     overview = portfolio_sections(run)["campaigns"].html[0]
     assert "ParamsError: no &lt;industry&gt;" in overview, "errors shown once-escaped"
@@ -74,7 +74,7 @@ def test_the_index_shows_the_reports_currency(run_dir: Path) -> None:
     _set_currency(run_dir, {"C001": "EUR", "C002": "EUR", "C003": "EUR"})
     run = load_run(run_dir)
     line = portfolio_headline(run).numbers["lines"][1]
-    assert line.startswith("Forecast over the horizon: €")
+    assert line.startswith("Over the horizon: €")
     sections = portfolio_sections(run)
     assert "€" in sections["campaigns"].html[0]
     assert "€" in sections["totals"]._repr_html_() and "$" not in sections["totals"]._repr_html_()
