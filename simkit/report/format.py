@@ -151,7 +151,6 @@ KEY_COLUMNS = frozenset(
         "pivot",
         "member",
         "model",
-        "status",
     }
 )
 #: Columns holding comma-separated keys (each one labelled).
