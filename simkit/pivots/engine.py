@@ -1,4 +1,13 @@
-"""The pivot engine: fit, optimise, generate every registered pivot, simulate, rank."""
+"""The pivot engine: fit, optimise, generate every registered pivot, simulate, rank.
+
+One model of a campaign for every what-if: the fitted response curves *choose* the budget
+allocation (that is what they are for), and a budget pivot's *impact* is simulated by the
+Monte Carlo engine of :mod:`simkit.simulate`, through one :class:`~simkit.simulate.
+WhatIfSession` per campaign whose spend response is the campaign's fitted curve
+(:func:`campaign_response`).  The dashboard's "Preview this" runs the same session (same
+forecaster, curve, seed and paths), so a card and its preview give the same numbers.  Each
+campaign's session is seeded with :func:`campaign_seed` of the run's simulation seed.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +23,122 @@ import pandas as pd
 
 from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError, SimkitError
+from simkit.pivots.curves import ResponseCurve
 from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
 from simkit.pivots.optimize import Allocation, Objective, optimize_budget
 from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
+from simkit.simulate.campaign import ForecastFn
+from simkit.simulate.session import SESSION_MEMBERS, WhatIfPivot, WhatIfSession
 
-__all__ = ["PivotContext", "PivotResult", "find_pivots"]
+__all__ = [
+    "CampaignEngine",
+    "CurveResponse",
+    "PivotContext",
+    "PivotResult",
+    "campaign_response",
+    "campaign_seed",
+    "find_pivots",
+]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CurveResponse:
+    """A fitted response curve as the engine's spend response
+    (:class:`simkit.simulate.SpendResponse`): the ratio of expected daily conversions at
+    two spends, one value per parameter draw."""
+
+    curve: ResponseCurve
+
+    def log_ratio(self, spend_from: float, spend_to: float) -> np.ndarray:
+        lo = np.maximum(self.curve.samples(float(spend_from)), 1e-300)
+        hi = np.maximum(self.curve.samples(float(spend_to)), 1e-300)
+        return np.log(hi) - np.log(lo)
+
+
+def campaign_seed(seed: int, campaign_id: str) -> int:
+    """The seed of one campaign's what-if session, from a run's seed (stable by name), so
+    campaigns of one run do not share their random numbers."""
+    tag = zlib.crc32(str(campaign_id).encode())
+    return int(np.random.SeedSequence([int(seed), tag]).generate_state(1)[0])
+
+
+def campaign_response(
+    data: pd.DataFrame, campaign_id: str, *, seed: int, n_draws: int = 200
+) -> CurveResponse | None:
+    """The campaign's fitted response curve (as :func:`find_pivots` fits it: creative state
+    taken out), with draws seeded by :func:`campaign_seed`; ``None`` when the campaign is
+    paused or too short to fit."""
+    rows = data[data["campaign_id"].astype(str) == str(campaign_id)]
+    if rows.empty:
+        return None
+    offset, _ = creative_analysis(rows, str(campaign_id))
+    pf = fit_portfolio(
+        rows,
+        rng=np.random.default_rng(campaign_seed(seed, campaign_id)),
+        n_draws=n_draws,
+        creative_offsets={str(campaign_id): offset} if offset is not None else {},
+    )
+    if str(campaign_id) not in pf.keys:
+        return None
+    return CurveResponse(pf.curves[str(campaign_id)])
+
+
+class CampaignEngine:
+    """The simulate engine for the campaigns of one pivot run: one what-if session per
+    campaign (prepared on first use), with the campaign's fitted curve as spend response."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        horizon_days: int,
+        *,
+        seed: int,
+        n_paths: int,
+        n_draws: int,
+        members: Sequence[str],
+        forecast_fn: ForecastFn | None,
+        cache: str | bool | None,
+    ) -> None:
+        self.data, self.horizon_days, self.seed = data, horizon_days, int(seed)
+        self.n_paths, self.n_draws = n_paths, n_draws
+        self.members, self.forecast_fn, self.cache = tuple(members), forecast_fn, cache
+        self._sessions: dict[str, WhatIfSession] = {}
+
+    def session(self, key: str) -> WhatIfSession:
+        """Campaign ``key``'s session (raises :class:`SimkitError` if it cannot be made)."""
+        if key not in self._sessions:
+            self._sessions[key] = WhatIfSession(
+                self.data,
+                key,
+                self.horizon_days,
+                seed=campaign_seed(self.seed, key),
+                n_paths=self.n_paths,
+                members=self.members,
+                cache=self.cache,
+                forecast_fn=self.forecast_fn,
+                spend_response=campaign_response(
+                    self.data, key, seed=self.seed, n_draws=self.n_draws
+                ),
+            )
+        return self._sessions[key]
+
+    def budget_sims(
+        self, factors: Mapping[str, float]
+    ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
+        """Per campaign, ``(n_paths,)`` totals of the baseline and of its budget times
+        ``factors[key]`` (the format of :func:`simkit.pivots.impact.simulate_scenario`)."""
+        base: dict[str, dict[str, np.ndarray]] = {}
+        alt: dict[str, dict[str, np.ndarray]] = {}
+        for key, factor in factors.items():
+            b, a = self.session(key).preview_paths(WhatIfPivot(budget_factor=float(factor)))
+            tb, ta = b.totals(), a.totals()
+            base[key] = {m: tb[m] for m in ("conversions", "revenue", "spend")}
+            alt[key] = {m: ta[m] for m in ("conversions", "revenue", "spend")}
+        return base, alt
 
 
 @dataclass
@@ -41,6 +157,8 @@ class PivotContext:
     baseline_sim: dict[str, dict[str, np.ndarray]]
     channel_allocation: tuple[Portfolio, Allocation] | None = None
     channel_draws: CommonDraws | None = None
+    engine: CampaignEngine | None = None
+    notes: list[str] = field(default_factory=list)
 
     def stream(self, key: str) -> np.random.Generator:
         """A generator for one named use, derived from the run's seed (stable by name)."""
@@ -63,6 +181,7 @@ class PivotResult:
     recommendations: tuple[Recommendation, ...]
     portfolio: Portfolio
     notes: tuple[str, ...] = field(default=())
+    simulation_seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         a = self.allocation
@@ -80,6 +199,7 @@ class PivotResult:
             "curves": {k: self.portfolio.curves[k].to_dict() for k in self.portfolio.keys},
             "today_source": dict(self.portfolio.today_source),
             "notes": list(self.notes),
+            "simulation_seed": self.simulation_seed,
         }
 
 
@@ -126,6 +246,10 @@ def find_pivots(
     n_draws: int = 200,
     n_paths: int = 1000,
     use_risk_alerts: bool = True,
+    seed: int | None = None,
+    members: Sequence[str] = SESSION_MEMBERS,
+    forecast_fn: ForecastFn | None = None,
+    forecast_cache: str | bool | None = False,
 ) -> PivotResult:
     """Fit response curves, optimise the budget, and rank simulated pivots.
 
@@ -155,6 +279,13 @@ def find_pivots(
         Curve draws and simulation paths.
     use_risk_alerts
         Also let the risk package's ``audience_fatigue`` alerts trigger a creative refresh.
+    seed
+        Seed of the engine's what-if sessions (each campaign's is :func:`campaign_seed` of
+        it); default: drawn from ``rng``.  The dashboard passes its own seed, so its
+        previews reproduce the cards.
+    members, forecast_fn, forecast_cache
+        The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
+        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache).
 
     Examples
     --------
@@ -173,6 +304,7 @@ def find_pivots(
     if horizon_days < 1:
         raise ParamsError(f"horizon {horizon_days} must be at least 1 day", field="horizon")
     seed_base = rng.integers(0, 2**63 - 1, size=2)
+    simulation_seed = int(seed_base[0] % 2**32) if seed is None else int(seed)
 
     def stream(key: str) -> np.random.Generator:
         tag = zlib.crc32(key.encode())
@@ -253,6 +385,17 @@ def find_pivots(
         baseline_sim=base_sim,
         channel_allocation=channel,
         channel_draws=channel_draws,
+        engine=CampaignEngine(
+            frame,
+            horizon_days,
+            seed=simulation_seed,
+            n_paths=n_paths,
+            n_draws=n_draws,
+            members=members,
+            forecast_fn=forecast_fn,
+            cache=forecast_cache,
+        ),
+        notes=notes,
     )
     recs: list[Recommendation] = []
     for name in names:
@@ -269,4 +412,5 @@ def find_pivots(
         recommendations=tuple(recs),
         portfolio=portfolio,
         notes=tuple(notes),
+        simulation_seed=simulation_seed,
     )

@@ -2,9 +2,13 @@
 
 Each pivot type is a function ``(context) -> list[Recommendation]``, registered in
 :data:`PIVOT_TYPES`.  Every recommendation is simulated against the baseline (the status
-quo with today's creative state) over the horizon with common random numbers
-(:mod:`simkit.pivots.impact`), so its impact interval carries the uncertainty of the
-pivot's effect.
+quo with today's creative state) over the horizon with common random numbers, so its
+impact interval carries the uncertainty of the pivot's effect.  A budget reallocation is
+simulated by the Monte Carlo engine of :mod:`simkit.simulate` (one what-if session per
+campaign, the campaign's fitted curve as its spend response: the model the dashboard's
+preview runs); when a campaign's session cannot be made (too short a history to
+forecast), and for the other pivot types, by the curves' own simulation
+(:mod:`simkit.pivots.impact`).
 
 Ranking score (one scale for all pivots, in units of the objective over the horizon)::
 
@@ -142,10 +146,16 @@ def _recommend(
     portfolio: Any = None,
     base: Scenario | None = None,
     draws: Any = None,
+    sims: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> Recommendation:
-    pf = portfolio or ctx.portfolio
-    base_sim = ctx.baseline_sim if base is None else simulate_scenario(pf, base, draws or ctx.draws)
-    alt_sim = simulate_scenario(pf, alt, draws or ctx.draws)
+    if sims is not None:
+        base_sim, alt_sim = sims
+    else:
+        pf = portfolio or ctx.portfolio
+        base_sim = (
+            ctx.baseline_sim if base is None else simulate_scenario(pf, base, draws or ctx.draws)
+        )
+        alt_sim = simulate_scenario(pf, alt, draws or ctx.draws)
     delta = impact(base_sim, alt_sim, keys)
     summary = summarise({m: delta[m] for m in IMPACT_METRICS})
     obj = delta[ctx.objective]
@@ -224,6 +234,17 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
         )
 
     alt = Scenario(budgets=alloc.allocation, multipliers=ctx.baseline_multipliers)
+    details: dict[str, Any] = {"moves": moved, "marginal": {k: m[k] for k in keys}}
+    sims = _engine_budget_sims(ctx, {k: alloc.allocation[k] / alloc.status_quo[k] for k in keys})
+    if sims is not None:
+        base_sim, alt_sim = sims
+        details["model"] = "simulate engine"
+        details["impact_by_campaign"] = {
+            k: summarise(impact(base_sim, alt_sim, (k,))) for k in keys
+        }
+        details["simulation_seed"] = ctx.engine.seed if ctx.engine else None
+    else:
+        details["model"] = "response curves"
     return [
         _recommend(
             ctx,
@@ -232,9 +253,29 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
             alt,
             action=action,
             rationale=rationale,
-            details={"moves": moved, "marginal": {k: m[k] for k in keys}},
+            details=details,
+            sims=sims,
         )
     ]
+
+
+def _engine_budget_sims(
+    ctx: PivotContext, factors: Mapping[str, float]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Budget changes simulated by the simulate engine (``None``: not available; the curves'
+    own simulation is used and a note says why)."""
+    if ctx.engine is None:
+        return None
+    from simkit.errors import SimkitError
+
+    try:
+        return ctx.engine.budget_sims(factors)
+    except SimkitError as exc:
+        ctx.notes.append(
+            f"budget reallocation simulated on the response curves alone: the simulate "
+            f"engine could not prepare a campaign ({exc})"
+        )
+        return None
 
 
 def creative_refresh(ctx: PivotContext) -> list[Recommendation]:

@@ -5,7 +5,8 @@ From a :class:`~simkit.forecast.base.DriverForecast` and a budget plan, the engi
 impressions -> clicks -> conversions -> revenue); :func:`summarise` turns them into daily
 quantiles, totals, pessimistic/realistic/optimistic scenarios, outcome bands and goal
 probabilities; :func:`simulate_pair` runs a what-if on common random numbers.
-:func:`simulate_campaign` / :func:`what_if_campaign` do all of it from a campaign's data.
+:func:`simulate_campaign` / :func:`what_if_campaign` do all of it from a campaign's data;
+a :class:`WhatIfSession` prepares a campaign once and previews many pivots on it.
 
 Example
 -------
@@ -44,6 +45,13 @@ from simkit.simulate.factors import (
     fit_fatigue,
     make_factor,
 )
+from simkit.simulate.session import (
+    SESSION_MEMBERS,
+    SpendResponse,
+    SpendResponseFactor,
+    WhatIfPivot,
+    WhatIfSession,
+)
 from simkit.simulate.summary import (
     QUANTILES,
     SCENARIO_CUTS,
@@ -59,6 +67,7 @@ __all__ = [
     "PACING_RULES",
     "QUANTILES",
     "SCENARIO_CUTS",
+    "SESSION_MEMBERS",
     "BudgetPlan",
     "CampaignState",
     "CompetitionFactor",
@@ -71,7 +80,11 @@ __all__ = [
     "SeasonalFactor",
     "SimulationPaths",
     "SimulationResult",
+    "SpendResponse",
+    "SpendResponseFactor",
+    "WhatIfPivot",
     "WhatIfResult",
+    "WhatIfSession",
     "campaign_state",
     "fit_delivery",
     "fit_fatigue",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -39,6 +39,10 @@ class WhatIfResult:
     probabilities
         ``p_outcome_improves`` (pivot better than baseline on the same path) and
         ``p_outcome_worse``.
+    p_higher, p_lower
+        ``{metric: P(pivot total > / < baseline total on the same path)}``.
+    baseline_paths, pivot_paths
+        The paired paths themselves (for daily bands; not serialised).
     """
 
     baseline: SimulationResult
@@ -46,6 +50,10 @@ class WhatIfResult:
     outcome: str
     delta: dict[str, dict[str, float]]
     probabilities: dict[str, float]
+    p_higher: dict[str, float] = field(default_factory=dict)
+    p_lower: dict[str, float] = field(default_factory=dict)
+    baseline_paths: SimulationPaths | None = field(default=None, repr=False, compare=False)
+    pivot_paths: SimulationPaths | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         from simkit.simulate.summary import _clean
@@ -111,17 +119,29 @@ def what_if_from_paths(
     if baseline.n_paths != pivot.n_paths or baseline.horizon_days != pivot.horizon_days:
         raise ValueError("baseline and pivot must have the same paths and horizon")
     tb, tp = baseline.totals(), pivot.totals()
-    delta = {}
+    delta, higher, lower = {}, {}, {}
     for metric in METRICS:
         with np.errstate(invalid="ignore"):
             diff = tp[metric] - tb[metric]
         delta[metric] = {
             k: float(v) for k, v in quantile_summary(diff, ratio=metric in RATIO_METRICS).items()
         }
+        higher[metric] = float(np.mean(tp[metric] > tb[metric]))
+        lower[metric] = float(np.mean(tp[metric] < tb[metric]))
     with np.errstate(invalid="ignore"):
         d = tp[outcome] - tb[outcome]
     probabilities = {
         "p_outcome_improves": float(np.mean(d > 0)),
         "p_outcome_worse": float(np.mean(d < 0)),
     }
-    return WhatIfResult(baseline_result, pivot_result, outcome, delta, probabilities)
+    return WhatIfResult(
+        baseline_result,
+        pivot_result,
+        outcome,
+        delta,
+        probabilities,
+        p_higher=higher,
+        p_lower=lower,
+        baseline_paths=baseline,
+        pivot_paths=pivot,
+    )
