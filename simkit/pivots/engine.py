@@ -102,10 +102,12 @@ class CampaignEngine:
         members: Sequence[str],
         forecast_fn: ForecastFn | None,
         cache: str | bool | None,
+        backtest_cutoffs: int = 5,
     ) -> None:
         self.data, self.horizon_days, self.seed = data, horizon_days, int(seed)
         self.n_paths, self.n_draws = n_paths, n_draws
         self.members, self.forecast_fn, self.cache = tuple(members), forecast_fn, cache
+        self.backtest_cutoffs = backtest_cutoffs
         self._sessions: dict[str, WhatIfSession] = {}
 
     def session(self, key: str) -> WhatIfSession:
@@ -118,6 +120,7 @@ class CampaignEngine:
                 seed=campaign_seed(self.seed, key),
                 n_paths=self.n_paths,
                 members=self.members,
+                max_cutoffs=self.backtest_cutoffs,
                 cache=self.cache,
                 forecast_fn=self.forecast_fn,
                 spend_response=campaign_response(
@@ -250,6 +253,7 @@ def find_pivots(
     members: Sequence[str] = SESSION_MEMBERS,
     forecast_fn: ForecastFn | None = None,
     forecast_cache: str | bool | None = False,
+    backtest_cutoffs: int = 5,
 ) -> PivotResult:
     """Fit response curves, optimise the budget, and rank simulated pivots.
 
@@ -283,9 +287,9 @@ def find_pivots(
         Seed of the engine's what-if sessions (each campaign's is :func:`campaign_seed` of
         it); default: drawn from ``rng``.  The dashboard passes its own seed, so its
         previews reproduce the cards.
-    members, forecast_fn, forecast_cache
+    members, forecast_fn, forecast_cache, backtest_cutoffs
         The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
-        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache).
+        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 5 backtest folds).
 
     Examples
     --------
@@ -394,6 +398,7 @@ def find_pivots(
             members=members,
             forecast_fn=forecast_fn,
             cache=forecast_cache,
+            backtest_cutoffs=backtest_cutoffs,
         ),
         notes=notes,
     )
