@@ -63,7 +63,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simkit.errors import DataError, ParamsError
-from simkit.pivots.engine import campaign_response, campaign_seed
+from simkit.pivots.fatigue import creative_analysis
+from simkit.pivots.sessions import campaign_response, campaign_seed, refresh_shift
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.engine import SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
@@ -462,6 +463,16 @@ def _budget_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) ->
 def _refresh_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     if not p.creative_refresh:
         return LeverEffect()
+    _, state = creative_analysis(fit.history, fit.campaign_id)
+    if state is not None:  # the pivot engine's refresh (its cards), see simkit.pivots.sessions
+        return LeverEffect(
+            add=(refresh_shift(state, fit.horizon_days, fit.n_paths, seed=fit.seed),),
+            notes=(
+                f"creative refresh on {dates[0].date()}: CTR back from {np.exp(state.current):.3%} "
+                f"(the current creative, {state.current_age_days} days old) to about "
+                f"{np.exp(state.fresh):.3%}, as the pivot engine estimates",
+            ),
+        )
     fatigue = fit.state.fatigue
     if fatigue is None:
         return LeverEffect(

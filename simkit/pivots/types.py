@@ -30,6 +30,7 @@ import numpy as np
 
 from simkit.pivots.fatigue import FRESH_DAYS
 from simkit.pivots.impact import IMPACT_METRICS, Scenario, impact, simulate_scenario, summarise
+from simkit.pivots.sessions import campaign_seed, refresh_shift
 
 if TYPE_CHECKING:
     from simkit.pivots.engine import PivotContext
@@ -260,20 +261,27 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
 
 
 def _engine_budget_sims(
-    ctx: PivotContext, factors: Mapping[str, float]
+    ctx: PivotContext, factors: Mapping[str, float], what: str = "budget reallocation"
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Budget changes simulated by the simulate engine (``None``: not available; the curves'
     own simulation is used and a note says why)."""
+    return _engine_sims(ctx, lambda engine: engine.budget_sims(factors), what)
+
+
+def _engine_sims(
+    ctx: PivotContext, run: Callable[[Any], Any], what: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``run(ctx.engine)``, or ``None`` (with a note) when the engine cannot simulate it."""
     if ctx.engine is None:
         return None
     from simkit.errors import SimkitError
 
     try:
-        return ctx.engine.budget_sims(factors)
+        return run(ctx.engine)
     except SimkitError as exc:
         ctx.notes.append(
-            f"budget reallocation simulated on the response curves alone: the simulate "
-            f"engine could not prepare a campaign ({exc})"
+            f"{what} simulated on the response curves alone: the simulate engine could "
+            f"not prepare a campaign ({exc})"
         )
         return None
 
@@ -332,6 +340,15 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
                 f"Production cost of the creative is not included."
             )
 
+        # the creative state's refresh effect, per day, as the engine's CTR shift
+        shift = None
+        if ctx.engine is not None:
+            shift = refresh_shift(state, h, n, seed=campaign_seed(ctx.engine.seed, key))
+        sims = _engine_sims(
+            ctx,
+            lambda engine, key=key, shift=shift: engine.shift_sims(key, shift),
+            "creative refresh",
+        )
         out.append(
             _recommend(
                 ctx,
@@ -340,7 +357,9 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
                 alt,
                 action=f"Launch a new creative on {key} now (CTR back to about {fresh_ctr:.3%}).",
                 rationale=rationale,
+                sims=sims,
                 details={
+                    "model": "simulate engine" if sims is not None else "response curves",
                     "ctr_fresh": fresh_ctr,
                     "ctr_current": cur_ctr,
                     "ctr_deficit": state.deficit,
@@ -467,6 +486,42 @@ def channel_shift(ctx: PivotContext) -> list[Recommendation]:
             f"P({ctx.objective} up) = {conf:.0%}."
         )
 
+    details: dict[str, Any] = {
+        "channel_budgets_now": alloc.status_quo,
+        "channel_budgets_after": alloc.allocation,
+        "marginal": m,
+    }
+    # the engine: every campaign of a moved channel scaled by its channel's change
+    factors = {
+        c: alloc.allocation[ctx.portfolio.channel_of[c]]
+        / alloc.status_quo[ctx.portfolio.channel_of[c]]
+        for c in campaigns
+        if alloc.status_quo.get(ctx.portfolio.channel_of[c], 0) > 0
+    }
+    sims = (
+        _engine_budget_sims(ctx, factors, "channel shift")
+        if factors and len(factors) == len(campaigns)
+        else None
+    )
+    if sims is not None:
+        details["model"] = "simulate engine"
+        details["impact_by_campaign"] = {
+            c: summarise(impact(sims[0], sims[1], (c,))) for c in campaigns
+        }
+        return [
+            _recommend(
+                ctx,
+                "channel_shift",
+                campaigns,
+                alt,
+                campaign_ids=campaigns,
+                action=action,
+                rationale=rationale,
+                details=details,
+                sims=sims,
+            )
+        ]
+    details["model"] = "response curves"
     return [
         _recommend(
             ctx,
@@ -476,11 +531,7 @@ def channel_shift(ctx: PivotContext) -> list[Recommendation]:
             campaign_ids=campaigns,
             action=action,
             rationale=rationale,
-            details={
-                "channel_budgets_now": alloc.status_quo,
-                "channel_budgets_after": alloc.allocation,
-                "marginal": m,
-            },
+            details=details,
             portfolio=pf,
             base=base,
             draws=draws,

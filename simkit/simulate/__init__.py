@@ -47,6 +47,7 @@ from simkit.simulate.factors import (
 )
 from simkit.simulate.session import (
     SESSION_MEMBERS,
+    DriverShiftFactor,
     SpendResponse,
     SpendResponseFactor,
     WhatIfPivot,
@@ -72,6 +73,7 @@ __all__ = [
     "CampaignState",
     "CompetitionFactor",
     "DeliveryModel",
+    "DriverShiftFactor",
     "EngineConfig",
     "FatigueFactor",
     "MarketFactor",

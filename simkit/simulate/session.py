@@ -50,6 +50,7 @@ from simkit.simulate.whatif import WhatIfResult, what_if_from_paths
 
 __all__ = [
     "SESSION_MEMBERS",
+    "DriverShiftFactor",
     "SpendResponse",
     "SpendResponseFactor",
     "WhatIfPivot",
@@ -90,6 +91,36 @@ class SpendResponseFactor(MarketFactor):
         if self.start is not None:
             mask = dates.date >= self.start
         out[mask, 0, :] = value
+        return out
+
+
+class DriverShiftFactor(MarketFactor):
+    """A shift of one driver, given per horizon day: ``mean[t] + sd[t] x z`` with one
+    standard normal ``z`` per path (the effect's uncertainty persists over the horizon).
+
+    How another stage's fitted effect reaches the engine: the pivot stage's creative state
+    (:class:`simkit.pivots.fatigue.CreativeState`) gives a refresh's CTR multipliers per
+    path and day, whose log mean and sd per day become a ``logit_ctr`` shift (for small
+    rates the logit shift is the log shift of the rate).  Days beyond ``mean`` get none.
+    """
+
+    kind: ClassVar[str] = "driver_shift"
+    driver: Literal["log_cpm", "logit_ctr", "logit_cvr", "log_rpc"]
+    mean: tuple[float, ...]
+    sd: tuple[float, ...] = ()
+    label: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"driver_shift:{self.driver}:{self.label}"
+
+    def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        h = min(len(dates), len(self.mean))
+        mean = np.asarray(self.mean[:h], dtype=np.float32)
+        sd = np.asarray(self.sd[:h], dtype=np.float32) if self.sd else np.zeros(h, np.float32)
+        z = fast_normals(rng, (n_paths,))
+        out = np.zeros((len(dates), len(DRIVERS), n_paths), dtype=np.float32)
+        out[:h, DRIVERS.index(self.driver), :] = mean[:, None] + sd[:, None] * z[None, :]
         return out
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simkit.dashboard.model import DashboardSettings, WhatIfModel
@@ -114,3 +115,28 @@ def test_the_dashboards_preview_of_the_card_shows_the_cards_numbers(world, reall
         assert getattr(preview.deltas["conversions"], q) == pytest.approx(
             card["conversions"][q], abs=1e-6
         )
+
+
+def test_a_refresh_card_and_its_preview_give_the_same_numbers(fatigue_world) -> None:
+    world, as_of = fatigue_world
+    data = world.data[world.data["date"] <= pd.Timestamp(as_of)]
+    model = WhatIfModel(
+        data,
+        DashboardSettings(data="synthetic.csv", n_paths=PATHS, horizon_days=HORIZON, seed=SEED),
+    )
+    cards = [c for c in model.recommendations("C001") if c.type == "creative_refresh"]
+    assert len(cards) == 1 and cards[0].pivot == {
+        "budget_change_pct": 0.0,
+        "creative_refresh": True,
+        "audience_expansion_pct": 0.0,
+        "competition_pct": 0.0,
+    }
+    (rec,) = [r for r in model.pivot_result().recommendations if r.type == "creative_refresh"]
+    assert rec.details["model"] == "simulate engine"
+    preview = model.preview("C001", {**cards[0].pivot, "horizon_days": HORIZON})
+    assert any("as the pivot engine estimates" in n for n in preview.notes)
+    for q in ("p10", "p50", "p90"):
+        assert getattr(preview.deltas["conversions"], q) == pytest.approx(
+            rec.expected_impact["conversions"][q], abs=1e-6
+        )
+    assert rec.expected_impact["conversions"]["p10"] > 0  # the wear-out is real: it pays
