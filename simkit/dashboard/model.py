@@ -36,8 +36,12 @@ Pivot levers (each a registry entry in :data:`LEVERS`)
     age reset (:class:`~simkit.simulate.factors.FatigueFactor`).  Without creative history
     there is no fitted fatigue and the refresh has no modelled effect (a note says so).
 ``audience_expansion_pct``
-    The audience grows by the factor ``r = 1 + pct/100``, so a share ``s = 1 - 1/r`` of the
-    impressions reaches new users.  They convert at the pivot engine's assumed multiplier
+    The audience grows by the factor ``r = 1 + pct/100``, so frequency falls by ``r``.
+    Where the pivot engine's creative state has a CTR-frequency elasticity, its model (as
+    on its cards, :func:`simkit.pivots.audience_shifts`): CTR recovers along that
+    elasticity, the new reach converts at the assumed CVR multiplier
+    (:data:`simkit.pivots.types.AUDIENCE_ASSUMPTIONS`) and pays the assumed CPM.  Otherwise
+    a share ``s = 1 - 1/r`` of the impressions reaches new users.  They convert at the pivot engine's assumed multiplier
     (:data:`simkit.pivots.types.AUDIENCE_ASSUMPTIONS`, median 0.9), so CVR is multiplied by
     ``1 - s (1 - q)``; CPM by the engine's assumed multiplier (median 1); and where the
     campaign's CTR falls with spend (frequency), CTR recovers by ``r ** -elasticity``.
@@ -64,7 +68,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simkit.errors import DataError, ParamsError
 from simkit.pivots.fatigue import creative_analysis
-from simkit.pivots.sessions import campaign_response, campaign_seed, refresh_shift
+from simkit.pivots.sessions import (
+    audience_shifts,
+    campaign_response,
+    campaign_seed,
+    refresh_shift,
+)
+from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.engine import SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
@@ -495,11 +505,30 @@ def _refresh_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -
 def _audience_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     if p.audience_expansion_pct <= 0:
         return LeverEffect()
-    from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
-
     cvr_median, cvr_log_sd = AUDIENCE_ASSUMPTIONS["cvr_multiplier"]
     cpm_median, cpm_log_sd = AUDIENCE_ASSUMPTIONS["cpm_multiplier"]
     r = 1.0 + p.audience_expansion_pct / 100.0
+    _, state = creative_analysis(fit.history, fit.campaign_id)
+    shifts = None
+    if state is not None and state.freq_now is not None:
+        shifts = audience_shifts(
+            state,
+            fit.horizon_days,
+            seed=fit.seed,
+            assumptions=AUDIENCE_ASSUMPTIONS,
+            frequency_target=state.freq_now / r,
+        )
+    if shifts is not None:  # the pivot engine's model (its cards), see simkit.pivots.sessions
+        return LeverEffect(
+            add=shifts,
+            notes=(
+                f"audience +{p.audience_expansion_pct:.0f}%: frequency falls from "
+                f"{state.freq_now:.2f} to {state.freq_now / r:.2f} and CTR recovers along its "
+                f"fitted frequency elasticity ({state.freq_elasticity:+.2f}); the new reach is "
+                f"assumed to convert at {cvr_median:.0%} of today's rate (log-sd {cvr_log_sd}), "
+                f"CPM x{cpm_median:.2f} (log-sd {cpm_log_sd}), as the pivot engine assumes",
+            ),
+        )
     share_new = 1.0 - 1.0 / r
     start = dates[0].date()
     factors: list[MarketFactor] = [

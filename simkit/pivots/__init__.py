@@ -13,7 +13,13 @@ from simkit.pivots.fatigue import CreativeState, creative_state
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario
 from simkit.pivots.optimize import OBJECTIVES, Allocation, optimize_budget, water_fill
 from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio, todays_budget
-from simkit.pivots.sessions import CurveResponse, campaign_response, campaign_seed, refresh_shift
+from simkit.pivots.sessions import (
+    CurveResponse,
+    audience_shifts,
+    campaign_response,
+    campaign_seed,
+    refresh_shift,
+)
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "ResponseCurve",
     "Scenario",
     "adstock",
+    "audience_shifts",
     "campaign_response",
     "campaign_seed",
     "creative_state",

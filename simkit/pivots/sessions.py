@@ -27,6 +27,7 @@ from simkit.simulate.session import DriverShiftFactor, WhatIfPivot, WhatIfSessio
 __all__ = [
     "CampaignEngine",
     "CurveResponse",
+    "audience_shifts",
     "campaign_response",
     "campaign_seed",
     "refresh_shift",
@@ -94,6 +95,45 @@ def refresh_shift(
     )
 
 
+def audience_shifts(
+    state: CreativeState,
+    horizon_days: int,
+    *,
+    seed: int,
+    assumptions: Mapping[str, tuple[float, float]],
+    frequency_target: float | None = None,
+    n_draws: int = 2000,
+) -> tuple[DriverShiftFactor, ...] | None:
+    """A wider audience as the engine's driver shifts: CTR recovers along the campaign's
+    CTR-frequency elasticity as frequency falls from ``state.freq_now`` to
+    ``frequency_target`` (default: the fresh creative's frequency); the new reach's CVR and
+    CPM multipliers are the stated ``assumptions`` (``{"cvr_multiplier": (median,
+    log_sd), "cpm_multiplier": ...}``).  ``None`` without a frequency elasticity."""
+    if state.freq_elasticity is None or state.freq_now is None or state.freq_fresh is None:
+        return None
+    target = state.freq_fresh if frequency_target is None else float(frequency_target)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(b"audience")]))
+    eta = np.minimum(
+        rng.normal(state.freq_elasticity, state.freq_elasticity_se or 0.0, n_draws), 0.0
+    )
+    log_ctr = eta * np.log(target / state.freq_now)
+    cvr_med, cvr_sd = assumptions["cvr_multiplier"]
+    cpm_med, cpm_sd = assumptions["cpm_multiplier"]
+    h = int(horizon_days)
+    label = f"audience:{state.campaign_id}"
+
+    def flat(driver: str, mean: float, sd: float) -> DriverShiftFactor:
+        return DriverShiftFactor(
+            driver=driver, mean=(float(mean),) * h, sd=(float(sd),) * h, label=label
+        )
+
+    return (
+        flat("logit_ctr", log_ctr.mean(), log_ctr.std()),
+        flat("logit_cvr", np.log(cvr_med), cvr_sd),
+        flat("log_cpm", np.log(cpm_med), cpm_sd),
+    )
+
+
 class CampaignEngine:
     """The simulate engine for the campaigns of one pivot run: one what-if session per
     campaign (prepared on first use), with the campaign's fitted curve as spend response."""
@@ -137,10 +177,10 @@ class CampaignEngine:
         return self._sessions[key]
 
     def shift_sims(
-        self, key: str, factor: MarketFactor
+        self, key: str, factors: Sequence[MarketFactor]
     ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
-        """Campaign ``key``'s baseline and the baseline with ``factor`` added."""
-        b, a = self.session(key).preview_paths(WhatIfPivot(add=(factor,)))
+        """Campaign ``key``'s baseline and the baseline with ``factors`` added."""
+        b, a = self.session(key).preview_paths(WhatIfPivot(add=tuple(factors)))
         tb, ta = b.totals(), a.totals()
         metrics = ("conversions", "revenue", "spend")
         return {key: {m: tb[m] for m in metrics}}, {key: {m: ta[m] for m in metrics}}

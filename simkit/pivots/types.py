@@ -30,7 +30,7 @@ import numpy as np
 
 from simkit.pivots.fatigue import FRESH_DAYS
 from simkit.pivots.impact import IMPACT_METRICS, Scenario, impact, simulate_scenario, summarise
-from simkit.pivots.sessions import campaign_seed, refresh_shift
+from simkit.pivots.sessions import audience_shifts, campaign_seed, refresh_shift
 
 if TYPE_CHECKING:
     from simkit.pivots.engine import PivotContext
@@ -346,7 +346,7 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
             shift = refresh_shift(state, h, n, seed=campaign_seed(ctx.engine.seed, key))
         sims = _engine_sims(
             ctx,
-            lambda engine, key=key, shift=shift: engine.shift_sims(key, shift),
+            lambda engine, key=key, shift=shift: engine.shift_sims(key, (shift,)),
             "creative refresh",
         )
         out.append(
@@ -400,6 +400,20 @@ def audience_expansion(ctx: PivotContext) -> list[Recommendation]:
         mult = dict(ctx.baseline_multipliers)
         mult[key] = base_mult * factor[:, None]
         alt = Scenario(budgets=ctx.allocation.status_quo, multipliers=mult)
+        shifts = None
+        if ctx.engine is not None:
+            shifts = audience_shifts(
+                st, h, seed=campaign_seed(ctx.engine.seed, key), assumptions=AUDIENCE_ASSUMPTIONS
+            )
+        sims = (
+            _engine_sims(
+                ctx,
+                lambda engine, key=key, shifts=shifts: engine.shift_sims(key, shifts),
+                "audience expansion",
+            )
+            if shifts is not None
+            else None
+        )
 
         def rationale(
             s: dict[str, dict[str, float]],
@@ -431,7 +445,9 @@ def audience_expansion(ctx: PivotContext) -> list[Recommendation]:
                     f"about {st.freq_fresh:.2f} at the same budget."
                 ),
                 rationale=rationale,
+                sims=sims,
                 details={
+                    "model": "simulate engine" if sims is not None else "response curves",
                     "frequency_now": st.freq_now,
                     "frequency_target": st.freq_fresh,
                     "ctr_frequency_elasticity": st.freq_elasticity,
