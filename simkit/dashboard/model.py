@@ -80,7 +80,7 @@ from simkit.simulate.engine import SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
 from simkit.simulate.session import WhatIfPivot, WhatIfSession
 from simkit.simulate.summary import SimulationResult, quantile_summary
-from simkit.simulate.whatif import WhatIfResult
+from simkit.simulate.whatif import PairedDeltas
 
 __all__ = [
     "COMPETITION_SD_SHARE",
@@ -598,7 +598,7 @@ def _daily_bands(paths: SimulationPaths, metrics: Sequence[str]) -> dict[str, pd
     return out
 
 
-def _deltas(whatif: WhatIfResult) -> dict[str, Delta]:
+def _deltas(whatif: PairedDeltas) -> dict[str, Delta]:
     """The delta panel's rows from the session's per-path deltas."""
     out = {}
     for metric, higher in DELTA_METRICS.items():
@@ -606,8 +606,8 @@ def _deltas(whatif: WhatIfResult) -> dict[str, Delta]:
         out[metric] = Delta(
             metric=metric,
             higher_is_better=higher,
-            baseline_p50=float(whatif.baseline.totals[metric]["p50"]),
-            pivot_p50=float(whatif.pivot.totals[metric]["p50"]),
+            baseline_p50=whatif.baseline_p50[metric],
+            pivot_p50=whatif.pivot_p50[metric],
             p10=float(d["p10"]),
             p50=float(d["p50"]),
             p90=float(d["p90"]),
@@ -861,15 +861,13 @@ class WhatIfModel:
         h = base.horizon_days
         session = self.fit(base.campaign_id, h)
         change, notes = self.whatif_pivot(session, p)
-        whatif = session.preview(change, h)
-        deltas = _deltas(whatif)
+        compared, pivot_paths = session.compare(change, h)
+        deltas = _deltas(compared)
         probabilities = {
             "p_conversions_better": deltas["conversions"].p_better,
             "p_cpa_better": deltas["cpa"].p_better,
             "p_roas_better": deltas["roas"].p_better,
         }
-        if whatif.pivot_paths is None:  # pragma: no cover - a session's preview has its paths
-            raise RuntimeError("the what-if session returned no pivot paths")
         return Preview(
             campaign_id=base.campaign_id,
             pivot=p,
@@ -878,7 +876,7 @@ class WhatIfModel:
             probabilities=probabilities,
             notes=tuple(notes),
             seconds=time.perf_counter() - t0,
-            paths=whatif.pivot_paths,
+            paths=pivot_paths,
         )
 
     # -- recommendation cards ----------------------------------------------------------------

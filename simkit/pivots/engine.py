@@ -36,7 +36,7 @@ from simkit.pivots.sessions import (
 )
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
 from simkit.simulate.campaign import ForecastFn
-from simkit.simulate.session import SESSION_MEMBERS
+from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS
 
 __all__ = [
     "CampaignEngine",
@@ -161,7 +161,7 @@ def find_pivots(
     members: Sequence[str] = SESSION_MEMBERS,
     forecast_fn: ForecastFn | None = None,
     forecast_cache: str | bool | None = False,
-    backtest_cutoffs: int = 5,
+    backtest_cutoffs: int = SESSION_CUTOFFS,
 ) -> PivotResult:
     """Fit response curves, optimise the budget, and rank simulated pivots.
 
@@ -197,7 +197,8 @@ def find_pivots(
         previews reproduce the cards.
     members, forecast_fn, forecast_cache, backtest_cutoffs
         The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
-        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 5 backtest folds).
+        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 3 backtest folds: the
+        dashboard's defaults).
 
     Examples
     --------

@@ -22,7 +22,12 @@ from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.portfolio import fit_portfolio
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.factors import MarketFactor
-from simkit.simulate.session import DriverShiftFactor, WhatIfPivot, WhatIfSession
+from simkit.simulate.session import (
+    SESSION_CUTOFFS,
+    DriverShiftFactor,
+    WhatIfPivot,
+    WhatIfSession,
+)
 
 __all__ = [
     "CampaignEngine",
@@ -149,7 +154,7 @@ class CampaignEngine:
         members: Sequence[str],
         forecast_fn: ForecastFn | None,
         cache: str | bool | None,
-        backtest_cutoffs: int = 5,
+        backtest_cutoffs: int = SESSION_CUTOFFS,
     ) -> None:
         self.data, self.horizon_days, self.seed = data, horizon_days, int(seed)
         self.n_paths, self.n_draws = n_paths, n_draws

@@ -46,6 +46,7 @@ from simkit.simulate.factors import (
     make_factor,
 )
 from simkit.simulate.session import (
+    SESSION_CUTOFFS,
     SESSION_MEMBERS,
     DriverShiftFactor,
     SpendResponse,
@@ -61,13 +62,20 @@ from simkit.simulate.summary import (
     partition_scenarios,
     summarise,
 )
-from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
+from simkit.simulate.whatif import (
+    PairedDeltas,
+    WhatIfResult,
+    paired_deltas,
+    simulate_pair,
+    what_if_from_paths,
+)
 
 __all__ = [
     "FACTORS",
     "PACING_RULES",
     "QUANTILES",
     "SCENARIO_CUTS",
+    "SESSION_CUTOFFS",
     "SESSION_MEMBERS",
     "BudgetPlan",
     "CampaignState",
@@ -78,6 +86,7 @@ __all__ = [
     "FatigueFactor",
     "MarketFactor",
     "PacingRule",
+    "PairedDeltas",
     "Scenario",
     "SeasonalFactor",
     "SimulationPaths",
@@ -91,6 +100,7 @@ __all__ = [
     "fit_delivery",
     "fit_fatigue",
     "make_factor",
+    "paired_deltas",
     "pacing_rule_for",
     "partition_scenarios",
     "read_plan_file",

@@ -46,9 +46,10 @@ from simkit.simulate.campaign import ForecastFn, _notes, _plan_value, _prepare, 
 from simkit.simulate.engine import EngineConfig, SimulationPaths, simulate_paths
 from simkit.simulate.factors import MarketFactor
 from simkit.simulate.summary import SimulationResult, summarise
-from simkit.simulate.whatif import WhatIfResult, what_if_from_paths
+from simkit.simulate.whatif import PairedDeltas, WhatIfResult, paired_deltas, what_if_from_paths
 
 __all__ = [
+    "SESSION_CUTOFFS",
     "SESSION_MEMBERS",
     "DriverShiftFactor",
     "SpendResponse",
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 #: Forecast members of a session by default: the fast ones, so a first chart (and the
 #: pivot engine's per-campaign forecasts) take seconds, not minutes.
 SESSION_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets")
+#: Rolling-origin backtest folds of a session's forecast by default (the dashboard's).
+SESSION_CUTOFFS = 3
 
 
 class SpendResponse(Protocol):
@@ -226,7 +229,7 @@ class WhatIfSession:
         factors: Sequence[MarketFactor] = (),
         fatigue: bool = True,
         members: Sequence[str] = SESSION_MEMBERS,
-        max_cutoffs: int = 5,
+        max_cutoffs: int = SESSION_CUTOFFS,
         cache: str | Path | bool | None = False,
         forecast_fn: ForecastFn | None = None,
         drivers: DriverForecast | None = None,
@@ -457,6 +460,15 @@ class WhatIfSession:
         h = self._h(horizon_days)
         drivers, plan, factors = self.pivot_inputs(pivot, h)
         return self.baseline_paths(h), self._simulate(drivers, plan, factors)
+
+    def compare(
+        self, pivot: WhatIfPivot, horizon_days: int | None = None
+    ) -> tuple[PairedDeltas, SimulationPaths]:
+        """The pivot's per-path deltas against the baseline and its paths, without its full
+        summary (what an interactive preview needs, in half the time of :meth:`preview`)."""
+        h = self._h(horizon_days)
+        base_paths, pivot_paths = self.preview_paths(pivot, h)
+        return paired_deltas(base_paths, pivot_paths, outcome=self.outcome), pivot_paths
 
     def preview(self, pivot: WhatIfPivot, horizon_days: int | None = None) -> WhatIfResult:
         """Baseline vs ``pivot`` over ``horizon_days``: both summaries and per-path deltas."""
