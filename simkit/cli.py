@@ -832,22 +832,38 @@ def run(
         str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://host:port")
     ] = None,
     registry: RegistryOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="wait for another run writing to the same output folder"),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Execute one report per campaign (Papermill), publish them and write index.html."""
     from simkit.params import load_params
     from simkit.registry import Registry
-    from simkit.runner import run_batch
+    from simkit.runner import RunInterrupted, run_batch
 
     params = load_params(params_file)
-    result = run_batch(
-        params,
-        params_file=params_file,
-        workers=workers,
-        scheduler=scheduler,
-        registry=Registry(registry),
-        progress=fmt is Format.table,
-    )
+    verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
+    try:
+        result = run_batch(
+            params,
+            params_file=params_file,
+            workers=workers,
+            scheduler=scheduler,
+            registry=Registry(registry),
+            progress=fmt is Format.table,
+            wait=wait,
+            quiet_kernels=not verbose,
+        )
+    except (RunInterrupted, KeyboardInterrupt):
+        err_console.print(
+            "interrupted: the reports already published are kept; the run is recorded as "
+            "interrupted (see `simkit runs list`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
 
     def render(r: Any) -> None:
         table = Table(title=f"run {r.run_id} ({r.seconds:.1f} s)")
@@ -855,9 +871,12 @@ def run(
             table.add_column(col)
         for o in r.outcomes:
             colour = "green" if o.status == "succeeded" else "red"
+            stopped = (
+                " (stopped)" if o.status == "succeeded" and o.campaign_state == "stopped" else ""
+            )
             table.add_row(
                 o.campaign_id,
-                f"[{colour}]{o.status}[/]",
+                f"[{colour}]{o.status}{stopped}[/]",
                 f"{o.duration_seconds:.1f}",
                 str(o.attempts),
                 o.error or "",
@@ -889,7 +908,9 @@ def runs_list(
             table.add_row(r["run_id"], r["status"], r["created_at"][:19], counts, r["output_dir"])
         console.print(table)
 
-    emit(Registry(registry).list_runs(limit), fmt, render)
+    reg = Registry(registry)
+    reg.recover_dead_runs()
+    emit(reg.list_runs(limit), fmt, render)
 
 
 @runs_app.command("show")
@@ -915,9 +936,11 @@ def runs_show(
             table.add_column(col)
         for c in r["campaigns"]:
             secs = f"{c['duration_seconds']:.1f}" if c["duration_seconds"] is not None else "-"
+            stopped = c.get("campaign_state") == "stopped"
             table.add_row(
                 c["campaign_id"],
-                c["status"],
+                c["status"]
+                + (f" (stopped, last day {c.get('last_date') or '?'})" if stopped else ""),
                 secs,
                 str(c["attempts"]),
                 c["report_path"] or "-",
@@ -925,7 +948,9 @@ def runs_show(
             )
         console.print(table)
 
-    emit(Registry(registry).get_run(run_id), fmt, render)
+    reg = Registry(registry)
+    reg.recover_dead_runs()
+    emit(reg.get_run(run_id), fmt, render)
 
 
 @runs_app.command("delete")

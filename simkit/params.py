@@ -46,7 +46,8 @@ __all__ = [
 #: Names that look like credentials; such a name is never accepted as a parameter.
 SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
+#: Any id the data may hold (names are data, never paths: see simkit.paths.safe_name).
+_CAMPAIGN_ID = re.compile(r"^[^\x00]{1,1000}\Z")
 
 
 class Targets(BaseModel):
@@ -158,7 +159,9 @@ class RunParams(BaseModel):
         if isinstance(value, list):
             for item in value:
                 if not _CAMPAIGN_ID.match(item):
-                    raise ValueError(f"'{item}' is not a campaign id (letters, digits, _.:- )")
+                    raise ValueError(
+                        f"{item!r} is not a campaign id (1 to 1000 characters, no NUL)"
+                    )
             if len(set(value)) != len(value):
                 raise ValueError("lists a campaign twice")
         return value
@@ -168,7 +171,7 @@ class RunParams(BaseModel):
     def _meta_ids(cls, value: dict[str, CampaignMeta]) -> dict[str, CampaignMeta]:
         for item in value:
             if not _CAMPAIGN_ID.match(item):
-                raise ValueError(f"'{item}' is not a campaign id (letters, digits, _.:- )")
+                raise ValueError(f"{item!r} is not a campaign id (1 to 1000 characters, no NUL)")
         return value
 
     @model_validator(mode="after")

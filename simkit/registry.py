@@ -5,13 +5,20 @@ folder); any SQLAlchemy URL works, e.g. ``postgresql+psycopg://user@host/simkit`
 comes from ``--registry`` or the ``SIMKIT_REGISTRY_URL`` environment variable, read at call
 time.  A URL may hold a password, so it is never logged, stored or shown unmasked.
 
-Statuses: ``queued`` -> ``running`` -> ``succeeded`` | ``failed``.
+Statuses: ``queued`` -> ``running`` -> ``succeeded`` | ``failed`` | ``interrupted``.  A run
+is ``interrupted`` when it was stopped (SIGINT, SIGTERM), or when a later start finds it
+still ``running`` although its process (same host) is gone.  A succeeded campaign whose
+report says it stopped before the data's last day has ``campaign_state`` ``stopped``.
+
+Databases written before a column existed get it added (``ALTER TABLE ... ADD COLUMN``)
+when they are opened.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,18 +38,20 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateColumn
 
 from simkit.errors import SimkitError
 
 __all__ = ["DEFAULT_URL", "STATUSES", "Registry", "registry_url"]
 
 DEFAULT_URL = "sqlite:///.simkit-cache/registry.sqlite"
-STATUSES = ("queued", "running", "succeeded", "failed")
+STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")
 
 _meta = MetaData()
 runs = Table(
@@ -61,6 +70,8 @@ runs = Table(
     Column("index_path", Text),
     Column("n_campaigns", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("pid", Integer),
+    Column("host", String(255)),
 )
 campaign_runs = Table(
     "campaign_runs",
@@ -83,7 +94,55 @@ campaign_runs = Table(
     Column("report_path", Text),
     Column("summary_path", Text),
     Column("error", Text),
+    Column("error_detail", Text),
+    Column("campaign_state", String(16)),
+    Column("last_date", String(32)),
 )
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns a database from an older simkit lacks (all are nullable)."""
+    inspector = inspect(engine)
+    for table in (runs, campaign_runs):
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in have]
+        if not missing:
+            continue
+        with engine.begin() as conn:
+            for column in missing:
+                ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), from /proc on Linux; else ``None``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        ticks = float(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _pid_alive(pid: int, since: datetime | None = None) -> bool:
+    """Whether ``pid`` is the process that started a run at ``since`` (a process that
+    started later only reuses the number)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = _process_start(pid)
+    if since is not None and started is not None:
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        return started <= since.timestamp() + 1.0
+    return True
 
 
 def registry_url(url: str | None = None) -> str:
@@ -130,6 +189,7 @@ class Registry:
         try:
             self._engine: Engine = create_engine(self.url)
             _meta.create_all(self._engine)
+            _add_missing_columns(self._engine)
         except SQLAlchemyError as exc:
             raise SimkitError(
                 f"cannot open the run registry at {self.display_url}: {type(exc).__name__}"
@@ -164,6 +224,8 @@ class Registry:
                     data_hash=data_hash,
                     output_dir=output_dir,
                     n_campaigns=len(campaigns),
+                    pid=os.getpid(),
+                    host=socket.gethostname(),
                 )
             )
             if campaigns:
@@ -226,8 +288,76 @@ class Registry:
                     report_path=outcome.report_path,
                     summary_path=summary_path,
                     error=outcome.error,
+                    error_detail=getattr(outcome, "detail", None),
+                    campaign_state=getattr(outcome, "campaign_state", None)
+                    if outcome.status == "succeeded"
+                    else None,
+                    last_date=getattr(outcome, "last_date", None),
                 )
             )
+
+    def campaign_published(self, run_id: str, campaign_id: str, report_path: str) -> None:
+        """A campaign whose report was published although its outcome never arrived (the
+        run was stopped while the worker was moving it into place)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(campaign_runs)
+                .where(
+                    (campaign_runs.c.run_id == run_id)
+                    & (campaign_runs.c.campaign_id == campaign_id)
+                    & (campaign_runs.c.status.in_(("queued", "running")))
+                )
+                .values(status="succeeded", report_path=report_path, finished_at=_now())
+            )
+
+    def abandon_campaigns(self, run_id: str, status: str, error: str) -> None:
+        """Give every campaign of a run that is still queued or running ``status``."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(campaign_runs)
+                .where(
+                    (campaign_runs.c.run_id == run_id)
+                    & (campaign_runs.c.status.in_(("queued", "running")))
+                )
+                .values(status=status, error=error)
+            )
+
+    def recover_dead_runs(
+        self, *, output_dir: str | None = None, exclude: str | None = None
+    ) -> list[str]:
+        """Mark ``interrupted`` every run still ``queued`` or ``running`` on this host whose
+        process is gone, and (``output_dir``, called while holding that folder's lock)
+        every ``running`` run into that folder, whose lock it would hold if it were alive.
+        Returns the run ids marked."""
+        host = socket.gethostname()
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    runs.c.run_id,
+                    runs.c.status,
+                    runs.c.pid,
+                    runs.c.host,
+                    runs.c.output_dir,
+                    runs.c.created_at,
+                ).where(runs.c.status.in_(("queued", "running")))
+            ).fetchall()
+        dead = [
+            r.run_id
+            for r in rows
+            if r.run_id != exclude
+            and r.host == host
+            and (
+                (r.pid is not None and not _pid_alive(r.pid, r.created_at))
+                # a queued run may be waiting for this lock; a running one holds it
+                or (r.status == "running" and r.output_dir == output_dir)
+            )
+        ]
+        for run_id in dead:
+            self.finish_run(
+                run_id, status="interrupted", error="the run's process ended before it finished"
+            )
+            self.abandon_campaigns(run_id, "interrupted", "the run was interrupted")
+        return dead
 
     def finish_run(
         self, run_id: str, *, status: str, index_path: str | None = None, error: str | None = None

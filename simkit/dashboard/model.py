@@ -67,7 +67,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simkit.errors import DataError, ParamsError
-from simkit.pivots.fatigue import creative_analysis
 from simkit.pivots.sessions import (
     audience_shifts,
     campaign_response,
@@ -78,6 +77,7 @@ from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.engine import SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
+from simkit.simulate.fatigue import creative_analysis
 from simkit.simulate.session import WhatIfPivot, WhatIfSession
 from simkit.simulate.summary import SimulationResult, quantile_summary
 from simkit.simulate.whatif import PairedDeltas

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from simkit.pivots.curves import FAMILIES, ResponseCurve, adstock, fit_response_curve
 from simkit.pivots.engine import PivotResult, find_pivots
-from simkit.pivots.fatigue import CreativeState, creative_state
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario
 from simkit.pivots.optimize import OBJECTIVES, Allocation, optimize_budget, water_fill
 from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio, todays_budget
@@ -21,6 +20,7 @@ from simkit.pivots.sessions import (
     refresh_shift,
 )
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
+from simkit.simulate.fatigue import CreativeState, creative_state
 
 __all__ = [
     "FAMILIES",

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from simkit._suggest import did_you_mean
+from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
-from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
 from simkit.pivots.optimize import Allocation, Objective, optimize_budget
-from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio
+from simkit.pivots.portfolio import Portfolio, fit_portfolio
 from simkit.pivots.sessions import (
     CampaignEngine,
     CurveResponse,
@@ -36,6 +36,7 @@ from simkit.pivots.sessions import (
 )
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
 from simkit.simulate.campaign import ForecastFn
+from simkit.simulate.fatigue import CreativeState, creative_analysis
 from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS
 
 __all__ = [
@@ -223,19 +224,19 @@ def find_pivots(
         tag = zlib.crc32(key.encode())
         return np.random.default_rng(np.random.SeedSequence([int(b) for b in seed_base] + [tag]))
 
-    frame = daily_panel(data, as_of=as_of)  # validates columns and the as_of cut
-    cut = frame["date"].max()
-    frame = data[data["date"] <= cut]
+    # built once (validates columns and the as_of cut); every stage below reads it
+    panel = CampaignPanel.from_data(data, as_of=as_of)
+    frame = data[pd.to_datetime(data["date"]) <= panel.last_date]
     states: dict[str, CreativeState] = {}
     offsets: dict[str, pd.Series] = {}
-    for key, rows in frame.groupby("campaign_id"):
-        offset, st = creative_analysis(rows, str(key))
+    for key in panel.ids:
+        offset, st = creative_analysis(panel.campaign(key), key)
         if offset is not None:
-            offsets[str(key)] = offset
+            offsets[key] = offset
         if st is not None:
-            states[str(key)] = st
+            states[key] = st
     portfolio = fit_portfolio(
-        frame, rng=stream("curves"), n_draws=n_draws, creative_offsets=offsets
+        panel, rng=stream("curves"), n_draws=n_draws, creative_offsets=offsets
     )
     states = {k: v for k, v in states.items() if k in portfolio.keys}
     notes = list(portfolio.notes)

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from simkit.pivots.curves import ResponseCurve
-from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.portfolio import fit_portfolio
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.factors import MarketFactor
+from simkit.simulate.fatigue import CreativeState, creative_analysis
 from simkit.simulate.session import (
     SESSION_CUTOFFS,
     DriverShiftFactor,

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simkit.pivots.fatigue import FRESH_DAYS
 from simkit.pivots.impact import IMPACT_METRICS, Scenario, impact, simulate_scenario, summarise
 from simkit.pivots.sessions import audience_shifts, campaign_seed, refresh_shift
+from simkit.simulate.fatigue import FRESH_DAYS
 
 if TYPE_CHECKING:
     from simkit.pivots.engine import PivotContext

@@ -78,11 +78,11 @@ class EngineResults:
 
 
 _ENGINES = {
-    "forecast": ("simkit.forecast", "forecast_campaign", "issue 3"),
-    "simulation": ("simkit.simulate", "simulate_campaign", "issue 4"),
-    "risks": ("simkit.risk", "detect_risks", "issue 5"),
-    "pivots": ("simkit.pivots", "find_pivots", "issue 6"),
-    "market": ("simkit.market", "compare_campaigns", "issue 9"),
+    "forecast": ("simkit.forecast", "forecast_campaign", "the forecast engine"),
+    "simulation": ("simkit.simulate", "simulate_campaign", "the simulation engine"),
+    "risks": ("simkit.risk", "detect_risks", "the risk engine"),
+    "pivots": ("simkit.pivots", "find_pivots", "the pivot engine"),
+    "market": ("simkit.market", "compare_campaigns", "the market engine"),
 }
 
 
@@ -98,9 +98,9 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
     campaign's own seed; the simulation reuses that forecast's drivers.
     """
     results = EngineResults()
-    for key, (module, name, issue) in _ENGINES.items():
+    for key, (module, name, what) in _ENGINES.items():
         if _api(module, name) is None:
-            results.absent[key] = f"{module}.{name} is not available in this simkit yet ({issue})"
+            results.absent[key] = f"{what} ({module}.{name}) is not installed with this simkit"
     p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
     seed = int(ctx.rng_seed.generate_state(1)[0])
     if "market" not in results.absent:  # cheap, and before any fitting

@@ -1,9 +1,11 @@
 """The portfolio report (``index.html``): every campaign of a run on one page.
 
-It reads what the runner wrote: ``run.json`` (each campaign's status, error and report
-path), each succeeded campaign's ``summary.json`` and the run's ``pivots.json``.  It shows a table sorted by risk, the
-totals with their intervals, the budget reallocation summary and a link to each report;
-failed campaigns are listed with their error.
+It reads what the runner wrote: ``run.json`` (each campaign's status, error, folder and
+report link), each succeeded campaign's ``summary.json`` and the run's ``pivots.json``.  It
+shows a table sorted by risk, the totals with their intervals, the budget reallocation
+summary and a link to each report; failed campaigns are listed with their error and the
+earlier report that survives, stopped campaigns are labelled with their last day, and
+earlier reports still in the folder are listed as such.
 """
 
 from __future__ import annotations
@@ -53,8 +55,13 @@ def load_run(output_dir: str | Path) -> Portfolio:
     manifest = json.loads(path.read_text())
     summaries = {}
     for item in manifest.get("campaigns", []):
-        summary = folder / item["campaign_id"] / "summary.json"
-        if item.get("status") == "succeeded" and summary.is_file():
+        # the runner names the folder (a safe name); a manifest from before that names
+        # none, and its folders were the ids; only a plain last part is ever read
+        name = Path(str(item.get("folder") or item["campaign_id"])).name
+        if name in (".", ".."):
+            continue
+        summary = folder / name / "summary.json"
+        if name and item.get("status") == "succeeded" and summary.is_file():
             summaries[item["campaign_id"]] = json.loads(summary.read_text())
     pivots_path = folder / Path(str(manifest.get("pivots") or PIVOTS_FILE)).name
     pivots = json.loads(pivots_path.read_text()) if pivots_path.is_file() else None
@@ -74,23 +81,43 @@ def _get(summary: dict[str, Any], *path: str) -> Any:
 
 
 def _link(item: dict[str, Any]) -> str:
+    """The campaign's id (escaped), linked to its report by the runner's folder name."""
     cid = html.escape(item["campaign_id"])
-    if item.get("status") == "succeeded":
-        return f'<a href="{html.escape(item["campaign_id"])}/report.html">{cid}</a>'
+    report = item.get("report")
+    if item.get("status") == "succeeded" and report:
+        return f'<a href="{html.escape(report)}">{cid}</a>'
+    previous = item.get("previous_report")
+    if previous and previous.get("report"):
+        return f'{cid} (<a href="{html.escape(previous["report"])}">earlier report</a>)'
     return cid
+
+
+def _status(item: dict[str, Any]) -> str:
+    """The status column: a stopped campaign is a published report, labelled stopped."""
+    status = str(item.get("status") or "")
+    if status == "succeeded" and item.get("campaign_state") == "stopped":
+        last = item.get("last_date")
+        return f"stopped (last day {last})" if last else "stopped"
+    if status == "earlier":
+        run_id = item.get("run_id")
+        return f"earlier run {run_id}" if run_id else "earlier run"
+    return status
 
 
 def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
     rows = []
     pivots = run.pivots or {}
     optimal = pivots["result"]["allocation"] if pivots.get("status") == "ok" else {}
-    for item in run.campaigns:
-        s = run.summaries.get(item["campaign_id"], {})
+    earlier = [{**item, "status": "earlier"} for item in run.manifest.get("earlier", []) if item]
+    for item in [*run.campaigns, *earlier]:
+        s = run.summaries.get(item["campaign_id"], {}) if item["status"] != "earlier" else {}
         hist = _get(s, "history", "last_28_days") or {}
         rows.append(
             {
-                "campaign": _link(item),
-                "status": item.get("status"),
+                "campaign": _link({**item, "status": "succeeded"})
+                if item["status"] == "earlier"
+                else _link(item),
+                "status": html.escape(_status(item)),
                 "top risk": _get(s, "risks", "top_risk") or "-",
                 "risk probability": _get(s, "risks", "max_probability"),
                 "data quality": _get(s, "data_quality", "quality_score"),
@@ -125,16 +152,30 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
     order = (
         "Sorted by the probability of the most likely risk."
         if have_risk
-        else "Sorted by recent spend: no campaign has risk probabilities (the risk engine, "
-        "issue 5, is not available in this run)."
+        else "Sorted by recent spend: no campaign of this run has risk probabilities."
     )
+    stopped = [c for c in run.campaigns if _status(c).startswith("stopped")]
     words = [
         f"Run {run.manifest.get('run_id', '?')}: {n_ok} of {len(run.campaigns)} "
-        f"campaign reports succeeded."
+        "campaign reports published"
+        + (f" ({len(stopped)} of them for campaigns that have stopped)" if stopped else "")
+        + "."
     ]
     if failed:
         words.append(
-            "Failed: " + "; ".join(f"{c['campaign_id']}: {c.get('error')}" for c in failed) + "."
+            "Not published in this run: "
+            + "; ".join(f"{c['campaign_id']}: {c.get('error') or c.get('status')}" for c in failed)
+            + "."
+        )
+        kept = [c["campaign_id"] for c in failed if c.get("previous_report")]
+        if kept:
+            words.append(
+                "The report of an earlier run is still linked for: " + ", ".join(kept) + "."
+            )
+    if run.manifest.get("earlier"):
+        words.append(
+            "Rows marked 'earlier run' are reports still in this folder from earlier runs, "
+            "for campaigns this run did not cover."
         )
     overview = Section(
         "campaigns",
@@ -178,14 +219,15 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
         hist = [_get(s, "history", "last_28_days") or {} for s in run.summaries.values()]
         spend = sum(h.get("spend") or 0 for h in hist)
         conv = sum(h.get("conversions") or 0 for h in hist)
-        totals = missing(
-            "totals",
-            "Portfolio totals",
-            "No forecast totals with intervals: the forecast and simulation "
-            "engines (issues 3 and 4) are not available for every campaign. "
-            f"Last 28 days, observed: spend {spend:,.0f}, {conv:,.0f} "
-            "conversions.",
-        )
+        if not run.summaries:
+            why = "No campaign report of this run was published, so there are no totals."
+        else:
+            why = (
+                "No forecast totals with intervals: not every published report has a "
+                f"forecast. Last 28 days, observed, over the {len(run.summaries)} published "
+                f"reports: spend {spend:,.0f}, {conv:,.0f} conversions."
+            )
+        totals = missing("totals", "Portfolio totals", why)
     return {
         "campaigns": overview,
         "totals": totals,

@@ -5,7 +5,14 @@ See :func:`run_batch` (``simkit run``) and :func:`execute_job` (one notebook).
 
 from __future__ import annotations
 
-from simkit.runner.batch import EXECUTORS, NOTEBOOKS, BatchResult, order_campaigns, run_batch
+from simkit.runner.batch import (
+    EXECUTORS,
+    NOTEBOOKS,
+    BatchResult,
+    RunInterrupted,
+    order_campaigns,
+    run_batch,
+)
 from simkit.runner.execute import CampaignJob, CampaignOutcome, classify_failure, execute_job
 from simkit.runner.publish import extract_summary, render_html, scrub_paths
 
@@ -15,6 +22,7 @@ __all__ = [
     "BatchResult",
     "CampaignJob",
     "CampaignOutcome",
+    "RunInterrupted",
     "classify_failure",
     "execute_job",
     "extract_summary",

@@ -18,9 +18,11 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -28,16 +30,26 @@ from pathlib import Path
 from typing import Any
 
 from simkit._resources import resource_dir
-from simkit.errors import ParamsError
+from simkit.errors import ParamsError, SimkitError
 from simkit.params import RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
 from simkit.report.context import PLAN_LOOKBACK_DAYS, data_hash
-from simkit.report.pivots import compute_run_pivots, write_run_pivots
+from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
 from simkit.runner.execute import CampaignJob, CampaignOutcome, execute_job
+from simkit.runner.layout import STAGING, RunLayout, campaign_folders
+from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
 
-__all__ = ["EXECUTORS", "NOTEBOOKS", "BatchResult", "order_campaigns", "run_batch"]
+__all__ = [
+    "EXECUTORS",
+    "NOTEBOOKS",
+    "BatchResult",
+    "RunInterrupted",
+    "order_campaigns",
+    "present_reports",
+    "run_batch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +58,6 @@ NOTEBOOKS = {
     "campaign": resource_dir("notebooks") / "campaign_report.ipynb",
     "portfolio": resource_dir("notebooks") / "portfolio_report.ipynb",
 }
-_STAGING = ".staging"
 
 
 @dataclass(frozen=True)
@@ -127,16 +138,69 @@ class _Started:
 
 Event = _Started | CampaignOutcome
 _POLL_SECONDS = 0.25
+_PR_SET_PDEATHSIG = 1
 
 
 def _put_start(queue: Any, campaign_id: str, at: float) -> None:
     queue.put(_Started(campaign_id, at))
 
 
-def _init_worker(queue: Any) -> None:
-    """Worker process start-up: report each job's start through ``queue``."""
+def _worker_exit(signum: int, frame: Any) -> None:
+    """A worker told to stop (by the batch, or its parent's death): kill its kernel and go,
+    unless it is moving a finished report into place, which it completes first."""
+    from simkit.runner import execute
+
+    if execute.publishing():
+        execute.request_exit()
+        return
+    execute.kill_kernel()
+    os._exit(128 + signum)
+
+
+def _watch_parent(parent: int) -> None:
+    """Stop this worker when its parent is gone (the fallback to ``PR_SET_PDEATHSIG``)."""
+    import signal
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="simkit-parent-watch", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the parent-watch thread covers it
+
+
+def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
+    """Worker process start-up: report each job's start through ``queue``; die with the
+    parent; log to the run's log file instead of the terminal."""
+    import signal
+
     from simkit.runner.execute import set_start_hook
 
+    signal.signal(signal.SIGTERM, _worker_exit)
+    signal.signal(signal.SIGINT, _worker_exit)
+    _die_with_parent()
+    _watch_parent(parent)
+    if os.getppid() != parent:  # the parent died before the hooks were in place
+        os.kill(os.getpid(), signal.SIGTERM)
+    if log_file is not None:
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     set_start_hook(partial(_put_start, queue))
 
 
@@ -150,22 +214,53 @@ def _drain(queue: Any) -> Iterator[_Started]:
             return
 
 
-def _run_processes(jobs: list[CampaignJob], workers: int) -> Iterator[Event]:
+def _stop_workers(children: list[Any], grace_seconds: float = 5.0) -> None:
+    """Terminate worker processes (each kills its kernel first), then kill any that are
+    still there after ``grace_seconds``."""
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace_seconds
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
+
+
+def _run_processes(
+    jobs: list[CampaignJob], workers: int, log_file: str | None = None
+) -> Iterator[Event]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # spawn: no forked copies of the parent's threads or open database handles
     context = multiprocessing.get_context("spawn")
     started = context.Queue()
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(started,)
-    ) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(started, os.getpid(), log_file),
+    )
+    try:
         pending = {pool.submit(execute_job, job) for job in jobs}  # FIFO: priority order
         while pending:
             done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
             yield from _drain(started)
             for future in done:
                 yield future.result()
+    except BaseException:
+        # interrupted (a signal, or the consumer stopped): stop now, never wait for the
+        # running reports; a report that is being moved into place is completed first
+        # the pool's own processes only (``_processes``: no public accessor), never
+        # other children of a program that calls run_batch
+        workers_now = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers(workers_now)
+        started.close()
+        started.cancel_join_thread()
+        raise
+    pool.shutdown(wait=True)
     yield from _drain(started)
     started.close()
 
@@ -222,53 +317,242 @@ def _run_dask(jobs: list[CampaignJob], scheduler: str) -> Iterator[Event]:
 #: How a batch is spread: local processes, or a Dask cluster when a scheduler is given.
 #: Each yields a ``_Started`` event when a worker starts a campaign, then its outcome.
 EXECUTORS: dict[str, Callable[..., Iterator[Event]]] = {
-    "processes": lambda jobs, workers, scheduler: _run_processes(jobs, workers),
-    "dask": lambda jobs, workers, scheduler: _run_dask(jobs, scheduler),
+    "processes": lambda jobs, workers, scheduler, log_file=None: _run_processes(
+        jobs, workers, log_file
+    ),
+    "dask": lambda jobs, workers, scheduler, log_file=None: _run_dask(jobs, scheduler),
 }
 
 
-def _plain_index(manifest: dict[str, Any], error: str) -> str:
-    """A bare index, used only if the portfolio notebook itself failed."""
+def _plain_index(manifest: dict[str, Any], error: str | None) -> str:
+    """A bare index that needs no kernel: used when the portfolio notebook failed, and
+    when a run is interrupted (it must be written at once)."""
     import html
+
+    def link(item: dict[str, Any], label: str) -> str:
+        return f'<a href="{html.escape(item["report"])}">{label}</a>'
 
     items = []
     for c in manifest["campaigns"]:
         cid = html.escape(c["campaign_id"])
-        if c["status"] == "succeeded":
-            items.append(f'<li><a href="{cid}/report.html">{cid}</a>: succeeded</li>')
+        if c.get("report"):
+            state = "stopped" if c.get("campaign_state") == "stopped" else "succeeded"
+            if state == "stopped" and c.get("last_date"):
+                state += f" (last day {html.escape(str(c['last_date']))})"
+            items.append(f"<li>{link(c, cid)}: {state}</li>")
         else:
-            items.append(f"<li>{cid}: failed: {html.escape(c.get('error') or '')}</li>")
+            what = html.escape(c.get("error") or c.get("status") or "")
+            previous = c.get("previous_report")
+            kept = (
+                f"; the report of an earlier run is still shown: {link(previous, 'report')}"
+                if previous
+                else ""
+            )
+            items.append(f"<li>{cid}: {html.escape(c['status'])}: {what}{kept}</li>")
+    earlier = [
+        f"<li>{link(e, html.escape(e['campaign_id']))} (from an earlier run"
+        + (f" {html.escape(e['run_id'])}" if e.get("run_id") else "")
+        + ")</li>"
+        for e in manifest.get("earlier", [])
+    ]
+    rid = html.escape(manifest["run_id"])
+    status = html.escape(manifest.get("status", ""))
+    why = f"<p>The portfolio report failed: {html.escape(error)}</p>" if error else ""
+    more = (
+        f"<h2>Earlier reports still in this folder</h2><ul>{''.join(earlier)}</ul>"
+        if earlier
+        else ""
+    )
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>simkit run "
-        f"{html.escape(manifest['run_id'])}</title></head><body><h1>simkit run "
-        f"{html.escape(manifest['run_id'])}</h1><p>The portfolio report failed: "
-        f"{html.escape(error)}</p><ul>{''.join(items)}</ul></body></html>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f'<meta name="simkit-run-id" content="{rid}"><title>simkit run {rid}</title></head>'
+        f"<body><h1>simkit run {rid}</h1><p>Status: {status}.</p>{why}"
+        f"<h2>This run's campaigns</h2><ul>{''.join(items)}</ul>{more}</body></html>"
     )
 
 
 def _write_index(
-    params: RunParams, output_dir: Path, base: Path, manifest: dict[str, Any], notebook: Path
+    params: RunParams,
+    layout: RunLayout,
+    base: Path,
+    manifest: dict[str, Any],
+    notebook: Path,
+    log_file: str | None,
 ) -> Path:
-    index = output_dir / "index.html"
+    output_dir = layout.output_dir
+    index = layout.inside(output_dir / "index.html")
     job = CampaignJob(
         campaign_id="_portfolio",
         notebook=str(notebook),
         parameters=_notebook_params(params, base),
-        staging_dir=str(output_dir / _STAGING / manifest["run_id"] / "_portfolio"),
-        final_dir=str(output_dir / "_portfolio"),
+        staging_dir=str(layout.portfolio_staging),
+        final_dir=str(layout.portfolio_dir),
         cwd=str(base),
         timeout_seconds=params.timeout_seconds,
         retries=params.retries,
         html_name="index.html",
+        root=str(output_dir),
+        failed_dir=str(layout.failed_dir("_portfolio")),
+        run_id=layout.run_id,
+        log_file=log_file,
     )
     outcome = execute_job(job)
     if outcome.status == "succeeded":
-        shutil.copyfile(output_dir / "_portfolio" / "index.html", index.with_suffix(".tmp"))
-        os.replace(index.with_suffix(".tmp"), index)
+        tmp = layout.inside(index.with_name(f".index.{uuid.uuid4().hex}.tmp"))
+        shutil.copyfile(layout.portfolio_dir / "index.html", tmp)
+        os.replace(tmp, index)
     else:
         log.warning("portfolio report failed: %s", outcome.error)
         atomic_write_text(index, _plain_index(manifest, outcome.error or "unknown error"))
     return index
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def present_reports(output_dir: Path) -> dict[str, dict[str, Any]]:
+    """The reports in ``output_dir`` now, by folder name: campaign id, run id and state
+    as their ``summary.json`` gives them (an old report without one is named by its
+    folder)."""
+    from urllib.parse import quote
+
+    found: dict[str, dict[str, Any]] = {}
+    if not output_dir.is_dir():
+        return found
+    for folder in sorted(output_dir.iterdir()):
+        if folder.name.startswith((".", "_")) or folder.is_symlink() or not folder.is_dir():
+            continue
+        if not (folder / "report.html").is_file():
+            continue
+        summary = _read_json(folder / "summary.json") or {}
+        found[folder.name] = {
+            "campaign_id": str(summary.get("campaign_id") or folder.name),
+            "folder": folder.name,
+            "report": f"{quote(folder.name)}/report.html",
+            "run_id": summary.get("run_id"),
+            "campaign_state": "stopped" if summary.get("campaign_state") == "stopped" else "active",
+        }
+    return found
+
+
+def _manifest(
+    run_id: str,
+    status: str,
+    params: RunParams,
+    hash_of_data: str,
+    pivots: str | None,
+    layout: RunLayout,
+    ordered: list[str],
+    outcomes: dict[str, CampaignOutcome],
+) -> dict[str, Any]:
+    """``run.json``: this run's campaigns (a report link for each one published, the
+    surviving earlier report of each one that failed), then the earlier reports still in
+    the folder, marked as such."""
+    present = present_reports(layout.output_dir)
+    folders = campaign_folders(ordered)
+    campaigns = []
+    for cid in ordered:
+        folder = folders[cid]
+        outcome = outcomes.get(cid)
+        on_disk = present.get(folder)
+        if outcome is None and on_disk and on_disk.get("run_id") == run_id:
+            # published just before the run was stopped: its outcome never arrived
+            outcome = CampaignOutcome(cid, "succeeded", 1, 0.0, 0.0)
+            item = {**outcome.to_dict(), "campaign_state": on_disk["campaign_state"]}
+        elif outcome is None:
+            item = {"campaign_id": cid, "status": "interrupted", "error": "not finished"}
+        else:
+            item = outcome.to_dict()
+        item.pop("report_path", None)
+        item["folder"] = folder
+        published = item["status"] == "succeeded"
+        item["report"] = layout.report_link(cid) if published else None
+        if not published and on_disk:
+            item["previous_report"] = {"report": on_disk["report"], "run_id": on_disk["run_id"]}
+        campaigns.append(item)
+    mine = set(folders.values())
+    earlier = [item for name, item in present.items() if name not in mine]
+    return {
+        "run_id": run_id,
+        "status": status,
+        "params_hash": params_hash(params),
+        "data_hash": hash_of_data,
+        "pivots": pivots,
+        "campaigns": campaigns,
+        "earlier": earlier,
+    }
+
+
+class RunInterrupted(BaseException):
+    """The run was told to stop (SIGINT or SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM (and SIGINT) into :class:`RunInterrupted` in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise RunInterrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _log_file(base: Path, run_id: str) -> Path:
+    """The run's log (outside the output folder): worker logs and the kernels' stderr."""
+    folder = base / ".simkit-cache" / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{run_id}.log"
+
+
+def _prepare_output(output_dir: Path) -> None:
+    if output_dir.exists() and not output_dir.is_dir():
+        raise SimkitError(f"output_dir {output_dir} is a file, not a folder")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SimkitError(
+            f"cannot create output_dir {output_dir}: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (another run's staging), or already gone
+
+
+def _clean_dead_staging(layout: RunLayout) -> None:
+    """Remove what dead runs left in the output folder: their staging folders and any
+    report set aside while being replaced.  Only called while holding the folder's lock,
+    so no live run is writing there; every path is checked to lie inside the folder."""
+    staging = layout.output_dir / STAGING
+    if staging.is_dir() and not staging.is_symlink():
+        for folder in staging.iterdir():
+            shutil.rmtree(layout.inside(folder), ignore_errors=True)
+    for leftover in layout.output_dir.glob(".*.old-*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(layout.inside(leftover), ignore_errors=True)
 
 
 def run_batch(
@@ -281,8 +565,15 @@ def run_batch(
     notebook: str | Path | None = None,
     portfolio_notebook: str | Path | None = None,
     progress: bool = True,
+    wait: bool = False,
+    quiet_kernels: bool = True,
 ) -> BatchResult:
     """Run one report per campaign, publish each that succeeds, then write ``index.html``.
+
+    One run writes to an output folder at a time (a lock file); a second run refuses,
+    or waits with ``wait=True``.  SIGINT and SIGTERM stop the workers and their kernels,
+    keep every report already published, and record the run as ``interrupted``
+    (:class:`RunInterrupted` is raised after that).
 
     Parameters
     ----------
@@ -296,17 +587,22 @@ def run_batch(
         Where the run is recorded; default: :class:`~simkit.registry.Registry` ``()``.
     notebook, portfolio_notebook
         Override the report notebooks (tests use this to inject failures).
+    wait
+        Wait for another run writing to the same output folder, instead of refusing.
+    quiet_kernels
+        Send the kernels' and workers' own messages to the run's log file
+        (``.simkit-cache/logs/<run id>.log``) rather than the terminal.
     """
-    from tqdm.auto import tqdm
-
     from simkit.data import load
     from simkit.metadata import resolve_for_run
 
     t0 = time.perf_counter()
     registry = registry or Registry()
+    registry.recover_dead_runs()
     base = Path.cwd()
     output_dir = Path(params.output_dir).resolve()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    layout = RunLayout(output_dir, run_id)
     loaded = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
     campaigns = params.campaign_list(loaded.campaign_ids)
     # merged metadata (simkit.metadata): a bad source fails here, before any kernel starts,
@@ -315,6 +611,7 @@ def run_batch(
     recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
     spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
     ordered = order_campaigns(params, spend, campaigns)
+    campaign_folders(ordered)  # two ids that would share a folder stop the run here
     hash_of_data = data_hash(params.data, params.mapping, params.metadata)
     registry.create_run(
         run_id,
@@ -325,25 +622,156 @@ def run_batch(
         params_file=str(params_file) if params_file else None,
         data_hash=hash_of_data,
     )
-    staging_root = output_dir / _STAGING / run_id
+    outcomes: dict[str, CampaignOutcome] = {}
+    lock: RunLock | None = None
+    try:
+        with _stop_on_signals():
+            _prepare_output(output_dir)
+            lock = RunLock(layout.lock_file, run_id)
+            lock.acquire(wait=wait, on_wait=lambda holder: log.warning("%s", holder))
+            registry.recover_dead_runs(output_dir=str(output_dir), exclude=run_id)
+            _clean_dead_staging(layout)
+            # a Dask worker may be another machine: its kernels log where it does
+            quiet = quiet_kernels and not scheduler
+            log_file = str(_log_file(base, run_id)) if quiet else None
+            registry.start_run(run_id)
+            result = _run(
+                params,
+                layout,
+                base,
+                loaded,
+                ordered,
+                hash_of_data,
+                registry,
+                outcomes,
+                notebook=notebook,
+                portfolio_notebook=portfolio_notebook,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+                log_file=log_file,
+            )
+            return BatchResult(
+                run_id,
+                output_dir,
+                result,
+                tuple(outcomes[c] for c in ordered),
+                time.perf_counter() - t0,
+            )
+    except (RunInterrupted, KeyboardInterrupt):
+        # stopped while waiting for another run's lock: that run's files are not ours
+        holding = lock is not None and lock.held
+        _record_interrupt(params, layout, ordered, hash_of_data, registry, outcomes, holding)
+        raise
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, SimkitError) else f"{type(exc).__name__}: {exc}"
+        registry.finish_run(run_id, status="failed", error=message)
+        registry.abandon_campaigns(run_id, "failed", f"the run stopped: {message}")
+        if isinstance(exc, SimkitError):
+            raise
+        raise SimkitError(f"run {run_id} failed: {message}") from exc
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _record_interrupt(
+    params: RunParams,
+    layout: RunLayout,
+    ordered: list[str],
+    hash_of_data: str,
+    registry: Registry,
+    outcomes: dict[str, CampaignOutcome],
+    write_files: bool,
+) -> None:
+    """A stopped run: keep what is published, write run.json and a plain index at once
+    (no kernel; only if it holds the folder's lock), and record the run and its
+    unfinished campaigns as ``interrupted``."""
+    import signal
+
+    # a second signal while recording would leave the registry half-written
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        index = None
+        if write_files and layout.output_dir.is_dir():
+            pivots = layout.output_dir / PIVOTS_FILE
+            manifest = _manifest(
+                layout.run_id,
+                "interrupted",
+                params,
+                hash_of_data,
+                pivots.name if pivots.is_file() else None,
+                layout,
+                ordered,
+                outcomes,
+            )
+            for item in manifest["campaigns"]:
+                if item["campaign_id"] not in outcomes and item["status"] == "succeeded":
+                    registry.campaign_published(
+                        layout.run_id,
+                        item["campaign_id"],
+                        str(layout.campaign_dir(item["campaign_id"]) / "report.html"),
+                    )
+            atomic_write_text(
+                layout.inside(layout.output_dir / MANIFEST), json.dumps(manifest, indent=2)
+            )
+            index = layout.inside(layout.output_dir / "index.html")
+            atomic_write_text(index, _plain_index(manifest, None))
+        finished = sum(1 for c in ordered if c in outcomes)
+        registry.finish_run(
+            layout.run_id,
+            status="interrupted",
+            index_path=str(index) if index else None,
+            error=f"interrupted after {finished} of {len(ordered)} campaigns finished",
+        )
+        registry.abandon_campaigns(layout.run_id, "interrupted", "the run was interrupted")
+        if write_files:
+            shutil.rmtree(layout.staging_root, ignore_errors=True)
+            _remove_if_empty(layout.output_dir / STAGING)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    params: RunParams,
+    layout: RunLayout,
+    base: Path,
+    loaded: Any,
+    ordered: list[str],
+    hash_of_data: str,
+    registry: Registry,
+    outcomes: dict[str, CampaignOutcome],
+    *,
+    notebook: str | Path | None,
+    portfolio_notebook: str | Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    log_file: str | None,
+) -> Path:
+    from tqdm.auto import tqdm
+
+    run_id, output_dir = layout.run_id, layout.output_dir
     jobs = [
         CampaignJob(
             campaign_id=cid,
             notebook=str(notebook or NOTEBOOKS["campaign"]),
             parameters=_notebook_params(params, base, campaigns=[cid]),
-            staging_dir=str(staging_root / cid),
-            final_dir=str(output_dir / cid),
+            staging_dir=str(layout.staging_dir(cid)),
+            final_dir=str(layout.campaign_dir(cid)),
             cwd=str(base),
             timeout_seconds=params.timeout_seconds,
             retries=params.retries,
             rank=rank,
+            root=str(output_dir),
+            failed_dir=str(layout.failed_dir(cid)),
+            run_id=run_id,
+            log_file=log_file,
         )
         for rank, cid in enumerate(ordered)
     ]
-    registry.start_run(run_id)
-    output_dir.mkdir(parents=True, exist_ok=True)
     pivots = write_run_pivots(output_dir, compute_run_pivots(params, loaded, hash_of_data))
-    outcomes: dict[str, CampaignOutcome] = {}
     executor = EXECUTORS["dask" if scheduler else "processes"]
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = tqdm(
@@ -353,7 +781,7 @@ def run_batch(
         disable=not progress or bool(os.environ.get("TQDM_DISABLE")),
     )
     try:
-        for event in executor(jobs, n_workers, scheduler):
+        for event in executor(jobs, n_workers, scheduler, log_file=log_file):
             if isinstance(event, _Started):
                 if event.campaign_id not in outcomes:  # a late notice changes nothing
                     registry.campaign_running(run_id, event.campaign_id, started_at=event.at)
@@ -361,36 +789,53 @@ def run_batch(
                 continue
             outcome = event
             outcomes[outcome.campaign_id] = outcome
-            summary = output_dir / outcome.campaign_id / "summary.json"
+            summary = layout.campaign_dir(outcome.campaign_id) / "summary.json"
             registry.campaign_done(run_id, outcome, str(summary) if outcome.summary else None)
             bar.set_postfix_str(f"{outcome.campaign_id} {outcome.status}")
+            if progress:
+                bar.write(_finished_line(outcome), file=sys.stderr)
             bar.update()
     finally:
         bar.close()
-    results = tuple(outcomes[c] for c in ordered)
-    manifest = {
-        "run_id": run_id,
-        "params_hash": params_hash(params),
-        "data_hash": hash_of_data,
-        "pivots": pivots.name,
-        "campaigns": [
-            {
-                **{k: v for k, v in o.to_dict().items() if k != "report_path"},
-                "report": f"{o.campaign_id}/report.html" if o.status == "succeeded" else None,
-            }
-            for o in results
-        ],
-    }
-    atomic_write_text(output_dir / MANIFEST, json.dumps(manifest, indent=2))
-    index = _write_index(
-        params, output_dir, base, manifest, Path(portfolio_notebook or NOTEBOOKS["portfolio"])
-    )
-    shutil.rmtree(staging_root, ignore_errors=True)
+    results = [outcomes[c] for c in ordered]
     with_errors = [o for o in results if o.status != "succeeded"]
+    manifest = _manifest(
+        run_id,
+        "failed" if with_errors else "succeeded",
+        params,
+        hash_of_data,
+        pivots.name,
+        layout,
+        ordered,
+        outcomes,
+    )
+    atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
+    index = _write_index(
+        params,
+        layout,
+        base,
+        manifest,
+        Path(portfolio_notebook or NOTEBOOKS["portfolio"]),
+        log_file,
+    )
+    shutil.rmtree(layout.staging_root, ignore_errors=True)
+    _remove_if_empty(output_dir / STAGING)
     registry.finish_run(
         run_id,
         status="failed" if with_errors else "succeeded",
         index_path=str(index),
         error="; ".join(f"{o.campaign_id}: {o.error}" for o in with_errors) or None,
     )
-    return BatchResult(run_id, output_dir, index, results, time.perf_counter() - t0)
+    return index
+
+
+def _finished_line(outcome: CampaignOutcome) -> str:
+    """The one terminal line for a finished campaign."""
+    if outcome.status == "succeeded":
+        state = "published"
+        if outcome.campaign_state == "stopped":
+            state += " (campaign stopped" + (
+                f" on {outcome.last_date})" if outcome.last_date else ")"
+            )
+        return f"{outcome.campaign_id}: {state} in {outcome.duration_seconds:.1f} s"
+    return f"{outcome.campaign_id}: failed: {outcome.error}"

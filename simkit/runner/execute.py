@@ -5,17 +5,24 @@ plain picklable dataclasses.  Papermill's sharp edges are handled here:
 
 * parameter names are pasted into code, so only validated identifiers go in
   (:func:`~simkit.params.check_parameter_names`), and no name that looks like a secret;
-* a kernel death (e.g. exit 138) or a cell timeout leaves no error banner in the
-  notebook, so the failure is labelled here, naming the cell that was running;
-* absolute paths of the machine are scrubbed from the published notebook.
+* a kernel death or a cell timeout leaves no error banner in the notebook, so the
+  failure is labelled here, naming the cell that was running and, for a killed kernel,
+  the signal;
+* absolute paths of the machine are scrubbed from the published notebook, and from a
+  failed one kept for debugging (whose error outputs keep one line, not the traceback);
+* the kernel's own chatter on stderr goes to the run's log file, not the terminal;
+* every folder written, moved or deleted is checked to lie inside the output folder.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,6 +31,7 @@ from typing import Any, Literal
 
 from simkit.errors import SimkitError
 from simkit.params import check_parameter_names
+from simkit.paths import ensure_inside
 from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
@@ -36,6 +44,7 @@ __all__ = [
     "CampaignOutcome",
     "classify_failure",
     "execute_job",
+    "kill_kernel",
     "set_start_hook",
 ]
 
@@ -60,6 +69,14 @@ class CampaignJob:
     kernel_name: str = "python3"
     html_name: str = "report.html"
     scrub_roots: tuple[str, ...] = ()
+    #: The output folder: every write, move and delete must lie inside it.
+    root: str | None = None
+    #: Where a failed notebook is kept for debugging (inside ``root``).
+    failed_dir: str | None = None
+    #: The run this report belongs to (shown in the report and its summary.json).
+    run_id: str | None = None
+    #: Where the kernel's stderr goes (``None``: inherited, e.g. with ``--verbose``).
+    log_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,21 @@ class CampaignOutcome:
     kind: str | None = None
     report_path: str | None = None
     summary: dict[str, Any] | None = field(default=None, repr=False)
+    #: The full error (traceback) for the log and the registry, never the output folder.
+    detail: str | None = field(default=None, repr=False)
+
+    @property
+    def campaign_state(self) -> str:
+        """``stopped`` when the report says the campaign stopped before the data's last
+        day (``summary.json``'s ``campaign_state``), else ``active``."""
+        state = (self.summary or {}).get("campaign_state")
+        return "stopped" if state == "stopped" else "active"
+
+    @property
+    def last_date(self) -> str | None:
+        """A stopped campaign's last day, if the report gives it."""
+        value = (self.summary or {}).get("campaign_last_date")
+        return str(value) if value is not None and self.campaign_state == "stopped" else None
 
     @property
     def duration_seconds(self) -> float:
@@ -83,7 +115,10 @@ class CampaignOutcome:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["duration_seconds"] = self.duration_seconds
+        d["campaign_state"] = self.campaign_state
+        d["last_date"] = self.last_date
         d.pop("summary")
+        d.pop("detail")
         return d
 
 
@@ -133,8 +168,27 @@ def _cell_number(nb: Any | None, cell_index: int) -> int | None:
     return next((i for i, c in enumerate(_code_cells(nb), start=1) if c is target), None)
 
 
+def _kernel_death(returncode: int | None, where: str) -> str:
+    """A readable sentence for a kernel that died with ``returncode`` (Popen's)."""
+    if returncode is not None and returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "an unknown signal"
+        oom = "; out of memory?" if number == signal.SIGKILL else ""
+        return f"the kernel was killed{where} (signal {number}, {name}{oom})"
+    if returncode:
+        return f"the kernel stopped unexpectedly{where} (it exited with status {returncode})"
+    return f"the kernel died{where} (killed or crashed; out of memory?)"
+
+
 def classify_failure(
-    exc: BaseException, *, timeout_seconds: int, partial: Path | None = None
+    exc: BaseException,
+    *,
+    timeout_seconds: int,
+    partial: Path | None = None,
+    kernel_returncode: int | None = None,
 ) -> tuple[str, str, bool]:
     """``(kind, message, transient)`` for an execution failure.
 
@@ -150,7 +204,7 @@ def classify_failure(
     cell = _running_cell(nb)
     where = f" in code cell {cell}" if cell else ""
     if isinstance(exc, PapermillExecutionError):
-        evalue = _ANSI.sub("", str(exc.evalue)).strip()
+        evalue = _one_line(str(exc.evalue))
         number = _cell_number(nb, exc.cell_index) or exc.cell_index
         return "error", f"{exc.ename}: {evalue} (code cell {number})", False
     if isinstance(exc, CellTimeoutError):
@@ -162,17 +216,31 @@ def classify_failure(
     if isinstance(exc, DeadKernelError):
         return (
             "kernel_died",
-            (
-                f"the kernel died{where} (killed or crashed, e.g. out of "
-                "memory or exit code 138); no report was published"
-            ),
+            f"{_kernel_death(kernel_returncode, where)}; no report was published",
             True,
         )
     if isinstance(exc, SimkitError):
-        return "error", str(exc), False
+        return "error", _one_line(str(exc)), False
     if isinstance(exc, RuntimeError | TimeoutError | ConnectionError):
-        return "kernel_start", f"the kernel could not run: {type(exc).__name__}: {exc}", True
-    return "error", f"{type(exc).__name__}: {exc}", False
+        return (
+            "kernel_start",
+            _one_line(f"the kernel could not run: {type(exc).__name__}: {exc}"),
+            True,
+        )
+    return "error", _one_line(f"{type(exc).__name__}: {exc}"), False
+
+
+def _stamp_run_id(page: str, run_id: str | None) -> str:
+    """The run id in a published page: a ``<meta>`` tag and one visible line at the end."""
+    if not run_id:
+        return page
+    import html as html_module
+
+    rid = html_module.escape(run_id)
+    page = page.replace("<head>", f'<head>\n<meta name="simkit-run-id" content="{rid}">', 1)
+    footer = f'<p class="simkit-run-id" style="color:#666;font-size:small">simkit run {rid}</p>\n'
+    at = page.rfind("</body>")
+    return page[:at] + footer + page[at:] if at >= 0 else page + footer
 
 
 def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | None]:
@@ -181,13 +249,132 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
     staging = Path(job.staging_dir)
     nb = nbformat.read(executed, as_version=4)
     summary = extract_summary(nb)
+    if summary is not None and job.run_id:
+        summary = {**summary, "run_id": job.run_id}
     scrub_paths(nb, [job.cwd, job.staging_dir, job.final_dir, *job.scrub_roots])
     nbformat.write(nb, executed)
-    (staging / job.html_name).write_text(render_html(nb), encoding="utf-8")
+    page = _stamp_run_id(render_html(nb), job.run_id)
+    (staging / job.html_name).write_text(page, encoding="utf-8")
     if summary is not None:
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-    atomic_replace_dir(staging, Path(job.final_dir))
-    return str(Path(job.final_dir) / job.html_name), summary
+    final = _checked(job, Path(job.final_dir))
+    # a stop request must not cut the swap of the old report for the new one in half
+    _exit_state["publishing"] = True
+    try:
+        atomic_replace_dir(staging, final)
+    finally:
+        _exit_state["publishing"] = False
+    if _exit_state["requested"]:
+        kill_kernel()
+        os._exit(128 + signal.SIGTERM)
+    return str(final / job.html_name), summary
+
+
+_exit_state = {"publishing": False, "requested": False}
+
+
+def publishing() -> bool:
+    """Whether this process is moving a finished report into place right now."""
+    return _exit_state["publishing"]
+
+
+def request_exit() -> None:
+    """Exit as soon as the report being moved into place is in place."""
+    _exit_state["requested"] = True
+
+
+def _checked(job: CampaignJob, path: Path) -> Path:
+    """``path``, after checking that it lies inside the job's output folder."""
+    if job.root is not None:
+        ensure_inside(job.root, path)
+    return path
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_ANSI.sub("", text).split())
+
+
+def _keep_failed(job: CampaignJob, staging: Path) -> None:
+    """Keep a failed notebook for debugging, with no machine path and no traceback.
+
+    Error outputs keep their one-line ``ename: evalue``; the traceback is in the log and
+    the registry (:attr:`CampaignOutcome.detail`).  Partial HTML is never kept.
+    """
+    import nbformat
+
+    failed_dir = _checked(job, Path(job.failed_dir or Path(job.final_dir).parent / ".failed"))
+    shutil.rmtree(failed_dir, ignore_errors=True)
+    if not staging.exists():
+        return
+    executed = staging / "report.ipynb"
+    nb = None
+    if executed.is_file():
+        try:
+            nb = nbformat.read(executed, as_version=4)
+        except (OSError, ValueError):
+            nb = None
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    if nb is not None:
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [
+                        _one_line(f"{output.get('ename', '')}: {output.get('evalue', '')}")
+                    ]
+        scrub_paths(nb, [job.cwd, job.staging_dir, job.final_dir, *job.scrub_roots])
+        nbformat.write(nb, failed_dir / "report.ipynb")
+    shutil.rmtree(_checked(job, staging), ignore_errors=True)
+
+
+#: The kernel process of the job this process is running (one job at a time per process):
+#: read for a killed kernel's signal, and killed with the worker on shutdown.
+_kernel: dict[str, subprocess.Popen[bytes] | None] = {"process": None}
+
+
+def _kernel_manager_class(log_file: str | None) -> type:
+    """A kernel manager whose kernels write stdout/stderr to ``log_file`` (or inherit)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _QuietKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            if log_file is not None:
+                sink = open(log_file, "ab")  # noqa: SIM115 - the kernel process holds it
+                kw["stdout"] = kw["stderr"] = sink
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                if log_file is not None:
+                    sink.close()  # the child has its own copy of the descriptor
+            _kernel["process"] = getattr(self.provisioner, "process", None)
+
+    return _QuietKernelManager
+
+
+def kill_kernel() -> None:
+    """Kill this process's running kernel and its children (it leads its own session)."""
+    process = _kernel["process"]
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            process.kill()
+        except ProcessLookupError:
+            pass
+
+
+def _kernel_returncode(exc: BaseException) -> int | None:
+    """The dead kernel's exit status (negative: the signal), read only for a kernel death."""
+    from nbclient.exceptions import DeadKernelError
+
+    process = _kernel["process"]
+    if process is None or not isinstance(exc, DeadKernelError):
+        return None
+    try:
+        return process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 #: Called as ``hook(campaign_id, started_at)`` when a worker starts a job (set in each
@@ -223,13 +410,15 @@ def execute_job(
     started = time.time()
     _notify_start(on_start or _start_hook, job, started)
     check_parameter_names(list(job.parameters))
-    staging = Path(job.staging_dir)
+    staging = _checked(job, Path(job.staging_dir))
     executed = staging / "report.ipynb"
-    attempts, kind, message = 0, None, None
+    manager = _kernel_manager_class(job.log_file)
+    attempts, kind, message, detail = 0, None, None, None
     while attempts <= job.retries:
         attempts += 1
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        _kernel["process"] = None
         try:
             pm.execute_notebook(
                 job.notebook,
@@ -240,6 +429,7 @@ def execute_job(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout_seconds,
+                kernel_manager_class=manager,
             )
             report, summary = _publish(job, executed)
             return CampaignOutcome(
@@ -253,18 +443,38 @@ def execute_job(
             )
         except Exception as exc:  # noqa: BLE001 - every failure is labelled, never lost
             kind, message, transient = classify_failure(
-                exc, timeout_seconds=job.timeout_seconds, partial=executed
+                exc,
+                timeout_seconds=job.timeout_seconds,
+                partial=executed,
+                kernel_returncode=_kernel_returncode(exc),
             )
+            detail = _detail(exc)
             log.warning("campaign %s attempt %d failed: %s", job.campaign_id, attempts, message)
+            log.info("campaign %s: %s", job.campaign_id, detail)
             if not transient:
                 break
+        finally:
+            kill_kernel()
     if attempts > 1:
         message = f"{message} (after {attempts} attempts)"
-    failed_dir = Path(job.final_dir).parent / ".failed" / job.campaign_id
-    shutil.rmtree(failed_dir, ignore_errors=True)
-    if staging.exists():  # kept for debugging, never published
-        failed_dir.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(staging), failed_dir)
+    _keep_failed(job, staging)
     return CampaignOutcome(
-        job.campaign_id, "failed", attempts, started, time.time(), error=message, kind=kind
+        job.campaign_id,
+        "failed",
+        attempts,
+        started,
+        time.time(),
+        error=message,
+        kind=kind,
+        detail=detail,
     )
+
+
+def _detail(exc: BaseException) -> str:
+    """The full error: a cell's traceback (ANSI colours removed), else Python's."""
+    import traceback
+
+    lines = getattr(exc, "traceback", None)
+    if isinstance(lines, list) and lines:
+        return _ANSI.sub("", "\n".join(str(line) for line in lines))
+    return "".join(traceback.format_exception(exc)).rstrip()

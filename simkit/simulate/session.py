@@ -102,7 +102,7 @@ class DriverShiftFactor(MarketFactor):
     standard normal ``z`` per path (the effect's uncertainty persists over the horizon).
 
     How another stage's fitted effect reaches the engine: the pivot stage's creative state
-    (:class:`simkit.pivots.fatigue.CreativeState`) gives a refresh's CTR multipliers per
+    (:class:`simkit.simulate.fatigue.CreativeState`) gives a refresh's CTR multipliers per
     path and day, whose log mean and sd per day become a ``logit_ctr`` shift (for small
     rates the logit shift is the log shift of the rate).  Days beyond ``mean`` get none.
     """

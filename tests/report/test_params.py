@@ -127,7 +127,7 @@ def test_metadata_keys_are_checked_where_they_enter() -> None:
     with pytest.raises(ParamsError, match="give target_cpa or targets.cpa, not both"):
         validate_params({"data": "d.csv", "target_cpa": 3, "targets": {"cpa": 4}})
     with pytest.raises(ParamsError, match="is not a campaign id"):
-        validate_params({"data": "d.csv", "campaign_meta": {"C1; rm": {"industry": "x"}}})
+        validate_params({"data": "d.csv", "campaign_meta": {"C1\x00rm": {"industry": "x"}}})
 
 
 def test_hash_covers_metadata_params_but_not_where_the_metadata_file_is() -> None:

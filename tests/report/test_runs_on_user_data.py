@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from simkit.cli import app
 from simkit.data.synthetic import generate
+from simkit.paths import safe_name
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,7 @@ def _run(params: dict, tmp_path: Path) -> tuple[int, str, Path]:
 
 
 def _summary(out: Path, campaign_id: str) -> dict:
-    return json.loads((out / campaign_id / "summary.json").read_text())
+    return json.loads((out / safe_name(campaign_id) / "summary.json").read_text())
 
 
 @pytest.mark.shared_data
@@ -51,12 +52,21 @@ def test_the_real_file_with_its_mapping_and_no_metadata_publishes_every_report(
     code, output, out = _run(params, tmp_path)
     assert code == 0, output
     for cid in ("camp 1", "camp 2", "camp 3"):
-        assert (out / cid / "report.html").is_file(), cid
+        assert (out / safe_name(cid) / "report.html").is_file(), cid
     stopped = _summary(out, "camp 2")
     assert (stopped["campaign_state"], stopped["campaign_last_date"]) == ("stopped", "2020-04-30")
     assert stopped["sections"]["forecast"] == "skipped"
     assert stopped["sections"]["history"] == stopped["sections"]["data_quality"] == "ok"
-    html = (out / "camp 2" / "report.html").read_text()
+    manifest = {
+        c["campaign_id"]: c for c in json.loads((out / "run.json").read_text())["campaigns"]
+    }
+    assert (manifest["camp 2"]["status"], manifest["camp 2"]["campaign_state"]) == (
+        "succeeded",
+        "stopped",
+    )
+    assert manifest["camp 2"]["last_date"] == "2020-04-30"
+    assert "stopped (last day 2020-04-30)" in (out / "index.html").read_text()
+    html = (out / safe_name("camp 2") / "report.html").read_text()
     assert "This campaign has stopped: its last day with spend is 2020-04-30" in html
     for cid in ("camp 1", "camp 3"):
         active = _summary(out, cid)
@@ -87,7 +97,7 @@ def test_a_generated_file_with_a_video_campaign_and_no_metadata_reports_every_ca
     channels = {}
     for cid in ("C001", "C002", "C003", "C004"):
         summary = _summary(out, cid)
-        assert (out / cid / "report.html").is_file(), cid
+        assert (out / safe_name(cid) / "report.html").is_file(), cid
         assert summary["campaign_state"] == "active"
         channels[cid] = summary["numbers"]["market"]
     assert [channels[c]["compared"] for c in ("C001", "C002", "C003")] == [True] * 3

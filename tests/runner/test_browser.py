@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+from simkit.paths import safe_name
 
 ARGS = list(CHROMIUM_ARGS)
 
@@ -36,7 +37,7 @@ pytestmark = [
 def test_report_chart_is_drawn_offline(published) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     result, _, _ = published
-    report = result.output_dir / "C001" / "report.html"
+    report = result.output_dir / safe_name("C001") / "report.html"
     external: list[str] = []
     errors: list[str] = []
     with sync_api.sync_playwright() as p:

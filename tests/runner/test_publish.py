@@ -78,6 +78,10 @@ def test_failures_without_a_banner_are_labelled() -> None:
     err = PapermillExecutionError(2, 1, "x", "DataError", "bad \x1b[31mrow\x1b[0m", [])
     kind, msg, transient = classify_failure(err, timeout_seconds=5)
     assert kind == "error" and msg.startswith("DataError: bad row") and not transient
+    err = PapermillExecutionError(2, 1, "x", "ValidationError", "1 error\n  campaigns\n  bad", [])
+    assert classify_failure(err, timeout_seconds=5)[1] == (
+        "ValidationError: 1 error campaigns bad (code cell 2)"
+    ), "the published error is one line"
 
 
 @pytest.mark.parametrize(
@@ -91,3 +95,17 @@ def test_failures_without_a_banner_are_labelled() -> None:
 )
 def test_external_reference_check_itself(html: str, bad: bool) -> None:
     assert bool(external_references(html)) is bad
+
+
+def test_a_dead_kernel_is_named_by_its_signal_or_exit_status() -> None:
+    from nbclient.exceptions import DeadKernelError
+
+    def message(returncode: int | None) -> str:
+        return classify_failure(
+            DeadKernelError("Kernel died"), timeout_seconds=5, kernel_returncode=returncode
+        )[1]
+
+    assert message(-9).startswith("the kernel was killed (signal 9, SIGKILL; out of memory?)")
+    assert message(-15).startswith("the kernel was killed (signal 15, SIGTERM)")
+    assert message(138).startswith("the kernel stopped unexpectedly (it exited with status 138)")
+    assert message(None).startswith("the kernel died (killed or crashed; out of memory?)")
