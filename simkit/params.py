@@ -152,6 +152,11 @@ class RunParams(BaseModel):
     )
     timeout_seconds: int = Field(120, ge=1, le=3600, description="per-cell timeout")
     retries: int = Field(1, ge=0, le=5, description="retries of a transient failure")
+    pdf: bool = Field(
+        False,
+        description="also write report.pdf beside each report.html (nbconvert's webpdf, "
+        "printed by the system Chromium)",
+    )
 
     @field_validator("campaigns", "priority")
     @classmethod

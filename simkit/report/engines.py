@@ -231,7 +231,7 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         "forecast",
         "Forecast",
         text=tuple(w for w in words if w),
-        tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows).round(2)),),
+        tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows)),),
         charts=tuple(charts),
         numbers={"totals": totals, "headline": headline, "fallback": fallback},
     )
@@ -403,9 +403,7 @@ def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
         "market",
         title,
         text=(c.explanation, *notes),
-        tables=(
-            (f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows).round(3)),
-        ),
+        tables=((f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows)),),
         numbers={
             "compared": True,
             "industry": c.industry,
