@@ -732,3 +732,50 @@ def test_params_loader_validates_or_fails_with_one_line(tmp_path_factory, doc, r
     loaded = yaml.safe_load(text)
     unknown = set(loaded) - set(simkit.RunParams.model_fields)
     assert not unknown, f"unknown keys {unknown} were accepted"
+
+
+# --- regressions: the bugs this fuzz found outside the data importer, as plain tests -----
+
+
+def test_plan_file_naming_a_column_twice_is_refused(tmp_path):
+    path = write(tmp_path / "plan.csv", "date,campaign_id,spend,spend\n2026-03-02,C1,5,6\n")
+    with pytest.raises(
+        SimkitError, match=r"plan\.csv, column 'spend': column 'spend' appears twice"
+    ):
+        read_plan_file(path, "C1", PLAN_DATES[:1])
+
+
+def test_auction_export_with_undecodable_bytes_is_a_data_error(tmp_path):
+    path = write(tmp_path / "a.csv", _AUCTION.encode("utf-16") + b"\x00")
+    with pytest.raises(SimkitError, match=r"a\.csv: cannot be decoded as utf-16"):
+        read_auction_insights(path)
+
+
+def test_params_yaml_python_tag_is_refused_on_one_line(tmp_path):
+    path = write(tmp_path / "run.yaml", "data: !!python/object/apply:os.system ['echo hi']\n")
+    with pytest.raises(
+        simkit.ParamsError,
+        match=r"run\.yaml: not valid YAML: could not determine a constructor for the tag .*python/object/apply:os\.system.* \(line 1, column 7\)$",
+    ):
+        simkit.load_params(path)
+
+
+def test_params_with_non_string_keys_or_bytes_are_params_errors(tmp_path):
+    path = write(tmp_path / "run.yaml", "data: x.csv\n1: 2\n")
+    with pytest.raises(simkit.ParamsError, match=r"run\.yaml: keys are parameter names, not 1$"):
+        simkit.load_params(path)
+    path = write(tmp_path / "run.yaml", "? \n")
+    with pytest.raises(simkit.ParamsError, match=r"keys are parameter names, not None"):
+        simkit.load_params(path)
+    path = write(tmp_path / "run.yaml", b"data: \xff\n")
+    with pytest.raises(simkit.ParamsError, match=r"run\.yaml: not UTF-8 text \(byte 6\)"):
+        simkit.load_params(path)
+
+
+def test_params_message_with_a_newline_in_a_value_is_one_line(tmp_path):
+    path = write(tmp_path / "run.yaml", 'data: x.csv\ncampaigns: ["a\\nb"]\n')
+    with pytest.raises(
+        simkit.ParamsError, match=r"field 'campaigns': .*'a b' is not a campaign id"
+    ) as info:
+        simkit.load_params(path)
+    assert "\n" not in str(info.value)
