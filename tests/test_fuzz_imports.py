@@ -426,16 +426,23 @@ def test_truncated_lines_and_unbalanced_quotes(tmp_path_factory, frame, sep, dat
     column: the other rows are kept as they were, or the load refuses."""
     lines = to_csv(frame, sep).splitlines()
     at = data.draw(st.integers(1, len(lines) - 1))
-    kind = data.draw(st.sampled_from(["cut", "quote", "quote_cell", "swap_header"]))
+    kind = data.draw(
+        st.sampled_from(["cut", "quote", "quote_cell", "newline_in_cell", "swap_header"])
+    )
     line = lines[at]
     position = data.draw(st.integers(0, len(line)))
     if kind == "cut":
         lines[at] = line[:position]
     elif kind == "quote":
         lines[at] = line[:position] + '"' + line[position:]
-    elif kind == "quote_cell":
+    elif kind in ("quote_cell", "newline_in_cell"):
         cells = line.split(sep)
-        cells[position % len(cells)] = '"' + cells[position % len(cells)]
+        k = position % len(cells)
+        cut = data.draw(st.integers(0, len(cells[k])))
+        if kind == "quote_cell":
+            cells[k] = '"' + cells[k]
+        else:  # a quoted cell holding a line break: valid CSV, so the line count changes
+            cells[k] = f'"{cells[k][:cut]}\n{cells[k][cut:]}"'
         lines[at] = sep.join(cells)
     else:
         header = lines[0].split(sep)
@@ -450,7 +457,7 @@ def test_truncated_lines_and_unbalanced_quotes(tmp_path_factory, frame, sep, dat
     if kind == "swap_header":
         raise AssertionError(f"a header naming '{header[a]}' twice was read: {lines[0]}")
     untouched = [i for i in range(len(frame)) if i + 1 < at]
-    if kind == "cut":  # a cut line ends at its newline: the lines after it are intact
+    if kind in ("cut", "newline_in_cell"):  # the lines after it are intact
         untouched += [i for i in range(len(frame)) if i + 1 > at]
     assert_rows_kept(got, frame, untouched)
 
