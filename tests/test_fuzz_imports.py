@@ -787,3 +787,29 @@ def test_params_message_with_a_newline_in_a_value_is_one_line(tmp_path):
     ) as info:
         simkit.load_params(path)
     assert "\n" not in str(info.value)
+
+
+@FUZZ
+@given(
+    frame=contract_rows(),
+    cell=st.tuples(st.integers(0, 100), st.sampled_from(NUMBERS)),
+    text=st.sampled_from(_EXTREME),
+)
+def test_on_bad_rows_skip_drops_only_listed_rows(tmp_path_factory, frame, cell, text):
+    """With on_bad_rows: skip, a bad cell's row is left out *and listed*; no other row moves."""
+    row, column = cell[0] % len(frame), cell[1]
+    corrupted = frame.copy()
+    corrupted.loc[row, column] = text
+    path = write(tmp_path_factory.mktemp("skip") / "data.csv", to_csv(corrupted))
+    try:
+        loaded = simkit.load(path, today=TODAY, on_bad_rows="skip")
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc, path)
+        return
+    got = comparable(loaded.data)
+    assert_rows_kept(got, frame, [i for i in range(len(frame)) if i != row])
+    skipped = [r for r in loaded.report.repairs if r.action == "skipped_bad_rows"]
+    if len(got) < len(frame):
+        assert skipped and skipped[0].lines == (row + 2,), loaded.report.repairs
+    else:
+        assert not skipped
