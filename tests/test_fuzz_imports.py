@@ -789,6 +789,7 @@ def test_params_message_with_a_newline_in_a_value_is_one_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow  # the same corruptions as the extreme-numbers test, loaded with skip
 @FUZZ
 @given(
     frame=contract_rows(),
