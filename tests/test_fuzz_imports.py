@@ -7,7 +7,9 @@ message is one line naming the file.  Any other exception (a traceback for the u
 any silent change of a value it did not corrupt fails the test.
 
 Examples are derandomized (the same inputs on every run, in CI too) and modest in number,
-so the file runs in well under a minute.
+so the default run stays short (50 per test; ``-m "not slow"`` leaves out the two
+heavier variants).  To hunt longer: ``FUZZ_EXAMPLES=600 FUZZ_NO_SHRINK=1 pytest
+tests/test_fuzz_imports.py`` (no shrinking: a failure shows its unshrunk input at once).
 """
 
 from __future__ import annotations
