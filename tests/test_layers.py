@@ -33,8 +33,6 @@ NOT_YET_AT_THE_TOP = {
     ("report/section.py", "simkit.viz"),
     ("report/sections.py", "simkit"),
     ("report/sections.py", "simkit.viz"),
-    ("risk/history.py", "simkit.risk._features"),  # a cycle: see [tool.importlinter]
-    ("risk/history.py", "simkit.risk.calibration"),
     ("runner/batch.py", "simkit.data"),
     ("runner/batch.py", "simkit.metadata"),
     ("runner/batch.py", "simkit.runner"),
@@ -43,7 +41,6 @@ NOT_YET_AT_THE_TOP = {
     ("simulate/factors.py", "simkit._suggest"),
     ("simulate/session.py", "simkit.forecast"),
     ("simulate/whatif.py", "simkit.simulate.summary"),
-    ("viz/charts.py", "simkit.report.format"),  # a cycle: see [tool.importlinter]
 }
 
 

@@ -24,12 +24,15 @@ Pacing is read directly: the daily spend / budget ratio, against its own day-to-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simkit.data.panel import dow_dummies
 from simkit.risk._scan import WINDOWS, Scan, scan_metric
-from simkit.risk.history import CampaignHistory
+
+if TYPE_CHECKING:  # annotations only: the history imports the scan, not the reverse
+    from simkit.risk.history import CampaignHistory
 
 _BIG = 1e3  # prior sd that leaves a coefficient (the intercept) free
 _FEATURE_CLIP = (-3.0, 10.0)

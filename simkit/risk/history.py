@@ -23,6 +23,8 @@ import pandas as pd
 
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError
+from simkit.risk._features import scan_history
+from simkit.risk.calibration import history_probabilities
 
 __all__ = ["CampaignHistory", "campaign_histories"]
 
@@ -110,8 +112,6 @@ class CampaignHistory:
     @cached_property
     def scan(self) -> Any:
         """The changepoint scans of every metric, computed once and shared by detectors."""
-        from simkit.risk._features import scan_history
-
         return scan_history(self)
 
     @cached_property
@@ -122,8 +122,6 @@ class CampaignHistory:
         :attr:`scan`'s features; ``budget_pacing`` only when a budget is known.
         :func:`~simkit.risk.detect.detect_risks` fills it for all campaigns in one call.
         """
-        from simkit.risk.calibration import history_probabilities
-
         return history_probabilities([self.scan.features])[0]
 
     @classmethod

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from simkit.labels import label
+
 __all__ = ["fan_chart", "history_chart", "use_offline_renderer"]
 
 _WIDTH, _HEIGHT = 640, 240
@@ -30,8 +32,6 @@ def history_chart(
 ) -> Any:
     """Small multiples of daily history, one panel per metric, with a 7-day mean line."""
     import altair as alt  # heavy (~1 s with jsonschema): only a drawn chart needs it
-
-    from simkit.report.format import label
 
     frame = daily[["date", *metrics]].melt("date", var_name="metric", value_name="value")
     frame = frame.sort_values(["metric", "date"])
@@ -74,8 +74,6 @@ def fan_chart(
         Planned daily spend over the horizon, drawn on a second panel below.
     """
     import altair as alt  # heavy (~1 s with jsonschema): only a drawn chart needs it
-
-    from simkit.report.format import label
 
     hist = history[["date", metric]].tail(history_days).rename(columns={metric: "value"})
     x = alt.X("date:T", title=None)
