@@ -104,14 +104,14 @@ def test_parse_pivot_refuses_a_non_number_naming_its_lever(valid, lever, bad):
 
 
 def test_settings_cap_the_paths():
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="less than or equal to 20000"):
         DashboardSettings(data="x.csv", n_paths=MAX_PATHS + 1)
 
 
 def test_unknown_or_malformed_campaign_is_a_short_data_error(model):
     with pytest.raises(DataError, match="no campaign 'C01'"):
         model.baseline("C01")
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="no campaign"):
         model.baseline({"campaign": "C001"})  # type: ignore[arg-type]
 
 
@@ -248,7 +248,7 @@ def test_preview_bands_and_chart(model):
     assert (band["p50"].to_numpy() > base_band["p50"].to_numpy()).all()
     spec = model.chart(preview.baseline, preview, metric="spend")
     assert "budget +50%" in str(spec)
-    with pytest.raises(ParamsError):
+    with pytest.raises(ParamsError, match="metric must be one of"):
         model.chart(preview.baseline, preview, metric="clicks; drop")  # type: ignore[arg-type]
 
 
