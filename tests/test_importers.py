@@ -89,7 +89,7 @@ def test_forced_source_overrides_detection(tmp_path):
 def test_mapping_typo_names_file_and_field(tmp_path):
     bad = tmp_path / "m.yaml"
     bad.write_text("renamess: {a: b}\n")
-    with pytest.raises(ParamsError) as err:
+    with pytest.raises(ParamsError, match="field 'renamess'") as err:
         load_mapping(bad)
     assert "m.yaml" in str(err.value) and "renamess" in str(err.value)
     assert "did you mean 'renames'" in str(err.value)
@@ -215,7 +215,7 @@ def test_declared_decimal_without_thousands_rejects_a_grouped_number(test_data):
 
 
 def test_ambiguous_thousands_comma_is_an_error_asking_for_decimal(test_data):
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DataError, match="'1,200' could be 1200") as err:
         _import(test_data, "thousands_ambiguous.csv")
     text = str(err.value)
     assert "thousands_ambiguous.csv" in text and "row 2" in text
@@ -275,7 +275,7 @@ def test_missing_mapped_columns_list_the_columns_found_and_the_separator(test_da
     mapping.write_text(
         'separator: ","\nrenames: {Campaign Name: campaign_id, "Spend [USD]": spend}\n'
     )
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DataError, match="mapping renames columns that are not in the file") as err:
         _import(test_data, "ab_bidding_semicolon.csv", mapping=mapping)
     text = str(err.value)
     assert "columns found: ['Campaign Name;Date;Spend [USD];" in text

@@ -141,7 +141,7 @@ def test_load_raises_with_every_error_listed(tmp_path):
     rows = _rows(5)
     rows[0] = f"{date(2025, 1, 1)},A,-1,10000,200,10,500"
     rows[1] = "2025-01-02,A,100,10000,x,10,500"
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DataError, match=r"2 error\(s\)") as err:
         load(_write(tmp_path, rows), today=date(2026, 1, 1))
     text = str(err.value)
     assert "2 error(s)" in text and "row 2" in text and "column 'clicks'" in text
@@ -277,7 +277,7 @@ def test_non_finite_and_absurd_values_are_errors_naming_line_and_column(test_dat
 
 
 def test_bad_rows_are_an_error_by_default_naming_the_line(test_data):
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DataError, match="bad_rows.csv: 4 error") as err:
         load(_fixture(test_data, "bad_rows.csv"), today=date(2026, 1, 1))
     text = str(err.value)
     assert "row 6, column 'impressions': 1 empty cell(s)" in text

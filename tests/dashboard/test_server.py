@@ -148,5 +148,5 @@ def test_prepare_notebook_injects_parameters_and_refuses_secret_names(tmp_path):
     nb = nbformat.read(target, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'data = "/abs/campaigns.csv"' in injected[0].source
-    with pytest.raises(ParamsError):
+    with pytest.raises(ParamsError, match="looks like a secret"):
         prepare_notebook(NOTEBOOK, {"api_token": "x"}, tmp_path)

@@ -172,7 +172,7 @@ def test_form_refuses_bad_values_with_the_field(tmp_path, fixture_data, change, 
         "output_dir": "reports",
         **change,
     }
-    with pytest.raises(ParamsError) as info:
+    with pytest.raises(ParamsError, match=f"field '{field}'") as info:
         form_params(
             values,
             data=str(fixture_data),

@@ -11,6 +11,8 @@ from simkit.forecast import MEMBERS, DriverForecast, ForecastCache, forecast_cam
 from simkit.forecast.api import backtest_campaign
 from simkit.forecast.members import SeasonalNaive
 
+from ._coverage import assert_coverage_is_a_backtest_proportion, assert_coverage_near_nominal
+
 FAST = ["seasonal_naive", "ets", "sarimax"]
 
 
@@ -68,25 +70,27 @@ def test_backtest_json_has_the_issue_shape(fc):
     assert set(out["members"]) == set(FAST)
     for scores in [*out["members"].values(), out["ensemble"]]:
         assert keys <= set(scores)
+        assert_coverage_is_a_backtest_proportion(scores, len(out["cutoffs"]) * 14)
+    assert_coverage_near_nominal(out["ensemble"])
     assert out["members"]["seasonal_naive"]["mase"] == pytest.approx(1.0)
     assert len(out["cutoffs"]) == 3 and out["metric"] == "conversions"
 
 
 @pytest.mark.slow
-def test_a_plan_moves_the_centre_like_with_plan(one_campaign, fc):
+def test_a_plan_moves_the_centre_like_with_plan(one_campaign, fc, world):
     plan = np.full(14, 2.0) * fc.drivers.spend_plan
-    other = forecast_campaign(
-        one_campaign,
-        "C001",
-        14,
-        plan=plan,
-        members=["seasonal_naive", "sarimax"],
-        max_cutoffs=3,
-        cache=False,
+    members = ["seasonal_naive", "sarimax"]
+    base, other = (
+        forecast_campaign(
+            one_campaign, "C001", 14, plan=p, members=members, max_cutoffs=3, cache=False
+        )
+        for p in (fc.drivers.spend_plan, plan)
     )
     assert np.allclose(other.drivers.spend_plan, plan)
-    # CPM forecast rises with the planned spend
-    assert other.drivers.center[:, 0].mean() > fc.drivers.center[:, 0].mean() - 0.02
+    # doubling the plan raises log CPM by about the true spend elasticity x log 2 (0.20 here)
+    rise = other.drivers.center[:, 0].mean() - base.drivers.center[:, 0].mean()
+    truth = world.truth["C001"].cpm_spend_elasticity
+    assert rise == pytest.approx(truth * np.log(2), abs=0.1)
 
 
 def test_too_short_history_is_refused(one_campaign):

@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 
 from simkit.cli import app
 
+from ._coverage import assert_coverage_is_a_backtest_proportion, assert_coverage_near_nominal
+
 
 @pytest.fixture(scope="module")
 def data_file(world, tmp_path_factory):
@@ -36,7 +38,12 @@ def test_backtest_json_for_one_campaign(data_file, tmp_path):
     out = json.loads(result.stdout)
     assert out["campaign_id"] == "C001" and out["horizon"] == 7
     assert set(out["members"]) == {"seasonal_naive", "sarimax"}
-    assert "coverage_80" in out["ensemble"]
+    # coverage_80 is the share of the backtest's points inside the 80% interval: a proportion
+    # of n_points (cutoffs x horizon), nested between the 50% and 95% coverages, and on this
+    # stationary generated campaign within the binomial 99.9% range around 0.8
+    for scores in [*out["members"].values(), out["ensemble"]]:
+        assert_coverage_is_a_backtest_proportion(scores, len(out["cutoffs"]) * 7)
+    assert_coverage_near_nominal(out["ensemble"])
 
 
 def test_backtest_all_gives_a_list_and_the_table_reports_the_cache(data_file, tmp_path):

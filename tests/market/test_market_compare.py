@@ -107,7 +107,7 @@ def test_errors(world):
         compare_campaigns(world, industry="Travel", platform="radio")
     with pytest.raises(ParamsError, match="C009"):
         compare_campaigns(world, industry="Travel", campaign_ids=["C009"])
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="lacks contract column.*clicks"):
         compare_campaigns(world.data.drop(columns=["clicks"]), industry="Travel", platform="search")
 
 

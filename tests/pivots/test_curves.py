@@ -118,9 +118,9 @@ def test_adstock_keeps_the_steady_state():
 
 
 def test_rejects_bad_input():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fewer than 7 days with spend"):
         fit_response_curve(np.ones(3), np.ones(3), np.zeros(3, int), rng=np.random.default_rng(0))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="finite and non-negative"):
         fit_response_curve(
             -np.ones(20), np.ones(20), np.zeros(20, int), rng=np.random.default_rng(0)
         )

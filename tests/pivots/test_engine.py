@@ -159,10 +159,19 @@ def test_channel_curves_and_channel_shift(world):
         n_paths=100,
         pivot_types=["channel_shift"],
     )
-    for r in res.recommendations:
-        assert r.type == "channel_shift"
-        assert set(r.campaign_ids) <= set(world.data["campaign_id"])
-        assert "Marginal CPA by channel" in r.rationale
+    (r,) = res.recommendations  # three channels with different curves: one shift
+    assert r.type == "channel_shift" and "Marginal CPA by channel" in r.rationale
+    assert set(r.campaign_ids) == set(world.data["campaign_id"])
+    now, after = r.details["channel_budgets_now"], r.details["channel_budgets_after"]
+    assert now == pytest.approx(chan.today)
+    assert sum(after.values()) == pytest.approx(sum(now.values()))  # moved, not added
+    # optimality after the shift: the channels that gained share one marginal CPA, and no
+    # channel that lost budget is cheaper at the margin than one that gained
+    cpa = {k: r.details["marginal"][k]["marginal_cpa"] for k in now}
+    gained = [cpa[k] for k in now if after[k] > now[k]]
+    lost = [cpa[k] for k in now if after[k] < now[k]]
+    assert gained and lost and max(gained) <= 1.01 * min(gained)
+    assert min(lost) >= max(gained)
 
 
 def test_reallocation_rationale_mentions_targets_only_when_they_bind(result):

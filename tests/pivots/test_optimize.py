@@ -67,7 +67,7 @@ def test_allocation_respects_total_and_bounds(portfolio, factor, max_change, obj
     total = today * factor
     lower_sum = sum(v * (1 - max_change) for v in portfolio.today.values())
     if total < lower_sum:
-        with pytest.raises(ParamsError):
+        with pytest.raises(ParamsError, match="below the sum of the lower bounds"):
             optimize_budget(portfolio, total_budget=total, max_change=max_change)
         return
     res = optimize_budget(portfolio, total_budget=total, max_change=max_change, objective=objective)
@@ -135,7 +135,7 @@ def test_bad_parameters(portfolio):
         optimize_budget(portfolio, objective="conversion")  # type: ignore[arg-type]
     with pytest.raises(ParamsError, match="total"):
         optimize_budget(portfolio, total_budget=1.0)
-    with pytest.raises(ParamsError):
+    with pytest.raises(ParamsError, match="total budget -5.0 must be positive"):
         optimize_budget(portfolio, total_budget=-5.0)
 
 

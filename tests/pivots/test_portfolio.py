@@ -26,7 +26,7 @@ def test_panel_sums_breakdowns_and_cuts_at_as_of(world):
     np.testing.assert_allclose(panel["budget"], one["budget"])  # budget is not summed
     with pytest.raises(DataError, match="as_of"):
         daily_panel(world.data, as_of="1999-01-01")
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['spend'\]"):
         daily_panel(world.data.drop(columns=["spend"]))
 
 

@@ -27,7 +27,7 @@ def test_only_data_is_required() -> None:
 def test_unknown_key_is_rejected_with_a_suggestion(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("data: d.csv\nhorizon_day: 14\n")
-    with pytest.raises(ParamsError) as err:
+    with pytest.raises(ParamsError, match="unknown key") as err:
         load_params(path)
     assert "p.yaml" in str(err.value)
     assert "field 'horizon_day'" in str(err.value)
@@ -59,7 +59,7 @@ def test_params_are_frozen_and_hash_is_stable() -> None:
     a, b = RunParams(data="x.csv", seed=1), RunParams(data="x.csv", seed=1)
     assert params_hash(a) == params_hash(b)
     assert params_hash(a) != params_hash(RunParams(data="x.csv", seed=2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="frozen"):
         a.seed = 3  # type: ignore[misc]
 
 

@@ -89,13 +89,13 @@ def test_campaign_section_shows_its_pivots_with_impact(payload: dict) -> None:
     )
     text = " ".join(section.text)
     assert "Optimal daily budget for C002" in text and "80% interval" in text
-    if recs:
-        (_, table), *_ = section.tables
-        assert {"conversions p10", "conversions p50", "conversions p90", "P(gain > 0)"} <= set(
-            table.columns
-        )
-        assert len(table) == len(recs)
-        assert all(r["rationale"] in text for r in recs)
+    assert recs, "the fixture's pivots touch C002"
+    (_, table), *_ = section.tables
+    assert {"conversions p10", "conversions p50", "conversions p90", "P(gain > 0)"} <= set(
+        table.columns
+    )
+    assert len(table) == len(recs)
+    assert all(r["rationale"] in text for r in recs)
     json.dumps(section.numbers)
 
 

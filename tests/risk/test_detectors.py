@@ -6,6 +6,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binom
 
 from simkit.data.synthetic import SyntheticData
 from simkit.errors import DataError, SimkitError
@@ -44,9 +45,28 @@ def test_injected_events_are_found_with_the_right_type(world: SyntheticData) -> 
     assert ("C004", "budget_pacing") in found
 
 
-def test_nothing_fires_before_the_events(world: SyntheticData) -> None:
-    alerts = _alerts(world, "2026-04-10")
-    assert not [a for a in alerts if a.probability >= 0.9]
+def test_false_alarms_on_event_free_checks_stay_at_the_bench_rate(world: SyntheticData) -> None:
+    """Every 3rd day: all campaigns before the events (day 105), C005-C008 after it too.
+
+    bench/risk_calibration.py measures, on event-free checks, alerts at p >= 0.5 / 0.3 / 0.2
+    on 1% / 2% / 4% of them (its "operating points" table; 1.0% in the README); the counts
+    here may exceed those rates only by binomial sampling error (0.1% upper tail).  Checks
+    3 days apart share most of their window, so alarms cluster and the count varies more
+    than a binomial one: the bound is on the strict side.  Seen: 0, 2 and 7 of 180 checks.
+    """
+    quiet = ("C005", "C006", "C007", "C008")
+    checks: list[float] = []
+    for day in pd.date_range("2026-03-06", "2026-06-03", freq="3D"):
+        report = detect_risks(world.data, world.campaigns, as_of=day.date(), min_probability=0)
+        for cid in world.campaigns["campaign_id"]:
+            if day.date() < ONSET or cid in quiet:
+                checks.append(max(a.probability for a in report.alerts if a.campaign_id == cid))
+    n = len(checks)
+    assert n == 8 * 15 + 4 * 15
+    for threshold, bench_rate in ((0.5, 0.01), (0.3, 0.02), (0.2, 0.04)):
+        false_alarms = sum(p >= threshold for p in checks)
+        assert false_alarms <= binom.isf(0.001, n, bench_rate), threshold
+    assert max(checks) < 0.9
 
 
 def test_onsets_and_shapes(world: SyntheticData) -> None:

@@ -70,7 +70,7 @@ def test_campaign_histories_cuts_before_splitting_and_attaches_metadata() -> Non
 
 def test_two_campaigns_in_one_history_is_an_error() -> None:
     frame = pd.concat([_rows(3), _rows(3).assign(campaign_id="Y")])
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="expected one campaign, got 2"):
         CampaignHistory.from_frame(frame)
 
 

@@ -90,7 +90,7 @@ def test_plan_file_reads_the_horizon(tmp_path):
 )
 def test_plan_file_errors_name_file_row_and_column(tmp_path, text, row, column, needle):
     path = _write(tmp_path, text)
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError, match=needle) as info:
         read_plan_file(path, "C1", DATES)
     err = info.value
     assert err.file == str(path)
@@ -105,7 +105,7 @@ def test_missing_plan_file(tmp_path):
 
 
 def test_budget_validation():
-    with pytest.raises(ParamsError):
+    with pytest.raises(ParamsError, match="daily budget -1.0 must be >= 0"):
         BudgetPlan.from_daily(-1.0, 5)
     assert BudgetPlan.from_total(70.0, 7).daily == pytest.approx(np.full(7, 10.0))
 

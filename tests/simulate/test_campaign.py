@@ -109,7 +109,16 @@ def test_what_if_campaign_refresh_and_budget(world):
         forecast_fn=empirical_forecaster,
         fatigue=False,
     )
-    assert result.delta["ctr"]["p50"] < 0 or result.delta["ctr"]["p50"] > 0
+    # Independent expectation: the creative is 40 days old (log-odds -0.8 vs fresh); the
+    # horizon starts 2026-04-05, so two more days of wear (-0.02, -0.04), then the refresh
+    # on day 3 resets the age: +0.8, +0.78, ... over the last 12 days.
+    baseline_ctr = result.baseline.totals["ctr"]["p50"]
+    shift = np.array([-0.02, -0.04] + [0.8 - 0.02 * k for k in range(12)])
+    logit = np.log(baseline_ctr / (1 - baseline_ctr))
+    expected_lift = np.mean(1 / (1 + np.exp(-(logit + shift)))) / baseline_ctr - 1
+    assert expected_lift == pytest.approx(0.85, abs=0.02)
+    assert result.delta["ctr"]["p50"] / baseline_ctr == pytest.approx(expected_lift, abs=0.05)
+    assert result.delta["ctr"]["p10"] > 0
     budget = BudgetPlan.from_daily(2 * state.recent_daily_spend, 14)
     more = what_if_campaign(
         world.data, "C002", 14, pivot_budget=budget, n_paths=500, forecast_fn=empirical_forecaster
@@ -304,3 +313,40 @@ def test_cli_json_scenarios_partition_and_carry_the_delivery_note(world, tmp_pat
     bad = runner.invoke(app, [*args, "--scenario-cuts", "0.9,0.1"])
     assert bad.exit_code == 1
     assert "--scenario-cuts must be LOW,HIGH" in bad.output and "Traceback" not in bad.output
+
+
+@pytest.mark.slow
+def test_cli_simulate_runs_the_real_default_ensemble(tmp_path, monkeypatch):
+    """`simkit simulate` with nothing replaced: the project's forecaster fits the ensemble."""
+    import simkit.forecast as forecast_module
+
+    monkeypatch.chdir(tmp_path)  # the forecast cache (.simkit-cache/) lands in tmp_path
+    small = generate(1, 70, rng=np.random.default_rng(11), events=None, channels=["search"])
+    data_path, _ = small.write(tmp_path)
+    real = forecast_module.forecast_campaign
+    fitted = []
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        fitted.append(real(*args, **kwargs))
+        return fitted[-1]
+
+    monkeypatch.setattr(forecast_module, "forecast_campaign", spy)
+    args = ["simulate", str(data_path), "--campaign", "C001", "--horizon", "7"]
+    out = CliRunner().invoke(app, [*args, "--paths", "200", "--seed", "1", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert len(fitted) == 1
+    forecast = fitted[0]
+    assert forecast.members == forecast_module.DEFAULT_MEMBERS and forecast.warnings == ()
+    for driver in ("log_cpm", "logit_ctr", "logit_cvr", "log_rpc"):
+        weights = [w[driver] for w in forecast.weights.values()]
+        assert sum(weights) == pytest.approx(1.0) and sum(w > 0 for w in weights) >= 2
+    payload = json.loads(out.stdout)
+    assert payload["horizon_days"] == 7 and payload["paths"] == 200
+    # the simulated CPM is the ensemble's: its median sits near the forecast centre
+    centre_cpm = float(np.exp(forecast.drivers.center[:, 0]).mean())
+    assert payload["totals"]["cpm"]["p50"] == pytest.approx(centre_cpm, rel=0.15)
+    # a stationary generated campaign: the last two weeks' run rate lies in the 80% band
+    conversions = payload["totals"]["conversions"]
+    run_rate = small.data.sort_values("date")["conversions"].tail(14).sum() / 2
+    assert conversions["p10"] < run_rate < conversions["p90"]
+    assert conversions["p10"] < conversions["p50"] < conversions["p90"]

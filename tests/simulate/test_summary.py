@@ -194,9 +194,28 @@ def test_scenarios_partition_property(seed, n, low, width, discrete):
 
 @pytest.mark.parametrize("outcome", ["revenue", "roas"])
 def test_other_outcomes(paths, outcome):
-    result = summarise(paths, outcome=outcome, plan_value=float(np.median(paths.totals()[outcome])))
+    plan_value = float(np.median(paths.totals()[outcome]))
+    result = summarise(paths, outcome=outcome, plan_value=plan_value)
     assert result.scenarios[0].outcome == outcome
-    assert sum(b.probability for b in result.bands) == pytest.approx(1.0)
+    assert_bands_count_the_paths(result, paths.totals()[outcome], plan_value)
+
+
+def assert_bands_count_the_paths(result, outcome_totals: np.ndarray, plan_value: float) -> None:
+    """Each band's probability recounted from the paths (+-10% of the plan; a path with no
+    outcome, such as a ROAS with no spend, is below plan)."""
+    low, high = 0.9 * plan_value, 1.1 * plan_value
+    below, on, above = result.bands
+    assert (below.name, below.high) == ("below_plan", pytest.approx(low))
+    assert (on.name, on.low, on.high) == ("on_plan", pytest.approx(low), pytest.approx(high))
+    assert (above.name, above.low) == ("above_plan", pytest.approx(high))
+    assert below.probability == np.mean(~(outcome_totals >= low))
+    assert on.probability == pytest.approx(
+        np.mean((outcome_totals >= low) & (outcome_totals <= high)), abs=1e-12
+    )
+    assert above.probability == np.mean(outcome_totals > high)
+    assert {f"p_{b.name}": b.probability for b in result.bands}.items() <= (
+        result.probabilities.items()
+    )
 
 
 def test_goal_probabilities(paths):
@@ -208,7 +227,22 @@ def test_goal_probabilities(paths):
     assert p["p_cpa_le_target"] == pytest.approx(0.5, abs=0.02)
     assert p["p_roas_ge_target"] == 0.0
     assert p["p_conversions_ge_goal"] == 1.0
-    assert 0.0 <= p["p_budget_exhausted"] <= 1.0
+    # paced evenly, no path reaches the 20,000 total, so none runs out
+    assert t["spend"].max() < 20000.0 and p["p_budget_exhausted"] == 0.0
+
+
+def test_budget_exhaustion_counts_paths_that_hit_the_total_before_the_last_day():
+    tight = simulate_paths(
+        make_forecast(),
+        BudgetPlan(daily=np.full(28, 714.29), total=19000.0),
+        2000,
+        np.random.default_rng(1),
+    )
+    cumulative = np.cumsum(tight.spend.astype(float), axis=0)
+    ran_out = (cumulative[:-1] >= 19000.0 * (1 - 1e-5)).any(axis=0)
+    p = summarise(tight).probabilities["p_budget_exhausted"]
+    assert 0.5 < p < 0.95  # the total binds on some paths only
+    assert p == pytest.approx(np.mean(ran_out), abs=0.002)  # float32 sums: a path or two
 
 
 def test_json_is_strict_and_has_the_issue_keys(paths):
@@ -238,15 +272,12 @@ def test_json_is_strict_and_has_the_issue_keys(paths):
     plan_value=st.floats(1.0, 5000.0),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_bands_sum_to_one(plan_value, seed):
+def test_bands_are_counts_of_paths(plan_value, seed):
     fc = make_forecast(horizon_days=7)
-    result = simulate(
-        fc, BudgetPlan.from_daily(500.0, 7), 200, np.random.default_rng(seed), plan_value=plan_value
-    )
-    probs = [b.probability for b in result.bands]
-    assert all(0 <= p <= 1 for p in probs)
-    assert sum(probs) == pytest.approx(1.0)
-    assert sum(result.probabilities[f"p_{b.name}"] for b in result.bands) == pytest.approx(1.0)
+    plan = BudgetPlan.from_daily(500.0, 7)
+    result = simulate(fc, plan, 200, np.random.default_rng(seed), plan_value=plan_value)
+    paths = simulate_paths(fc, plan, 200, np.random.default_rng(seed))  # the same paths
+    assert_bands_count_the_paths(result, paths.totals()["conversions"], plan_value)
 
 
 @settings(max_examples=30, deadline=None)
