@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit._rng import make_rng
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
 from simkit.forecast.base import DriverForecast
@@ -389,7 +390,7 @@ def simulate_campaign(
         forecast_fn=forecast_fn,
         drivers=drivers,
     )
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     paths = simulate_paths(
         prep.drivers,
         prep.plan,
@@ -482,7 +483,7 @@ def what_if_campaign(
             )
         refreshed = prep.state.fatigue.model_copy(update={"refresh_dates": (refresh_on,)})
         pivot_list = [f for f in pivot_list if f.kind != "fatigue"] + [refreshed]
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     base, pivot = simulate_pair(
         prep.drivers,
         n_paths,

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from simkit._rng import make_rng
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS, DriverForecast
 from simkit.simulate._random import fast_normals
@@ -188,7 +189,7 @@ class WhatIfSession:
     data, campaign_id, horizon_days
         Contract-shaped data, the campaign, and the longest horizon to preview.
     seed, n_paths
-        Every simulation of the session starts from ``np.random.default_rng(seed)``: the
+        Every simulation of the session starts from ``simkit.make_rng(seed)``: the
         baseline and each pivot share their random numbers, and the same seed gives the
         same numbers.
     as_of, budget, daily_budget, total_budget, plan_file, factors, fatigue
@@ -373,7 +374,7 @@ class WhatIfSession:
             drivers,
             plan,
             self.n_paths,
-            np.random.default_rng(self.seed),  # every run in the same state: common numbers
+            make_rng(self.seed),  # every run in the same state: common numbers
             delivery=self.delivery,
             factors=factors,
             config=self.config,
