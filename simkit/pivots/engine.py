@@ -15,7 +15,6 @@ import logging
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 
 from simkit._rng import make_rng
 from simkit._suggest import did_you_mean
+from simkit._types import AsOf
 from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
@@ -121,18 +121,11 @@ def _fatigue_alerts(
     (older fatigue still in force included, as in reports)."""
     try:
         from simkit.risk import detect_risks
-        from simkit.risk.ongoing import LOOKBACK_DAYS
     except ImportError:
         return {}, ["risk detectors unavailable; fatigue judged from CTR alone"]
     try:
         # also fatigue that began before the detectors' three weeks and still holds
-        report = detect_risks(
-            data,
-            campaigns,
-            as_of=as_of,
-            detectors=["audience_fatigue"],
-            lookback_days=LOOKBACK_DAYS,
-        )
+        report = detect_risks(data, campaigns, as_of=as_of, detectors=["audience_fatigue"])
     except SimkitError as exc:
         return {}, [f"risk detection failed ({exc}); fatigue judged from CTR alone"]
     return {
@@ -145,7 +138,7 @@ def find_pivots(
     campaigns: pd.DataFrame | None = None,
     *,
     seed: int = 0,
-    as_of: date | str | pd.Timestamp | None = None,
+    as_of: AsOf = None,
     horizon_days: int = 28,
     total_budget: float | None = None,
     max_change: float = 0.5,

@@ -131,15 +131,12 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             drivers=results.forecast.drivers,
         )
     if "risks" not in results.absent:
-        from simkit.risk.ongoing import LOOKBACK_DAYS
-
         # also risks that began before the detectors' three weeks and are still in force
         results.risks = _api("simkit.risk", "detect_risks")(
             data,
             ctx.loaded.campaigns,
             campaign_ids=[ctx.campaign_id],
             min_probability=0.0,
-            lookback_days=LOOKBACK_DAYS,
         )
     if "pivots" not in results.absent:
         from simkit.report.pivots import run_pivots

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simkit._rng import make_rng
+from simkit._types import AsOf, as_of_date
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
 from simkit.forecast.base import DriverForecast
@@ -322,7 +323,7 @@ def simulate_campaign(
     campaign_id: str,
     horizon_days: int,
     *,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     budget: BudgetPlan | None = None,
     daily_budget: float | None = None,
     total_budget: float | None = None,
@@ -349,7 +350,8 @@ def simulate_campaign(
     campaign_id, horizon_days
         Which campaign, how far.
     as_of
-        Use only data up to this date (the simulation starts the day after).
+        Use only data up to this day (a ``date``, ``YYYY-MM-DD`` or ``Timestamp``; the
+        simulation starts the day after).
     budget, daily_budget, total_budget, plan_file
         At most one: the budget plan.  Default: the recent delivery (the last 14 days'
         spend level, :func:`~simkit.simulate.budget.recent_spend_level`), held against
@@ -375,6 +377,7 @@ def simulate_campaign(
         :func:`~simkit.simulate.summary.partition_scenarios`).
     """
     scenario_cuts = check_scenario_cuts(scenario_cuts)  # before the slow part
+    as_of = as_of_date(as_of)
     prep = _prepare(
         data,
         campaign_id,
@@ -428,7 +431,7 @@ def what_if_campaign(
     pivot_budget: BudgetPlan | None = None,
     pivot_factors: Sequence[MarketFactor] | None = None,
     refresh_on: date | None = None,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     budget: BudgetPlan | None = None,
     daily_budget: float | None = None,
     total_budget: float | None = None,
@@ -449,6 +452,7 @@ def what_if_campaign(
     unless the pivot gives its own ``fatigue`` factor).  ``refresh_on`` is the creative-
     refresh pivot: the campaign's fitted fatigue with a new creative from that date.
     """
+    as_of = as_of_date(as_of)
     prep = _prepare(
         data,
         campaign_id,

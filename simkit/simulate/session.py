@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import Field
 
 from simkit._rng import make_rng
+from simkit._types import AsOf, as_of_date
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS, DriverForecast
 from simkit.simulate._random import fast_normals
@@ -222,7 +223,7 @@ class WhatIfSession:
         *,
         seed: int = 0,
         n_paths: int = 10_000,
-        as_of: date | None = None,
+        as_of: AsOf = None,
         budget: BudgetPlan | None = None,
         daily_budget: float | None = None,
         total_budget: float | None = None,
@@ -248,7 +249,7 @@ class WhatIfSession:
         self.target_cpa, self.target_roas = target_cpa, target_roas
         self.spend_response = spend_response
         self.forecast: Any = None  # the CampaignForecast, when the default forecaster ran
-        self._as_of = as_of
+        self._as_of = as_of = as_of_date(as_of)
 
         def default_forecaster(
             history: pd.DataFrame, cid: str, h: int, plan: np.ndarray, seed_: int
