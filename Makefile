@@ -35,6 +35,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	# the layers and the no-cycles rule of [tool.importlinter] in pyproject.toml
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
@@ -43,4 +45,4 @@ bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache .import_linter_cache

@@ -38,8 +38,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from simkit._suggest import did_you_mean
+from simkit.data import load_mapping, load_metadata
 from simkit.data.schema import METADATA_FIELDS
+from simkit.data.validate import find_metadata
 from simkit.errors import ParamsError
+from simkit.market.benchmarks import channel_of
 
 if TYPE_CHECKING:
     from simkit.data import ColumnMapping, LoadedData
@@ -143,8 +146,6 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in values.items() if k != "campaign_id" and not _isna(v)}
     out = {k: v for k, v in out.items() if not (isinstance(v, str) and not v.strip())}
     if "channel" not in out and "platform" in out:
-        from simkit.market.benchmarks import channel_of
-
         channel = channel_of(str(out["platform"]))
         if channel is not None:
             out["channel"] = channel
@@ -218,9 +219,6 @@ def resolve_metadata(
     DataError
         A metadata file that is missing or cannot be read.
     """
-    from simkit.data import load_mapping, load_metadata
-    from simkit.data.validate import find_metadata
-
     ids = [str(c) for c in campaign_ids]
     files: list[Path] = []
     layers: list[tuple[str, dict[str, dict[str, Any]], dict[str, Any]]] = []  # lowest first

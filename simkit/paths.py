@@ -17,11 +17,18 @@ import hashlib
 import os
 import re
 import unicodedata
+import uuid
 from pathlib import Path
 
 from simkit.errors import SimkitError
 
-__all__ = ["MAX_NAME_CHARS", "PathOutsideRootError", "ensure_inside", "safe_name"]
+__all__ = [
+    "MAX_NAME_CHARS",
+    "PathOutsideRootError",
+    "atomic_write_text",
+    "ensure_inside",
+    "safe_name",
+]
 
 #: Longest name :func:`safe_name` returns (well under the 255 bytes of common filesystems).
 MAX_NAME_CHARS = 64
@@ -72,3 +79,11 @@ def ensure_inside(root: str | Path, path: str | Path) -> Path:
             f"refusing to touch {path}: it is not inside the output folder {real_root}"
         )
     return real
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file beside its target, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

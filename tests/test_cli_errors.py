@@ -112,12 +112,12 @@ def test_main_exits_1_with_one_line_in_process(capsys: pytest.CaptureFixture[str
 def test_an_unexpected_exception_is_one_line_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import simkit.data
+    import simkit.cli.data
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(simkit.data, "import_file", broken)
+    monkeypatch.setattr(simkit.cli.data, "import_file", broken)
     with pytest.raises(SystemExit, match="^1$"):
         main(["validate", SAMPLE])
     _, err = capsys.readouterr()

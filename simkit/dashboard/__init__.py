@@ -9,6 +9,7 @@ the campaigns and runs views and the new-run form (:mod:`.runs`), and the Voila 
 
 from __future__ import annotations
 
+from simkit.dashboard.app import build_dashboard, open_dashboard
 from simkit.dashboard.model import (
     LEVERS,
     MAX_HORIZON_DAYS,
@@ -41,17 +42,3 @@ __all__ = [
     "parse_pivot",
     "voila_command",
 ]
-
-
-def build_dashboard(model, **kwargs):  # type: ignore[no-untyped-def]
-    """The dashboard's root widget (imports ipywidgets on first use)."""
-    from simkit.dashboard.app import build_dashboard as build
-
-    return build(model, **kwargs)
-
-
-def open_dashboard(**parameters):  # type: ignore[no-untyped-def]
-    """Everything the notebook does, in one call: validate the parameters, load, build."""
-    from simkit.dashboard.app import open_dashboard as open_
-
-    return open_(**parameters)

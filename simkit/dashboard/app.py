@@ -14,25 +14,30 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from simkit.dashboard.charts import chart_svg, warm_up
+from simkit.dashboard.messages import short_error
 from simkit.dashboard.model import (
     MAX_HORIZON_DAYS,
     MIN_HORIZON_DAYS,
     Baseline,
+    DashboardSettings,
     Preview,
     WhatIfModel,
     parse_pivot,
 )
+from simkit.dashboard.views import run_tabs
 from simkit.errors import SimkitError
 
 __all__ = ["DashboardApp", "build_dashboard", "short_error"]
 
 log = logging.getLogger(__name__)
 
-_MAX_MESSAGE = 240
 _CSS = """
 <style>
 .simkit-error { color: #a61b1b; font-weight: 600; }
@@ -44,16 +49,6 @@ _CSS = """
 .simkit-card { border: 1px solid #ccc; border-radius: 4px; padding: 4px 8px; margin: 4px 0; }
 </style>
 """
-
-
-def short_error(exc: BaseException, action: str) -> str:
-    """A one-line message for the user: the message of a simkit error, else its type only."""
-    if isinstance(exc, SimkitError):
-        text = str(exc)
-    else:
-        text = f"{action} failed ({type(exc).__name__}); the details are in the server log"
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -145,7 +140,7 @@ class DashboardApp:
         extra_tabs: list[tuple[str, Any]] | None = None,
         cards_in_background: bool = True,
     ) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.model = model
         self.cards_in_background = cards_in_background
@@ -277,8 +272,6 @@ class DashboardApp:
         self.status.value = f"<div class='simkit-ok'>{html.escape(message)}</div>"
 
     def _draw(self) -> None:
-        from simkit.dashboard.charts import chart_svg
-
         if self.baseline_view is None:
             return
         chart = self.model.chart(self.baseline_view, self.preview_view, metric=self.metric.value)
@@ -313,7 +306,7 @@ class DashboardApp:
 
     def _load_cards(self, campaign: str) -> None:
         """Fill the pivot engine's cards (in a thread: the engine runs once, ~1-2 s)."""
-        import ipywidgets as w
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.cards.children = (w.HTML("<i>Loading the pivot engine's recommendations ...</i>"),)
         job = self._guard("Loading recommendations", lambda: self._fill_cards(campaign))
@@ -325,7 +318,7 @@ class DashboardApp:
             job()
 
     def _fill_cards(self, campaign: str) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         cards = self.model.recommendations(campaign)
         if self.campaign.value != campaign:  # the user moved on meanwhile
@@ -432,7 +425,7 @@ def build_dashboard(model: WhatIfModel, **kwargs: Any) -> Any:
 
 
 def _message_widget(message: str) -> Any:
-    import ipywidgets as w
+    import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
     box = w.HTML(f"{_CSS}<div class='simkit-error'>{html.escape(message)}</div>")
     box.add_class("simkit-status")
@@ -456,12 +449,6 @@ def open_dashboard(
     notebook never shows a traceback).  ``workdir`` is where the forecast cache, new
     parameter files and started runs live; ``run_id`` names the run the data came from.
     """
-    import threading
-    from pathlib import Path
-
-    from simkit.dashboard.charts import warm_up
-    from simkit.dashboard.model import DashboardSettings
-
     threading.Thread(target=warm_up, name="simkit-vl-convert-warm-up", daemon=True).start()
     try:
         base = Path(workdir).resolve()
@@ -483,8 +470,6 @@ def open_dashboard(
         return _message_widget(short_error(exc, "Loading the data"))
     views = None
     try:
-        from simkit.dashboard.views import run_tabs
-
         views = run_tabs(model, workdir=base, run_id=run_id)
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
@@ -505,7 +490,7 @@ def provenance(*, data: str, run_id: str | None, n_paths: int, seed: int) -> Any
     """A small footer recording what the page was computed from."""
     from importlib.metadata import PackageNotFoundError, version
 
-    import ipywidgets as w
+    import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
     try:
         simkit_version = version("simkit")

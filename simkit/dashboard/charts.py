@@ -104,7 +104,7 @@ def whatif_chart(
 
 def chart_svg(spec: dict[str, Any]) -> str:
     """The chart as an SVG document (vl-convert, no network)."""
-    import vl_convert as vlc
+    import vl_convert as vlc  # heavy (a bundled JS engine): only a rendered chart needs it
 
     return vlc.vegalite_to_svg(spec)
 

@@ -24,7 +24,9 @@ from simkit.dashboard.server import (
     voila_env,
     wait_until_listening,
 )
+from simkit.data import load
 from simkit.errors import SimkitError
+from simkit.registry import Registry
 
 __all__ = ["DEFAULT_DATA", "dashboard_parameters", "serve_dashboard"]
 
@@ -52,13 +54,9 @@ def dashboard_parameters(
     The data are loaded once here, so a bad file fails with a one-line message before
     Voila starts.
     """
-    from simkit.data import load
-
     if data is not None and run_id is not None:
         raise SimkitError("give --data or --run, not both")
     if run_id is not None:
-        from simkit.registry import Registry
-
         run = Registry(registry).get_run(run_id)
         params = run.get("params") or {}
         data_path = Path(params["data"])

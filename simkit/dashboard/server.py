@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from simkit._resources import notebook, resource_dir
 from simkit.errors import ParamsError, SimkitError
+from simkit.params import check_parameter_names
 
 __all__ = [
     "MIN_VOILA",
@@ -198,8 +199,6 @@ def prepare_notebook(source: Path, parameters: dict[str, Any], folder: Path) -> 
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
-
-    from simkit.params import check_parameter_names
 
     check_parameter_names(list(parameters))
     nb = load_notebook_node(str(source))

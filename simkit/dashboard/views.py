@@ -25,8 +25,12 @@ from typing import Any
 
 import yaml
 
+from simkit.dashboard.messages import short_error
 from simkit.errors import ParamsError, SimkitError
+from simkit.forecast import MEMBERS
 from simkit.params import RunParams, validate_params
+from simkit.registry import Registry
+from simkit.risk import detect_risks
 
 __all__ = [
     "CampaignRow",
@@ -298,9 +302,7 @@ class RunViews:
     """The campaigns, runs and new-run tabs (built by :func:`run_tabs`)."""
 
     def __init__(self, model: Any, *, workdir: Path, run_id: str | None = None) -> None:
-        import ipywidgets as w
-
-        from simkit.registry import Registry
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.model = model
         self.workdir = workdir
@@ -329,8 +331,6 @@ class RunViews:
         self.runs_tab = w.VBox([self.runs_refresh, self.runs_box])
 
         ids = model.campaign_ids()
-        from simkit.forecast import MEMBERS
-
         defaults = RunParams.model_fields
         self.f_campaigns = w.SelectMultiple(
             options=ids, value=tuple(ids[:1]), description="Campaigns", rows=min(len(ids), 8)
@@ -407,8 +407,6 @@ class RunViews:
         app.tabs.observe(on_tab, "selected_index")
 
     def _guard(self, action: str, fn: Any) -> Any:
-        from simkit.dashboard.app import short_error
-
         def handler(*_args: Any) -> None:
             try:
                 fn()
@@ -427,11 +425,9 @@ class RunViews:
     # -- campaigns ---------------------------------------------------------------------------
 
     def show_campaigns(self) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         if self._risks is None:
-            from simkit.risk import detect_risks
-
             meta = self.model.campaign_meta if not self.model.campaign_meta.empty else None
             self._risks = detect_risks(self.model.data, meta)
         rows = campaign_rows(self.model, self.registry, self._risks)
@@ -498,7 +494,7 @@ class RunViews:
     # -- runs --------------------------------------------------------------------------------
 
     def show_runs(self) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.processes = [p for p in self.processes if p.poll() is None]  # reap finished
         rows = run_rows(self.registry)

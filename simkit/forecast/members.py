@@ -30,13 +30,17 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
+from simkit._suggest import did_you_mean
 from simkit.data.panel import dow_dummies
+from simkit.errors import ParamsError
 from simkit.forecast._member import (
     SEASON_DAYS,
     Forecaster,
     _Member,
     _spend_slope,
 )
+from simkit.forecast.drivers import calendar_features
+from simkit.forecast.neural import LSTMMember  # imports torch lazily
 
 __all__ = [
     "ETS",
@@ -291,15 +295,13 @@ class ProphetMember(_Member):
         self.alias = alias
 
     def _regressors(self, X: pd.DataFrame | None, dates: pd.DatetimeIndex) -> pd.DataFrame:
-        from simkit.forecast.drivers import calendar_features
-
         if X is None:
             X = calendar_features(dates, np.zeros(len(dates)), self.country)
         return X
 
     def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
         _quiet_prophet()  # before the import: prophet logs its plotly ERROR while importing
-        from prophet import Prophet
+        from prophet import Prophet  # heavy (cmdstan, ~1 s): only this member needs it
 
         values = np.asarray(y, dtype=float)
         dates = pd.DatetimeIndex(y.index)
@@ -368,8 +370,6 @@ def _quiet_prophet() -> None:
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
 
 
-from simkit.forecast.neural import LSTMMember  # noqa: E402  (imports torch lazily)
-
 MEMBERS: dict[str, type[_Member]] = {
     "seasonal_naive": SeasonalNaive,
     "ets": ETS,
@@ -383,9 +383,6 @@ FALLBACK = "seasonal_naive"
 
 def make_member(name: str, *, seed: int = 0, country: str | None = "US") -> _Member:
     """Instantiate a registered member with the settings the ensemble uses."""
-    from simkit._suggest import did_you_mean
-    from simkit.errors import ParamsError
-
     if name not in MEMBERS:
         raise ParamsError(
             f"unknown member {name!r}{did_you_mean(name, sorted(MEMBERS))}", field="members"

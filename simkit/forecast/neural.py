@@ -88,7 +88,7 @@ class LSTMMember(_Member):
         self.alias = alias
 
     def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
-        import torch
+        import torch  # heavy, optional (the neural extra): only the LSTM member needs it
 
         values = np.asarray(y, dtype=float)
         n, k = values.shape
@@ -132,7 +132,7 @@ class LSTMMember(_Member):
         }
 
     def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
-        import torch
+        import torch  # heavy, optional (the neural extra): only the LSTM member needs it
 
         self._check_fitted()
         k = self.n_drivers_
@@ -169,7 +169,7 @@ def _no_regressors(dates: pd.DatetimeIndex) -> pd.DataFrame:
 def _train(
     windows: np.ndarray, nxt: np.ndarray, target: np.ndarray, hp: dict[str, Any], seed: int
 ) -> Any:
-    import torch
+    import torch  # heavy, optional (the neural extra): only the LSTM member needs it
     from torch import nn
 
     with warnings.catch_warnings():

@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError
 from simkit.pivots.portfolio import Portfolio
 
@@ -281,8 +282,6 @@ def optimize_budget(
     True
     """
     if objective not in OBJECTIVES:
-        from simkit._suggest import did_you_mean
-
         raise ParamsError(
             f"unknown objective '{objective}'{did_you_mean(objective, list(OBJECTIVES))}",
             field="objective",

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit.data import load
 from simkit.data.panel import CampaignPanel
 from simkit.data.schema import MIN_HISTORY_DAYS
 from simkit.data.validate import find_metadata
@@ -223,8 +224,6 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
 
     A campaign that has stopped is not an error: it is loaded with ``state="stopped"``.
     """
-    from simkit.data import load
-
     started = time.perf_counter()
     if params.campaigns == "all" or len(params.campaigns) != 1:
         raise ParamsError("a campaign report needs exactly one campaign id", field="campaigns")

@@ -35,8 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.metadata import how_to_give
 from simkit.report.context import CampaignContext
+from simkit.report.pivots import pivots_section as build_pivots_section
+from simkit.report.pivots import run_pivots
 from simkit.report.section import Section, missing, skipped
+from simkit.viz import fan_chart
 
 __all__ = [
     "EngineResults",
@@ -104,8 +108,6 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
     p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
     seed = int(ctx.rng_seed.generate_state(1)[0])
     if "market" not in results.absent:  # cheap, and before any fitting
-        from simkit.metadata import how_to_give
-
         results.market = _api("simkit.market", "compare_campaigns")(
             ctx.loaded,
             campaign_ids=[ctx.campaign_id],
@@ -139,8 +141,6 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             min_probability=0.0,
         )
     if "pivots" not in results.absent:
-        from simkit.report.pivots import run_pivots
-
         results.pivots = run_pivots(p, ctx.loaded, ctx.data_hash)
     return results
 
@@ -182,8 +182,6 @@ def _forecast(ctx: CampaignContext, seed: int, results: EngineResults) -> Any:
 
 def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
     """The fan chart: p10-p90 band, p50, recent history and the spend plan."""
-    from simkit.viz import fan_chart
-
     sim = results.simulation
     if "forecast" in results.skipped:
         return skipped("forecast", "Forecast", f"{results.skipped['forecast']}.")
@@ -353,9 +351,7 @@ def pivots_section(ctx: CampaignContext, results: EngineResults) -> Section:
         return skipped("pivots", "Pivots", f"{results.skipped['pivots']}.")
     if results.pivots is None:
         return missing("pivots", "Pivots", f"No pivots: {results.absent.get('pivots', '')}.")
-    from simkit.report.pivots import pivots_section as build
-
-    return build(ctx.campaign_id, results.pivots)
+    return build_pivots_section(ctx.campaign_id, results.pivots)
 
 
 def market_section(ctx: CampaignContext, results: EngineResults) -> Section:

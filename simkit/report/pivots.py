@@ -31,7 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit import __version__
 from simkit.params import RunParams
+from simkit.paths import atomic_write_text
+from simkit.pivots import find_pivots
 from simkit.report.section import Section
 
 __all__ = [
@@ -72,8 +75,6 @@ _IMPACT_DECIMALS = {
 
 def pivot_key(params: RunParams, data_hash: str) -> dict[str, Any]:
     """What a pivot payload depends on; a saved payload is reused only when it matches."""
-    from simkit import __version__
-
     return {
         "data_hash": data_hash,
         "seed": params.seed,
@@ -103,10 +104,6 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
         when the engine failed: reports then show the error, never invented pivots.
     """
     key = pivot_key(params, data_hash)
-    try:
-        from simkit.pivots import find_pivots
-    except ImportError as exc:  # the engine is part of simkit; absent only in a broken install
-        return {"key": key, "status": "failed", "error": f"the pivot engine is absent ({exc})"}
     meta = loaded.campaigns if isinstance(loaded.campaigns, pd.DataFrame) else None
     try:
         result = find_pivots(
@@ -128,8 +125,6 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
 
 def write_run_pivots(output_dir: str | Path, payload: dict[str, Any]) -> Path:
     """Write the payload to ``output_dir/pivots.json`` (atomically)."""
-    from simkit.runner.publish import atomic_write_text
-
     path = Path(output_dir) / PIVOTS_FILE
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True))
     return path

@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.forecast import forecast_campaign
 from simkit.risk.alerts import Alert
 from simkit.risk.history import CampaignHistory
+from simkit.simulate import simulate_campaign
 
 __all__ = ["RUN_RATE_DAYS", "RUN_RATE_FALL", "forecast_shortfall", "history_frame"]
 
@@ -84,8 +86,6 @@ def _forecaster(members: Sequence[str] | None):
     """The project's forecaster without its on-disk cache (a risk scan must not write)."""
 
     def fn(history: pd.DataFrame, campaign_id: str, horizon: int, plan: np.ndarray, seed: int):
-        from simkit.forecast import forecast_campaign
-
         result = forecast_campaign(
             history,
             campaign_id,
@@ -130,8 +130,6 @@ def forecast_shortfall(
 
     Returns an empty list when the history is shorter than 28 days or has no conversions.
     """
-    from simkit.simulate import simulate_campaign
-
     frame = history_frame(history)
     if len(frame) < _MIN_DAYS:
         return []

@@ -20,6 +20,7 @@ from typing import Any
 
 from simkit._resources import resource_dir
 from simkit.errors import SimkitError
+from simkit.paths import atomic_write_text  # re-exported: it moved down, beside safe_name
 from simkit.report.section import SUMMARY_MIME
 
 __all__ = [
@@ -195,14 +196,6 @@ def _print_pdf(html: str) -> bytes:
                 return page.pdf(print_background=True, prefer_css_page_size=True)
             finally:
                 browser.close()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file beside its target, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def atomic_replace_dir(staged: Path, final: Path) -> None:

@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 from simkit._rng import make_rng
+from simkit._suggest import did_you_mean
 from simkit._types import AsOf, as_of_date
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
+from simkit.forecast import forecast_campaign
 from simkit.forecast.base import DriverForecast
 from simkit.simulate.budget import (
     BudgetPlan,
@@ -69,8 +71,6 @@ def cut_history(data: pd.DataFrame, campaign_id: str, as_of: date | None) -> pd.
         raise DataError("data needs 'date' and 'campaign_id' columns")
     ids = data["campaign_id"].astype(str)
     if str(campaign_id) not in set(ids):
-        from simkit._suggest import did_you_mean
-
         known = sorted(set(ids))
         raise DataError(
             f"no campaign '{campaign_id}'{did_you_mean(str(campaign_id), known)}; "
@@ -213,16 +213,8 @@ def resolve_budget(
 def _default_forecaster(
     history: pd.DataFrame, campaign_id: str, horizon_days: int, spend_plan: np.ndarray, seed: int
 ) -> DriverForecast:
-    """The project's forecaster (:mod:`simkit.forecast`), imported on first use."""
-    from simkit import forecast as forecast_module
-
-    fn = getattr(forecast_module, "forecast_campaign", None)
-    if fn is None:
-        raise ParamsError(
-            "simkit.forecast.forecast_campaign is not available in this installation",
-            field="forecaster",
-        )
-    result = fn(history, campaign_id, horizon_days, plan=spend_plan, seed=seed)
+    """The project's forecaster (:func:`simkit.forecast.forecast_campaign`)."""
+    result = forecast_campaign(history, campaign_id, horizon_days, plan=spend_plan, seed=seed)
     return result.drivers if hasattr(result, "drivers") else result
 
 

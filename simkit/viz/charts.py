@@ -19,7 +19,7 @@ _HISTORY_COLOR, _PLAN_COLOR, _FORECAST_COLOR = "#4c4c4c", "#9a6fb0", "#1f77b4"
 
 def use_offline_renderer(kind: str = "svg") -> None:
     """Render Altair charts as static SVG (or ``png``) so reports need no CDN."""
-    import altair as alt
+    import altair as alt  # heavy (~1 s with jsonschema): only a drawn chart needs it
 
     alt.renderers.enable(kind)
     alt.data_transformers.disable_max_rows()
@@ -29,7 +29,7 @@ def history_chart(
     daily: pd.DataFrame, metrics: tuple[str, ...] = ("spend", "conversions", "cpa", "roas")
 ) -> Any:
     """Small multiples of daily history, one panel per metric, with a 7-day mean line."""
-    import altair as alt
+    import altair as alt  # heavy (~1 s with jsonschema): only a drawn chart needs it
 
     from simkit.report.format import label
 
@@ -73,7 +73,7 @@ def fan_chart(
     plan
         Planned daily spend over the horizon, drawn on a second panel below.
     """
-    import altair as alt
+    import altair as alt  # heavy (~1 s with jsonschema): only a drawn chart needs it
 
     from simkit.report.format import label
 

@@ -102,12 +102,12 @@ def test_campaign_section_shows_its_pivots_with_impact(payload: dict) -> None:
 def test_engine_failure_leaves_a_failed_section(
     tiny: Path, loaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simkit.pivots
+    import simkit.report.pivots
 
     def boom(*_: object, **__: object) -> None:
         raise ValueError("curve fit went wrong")
 
-    monkeypatch.setattr(simkit.pivots, "find_pivots", boom)
+    monkeypatch.setattr(simkit.report.pivots, "find_pivots", boom)
     failed = compute_run_pivots(RunParams(data=str(tiny)), loaded, data_hash(tiny))
     assert failed["status"] == "failed" and failed["error"] == "ValueError: curve fit went wrong"
     for section in (pivots_section("C001", failed), reallocation_section(failed)):

@@ -81,10 +81,9 @@ def test_cli_reports_ongoing_changes_unless_told_not_to(
 
 
 def test_cli_default_lookback_is_the_package_default() -> None:
-    import typer.main
-
+    from simkit.cli.app import load_command
     from simkit.risk.ongoing import LOOKBACK_DAYS
 
-    command = typer.main.get_command(app).commands["risks"]  # type: ignore[attr-defined]
+    command = load_command("risks")
     (option,) = [p for p in command.params if p.name == "lookback"]
     assert option.default == LOOKBACK_DAYS

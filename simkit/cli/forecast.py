@@ -1,0 +1,165 @@
+"""``simkit simulate`` and ``simkit backtest``: the Monte Carlo funnel and the forecast's record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simkit.cli import render
+from simkit.cli.errors import handle_errors
+from simkit.cli.options import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    MappingOption,
+    OnBadRowsOption,
+    SourceOption,
+    load_data,
+    parse_date_option,
+)
+from simkit.errors import SimkitError
+from simkit.forecast import ForecastCache, backtest_campaign
+from simkit.forecast.cache import DEFAULT_CACHE_DIR
+from simkit.simulate import simulate_campaign
+from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
+
+group = typer.Typer()
+
+
+@group.command()
+@handle_errors
+def simulate(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="campaign id")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=730, help="days to simulate")],
+    mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
+    source: SourceOption = None,
+    as_of: AsOfOption = None,
+    daily_budget: Annotated[
+        float | None, typer.Option("--daily-budget", min=0.0, help="daily budget, every day")
+    ] = None,
+    total_budget: Annotated[
+        float | None, typer.Option("--total-budget", min=0.0, help="total budget over the horizon")
+    ] = None,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="plan CSV: date, campaign_id, spend")
+    ] = None,
+    paths: Annotated[int, typer.Option("--paths", min=100, max=1_000_000)] = 10_000,
+    seed: int = 0,
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="conversions, revenue or roas (scenarios, bands)")
+    ] = "conversions",
+    goal: Annotated[
+        float | None, typer.Option("--goal", help="the outcome's goal over the horizon")
+    ] = None,
+    target_cpa: Annotated[float | None, typer.Option("--target-cpa", min=0.0)] = None,
+    target_roas: Annotated[float | None, typer.Option("--target-roas", min=0.0)] = None,
+    fatigue: Annotated[
+        bool, typer.Option("--fatigue/--no-fatigue", help="apply the fitted creative fatigue")
+    ] = True,
+    scenario_cuts: Annotated[
+        str,
+        typer.Option(
+            "--scenario-cuts",
+            help="quantiles of the outcome that split the paths into the pessimistic, "
+            "realistic and optimistic scenarios, as LOW,HIGH",
+        ),
+    ] = "0.2,0.8",
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
+    if outcome not in OUTCOMES:
+        raise SimkitError(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome}'")
+    cut = parse_date_option(as_of, "--as-of")
+    try:
+        cuts = check_scenario_cuts(tuple(float(x) for x in scenario_cuts.split(",")))
+    except (ValueError, SimkitError) as exc:
+        raise SimkitError(
+            f"--scenario-cuts must be LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.2,0.8, "
+            f"not '{scenario_cuts}'"
+        ) from exc
+    loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
+    result = simulate_campaign(
+        loaded.data,
+        campaign,
+        horizon,
+        as_of=cut,
+        daily_budget=daily_budget,
+        total_budget=total_budget,
+        plan_file=plan,
+        n_paths=paths,
+        seed=seed,
+        outcome=outcome,  # type: ignore[arg-type]
+        goal=goal,
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        fatigue=fatigue,
+        scenario_cuts=cuts,
+    )
+    render.emit(result, fmt, render.simulation)
+
+
+@group.command()
+@handle_errors
+def backtest(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", "-c", help="campaign id (or --all)")
+    ] = None,
+    all_campaigns: Annotated[bool, typer.Option("--all", help="every campaign")] = False,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=365, help="days ahead")] = 14,
+    members: Annotated[
+        str | None,
+        typer.Option("--members", help="comma-separated members (default: all available)"),
+    ] = None,
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="conversions (default), revenue, clicks, impressions, cpm, ctr, cvr, rpc, "
+            "or a driver (log_cpm, logit_ctr, logit_cvr, log_rpc)",
+        ),
+    ] = "conversions",
+    seed: int = 0,
+    country: Annotated[
+        str, typer.Option("--country", help="holiday calendar (ISO code), 'none' for none")
+    ] = "US",
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="forecast cache (default .simkit-cache)")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="do not read or write the cache")
+    ] = False,
+    mapping: MappingOption = None,
+    on_bad_rows: OnBadRowsOption = None,
+    source: SourceOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Rolling-origin backtest of each forecast member and of the ensemble."""
+    if (campaign is None) == (not all_campaigns):
+        raise SimkitError("give exactly one of --campaign ID or --all")
+    loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
+    ids = sorted(loaded.data["campaign_id"].astype(str).unique()) if all_campaigns else [campaign]
+    names = [m.strip() for m in members.split(",") if m.strip()] if members else None
+    cache = ForecastCache(None if no_cache else (cache_dir or DEFAULT_CACHE_DIR))
+    results = [
+        backtest_campaign(
+            loaded.data,
+            cid,
+            horizon,
+            names,
+            seed,
+            metric=metric,
+            country=None if country.lower() == "none" else country,
+            cache=cache,
+        )
+        for cid in ids
+    ]
+    if fmt is Format.json:
+        render.emit([r.to_dict() for r in results] if all_campaigns else results[0], fmt)
+    else:
+        render.backtests(results)
+        render.cache_stats(cache.stats())
