@@ -91,7 +91,7 @@ def _run_set(data, ids, members, cache, seed=0) -> list[_Row]:
     rows = []
     for cid in ids:
         n = int((data["campaign_id"].astype(str) == cid).sum())
-        r = backtest_campaign(data, cid, HORIZON, members, seed, cache=cache)
+        r = backtest_campaign(data, cid, HORIZON, members=members, seed=seed, cache=cache)
         rows.append(_Row(r, n))
         for w in r.warnings:
             print(f"  [{cid}] warning: {w}")

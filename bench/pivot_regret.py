@@ -73,7 +73,7 @@ def regret(n_portfolios: int, n_campaigns: int, n_days: int, seed: int) -> None:
         # the horizon (natural wear of the current creatives)
         full = find_pivots(
             world.data,
-            rng=np.random.default_rng(20_000 + seed + i),
+            seed=20_000 + seed + i,
             horizon_days=28,
             n_paths=200,
             pivot_types=["budget_reallocation"],
@@ -164,7 +164,7 @@ def fatigue(n_trials: int, seed: int, horizon: int) -> None:
         result = find_pivots(
             world.data,
             world.campaigns,
-            rng=np.random.default_rng(seed + i),
+            seed=seed + i,
             as_of=as_of,
             horizon_days=horizon,
             n_paths=2000,
@@ -214,7 +214,7 @@ def speed(n_campaigns: int, seed: int) -> None:
         f"wall, {c2 - c0:.2f} s CPU (P(gain > 0) = {alloc.gain['p_gain_positive']:.2f})"
     )
     t3, c3 = time.perf_counter(), time.process_time()
-    find_pivots(world.data, world.campaigns, rng=np.random.default_rng(seed), horizon_days=28)
+    find_pivots(world.data, world.campaigns, seed=seed, horizon_days=28)
     print(
         f"full find_pivots (all pivot types, 1000 paths x 28 days): "
         f"{time.perf_counter() - t3:.2f} s wall, {time.process_time() - c3:.2f} s CPU"

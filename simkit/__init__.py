@@ -9,8 +9,7 @@ engines (forecast, simulate, risk, pivots, market) are loaded on first use, so
     fc = simkit.forecast_campaign(loaded.data, "C001", 28, seed=7)
     result = simkit.simulate_campaign(loaded.data, "C001", 28, seed=7)
     alerts = simkit.detect_risks(loaded.data, loaded.campaigns)
-    pivots = simkit.find_pivots(loaded.data, loaded.campaigns, rng=simkit.make_rng(7),
-                                horizon_days=28)
+    pivots = simkit.find_pivots(loaded.data, loaded.campaigns, seed=7, horizon_days=28)
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import numpy as np
-
+from simkit._rng import make_rng
 from simkit.data import LoadedData, load, load_mapping, validate
 from simkit.data.synthetic import generate as generate_synthetic
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
@@ -62,11 +60,6 @@ __all__ = [
     "validate",
     *sorted(_LAZY),
 ]
-
-
-def make_rng(seed: int) -> np.random.Generator:
-    """The one way simkit turns a seed into a generator (PCG64 via ``default_rng``)."""
-    return np.random.default_rng(seed)
 
 
 def __getattr__(name: str) -> Any:

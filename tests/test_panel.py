@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from simkit.data.panel import CampaignPanel, dow_dummies
 from simkit.data.synthetic import generate
-from simkit.errors import DataError
+from simkit.errors import DataError, ParamsError
 from simkit.forecast.drivers import driver_history
 from simkit.pivots.portfolio import daily_panel
 from simkit.report.context import _daily as report_daily
@@ -127,7 +127,7 @@ def test_as_of_drops_later_rows_before_any_rule():
     )
     with pytest.raises(DataError, match="no data on or before as_of 2025-12-31"):
         CampaignPanel.from_data(frame, as_of="2025-12-31")
-    with pytest.raises(DataError, match="is not a date"):
+    with pytest.raises(ParamsError, match="field 'as_of': 'soon' is not a date"):
         CampaignPanel.from_data(frame, as_of="soon")
 
 

@@ -6,7 +6,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 
@@ -85,7 +84,7 @@ def pivots(
     result = find_pivots(
         loaded.data,
         meta,
-        rng=np.random.default_rng(seed),
+        seed=seed,
         as_of=cut,
         horizon_days=horizon,
         total_budget=total_budget,

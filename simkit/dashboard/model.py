@@ -891,10 +891,9 @@ class WhatIfModel:
             self._pivots = find_pivots(
                 self.data,
                 meta,
-                rng=np.random.default_rng(s.seed),
-                horizon_days=s.horizon_days,
                 # the previews' model: same seed, paths and forecaster (module docstring)
                 seed=s.seed,
+                horizon_days=s.horizon_days,
                 n_paths=s.n_paths,
                 members=s.members,
                 forecast_fn=self._forecast_fn,

@@ -31,7 +31,6 @@ from simkit.forecast import MEMBERS
 from simkit.params import RunParams, validate_params
 from simkit.registry import Registry
 from simkit.risk import detect_risks
-from simkit.risk.ongoing import LOOKBACK_DAYS
 
 __all__ = [
     "CampaignRow",
@@ -430,7 +429,7 @@ class RunViews:
 
         if self._risks is None:
             meta = self.model.campaign_meta if not self.model.campaign_meta.empty else None
-            self._risks = detect_risks(self.model.data, meta, lookback_days=LOOKBACK_DAYS)
+            self._risks = detect_risks(self.model.data, meta)
         rows = campaign_rows(self.model, self.registry, self._risks)
         header = w.HTML(
             "<table class='simkit-table'><tr><th>campaign</th><th>last day</th>"

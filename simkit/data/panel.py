@@ -62,11 +62,11 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from simkit._types import AsOf, parse_as_of
 from simkit.data.schema import METRIC_COLUMNS
 from simkit.errors import DataError
 
@@ -117,15 +117,6 @@ def dow_dummies(days: pd.DatetimeIndex | np.ndarray | pd.Series) -> np.ndarray:
     return (dow[:, None] == np.arange(1, 7)[None, :]).astype(float)
 
 
-def _cut(value: date | str | pd.Timestamp | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError):
-        raise DataError(f"as_of '{value}' is not a date (YYYY-MM-DD)", column="date") from None
-
-
 @dataclass(frozen=True)
 class CampaignPanel:
     """One row per campaign x calendar day, with the rules of the module docstring.
@@ -150,7 +141,7 @@ class CampaignPanel:
         cls,
         data: pd.DataFrame,
         *,
-        as_of: date | str | pd.Timestamp | None = None,
+        as_of: AsOf = None,
         campaign_ids: list[str] | tuple[str, ...] | None = None,
     ) -> CampaignPanel:
         """Build the panel from a contract frame (``simkit.load(...).data``).
@@ -173,7 +164,7 @@ class CampaignPanel:
         if missing:
             raise DataError(f"data lacks column(s) {missing}", column=missing[0])
         frame = data
-        cut = _cut(as_of)
+        cut = parse_as_of(as_of)
         dates = pd.to_datetime(frame["date"]).dt.normalize()
         ids = frame["campaign_id"].astype(str)
         keep = np.ones(len(frame), dtype=bool)
@@ -229,10 +220,10 @@ class CampaignPanel:
             columns="date"
         )
 
-    def until(self, as_of: date | str | pd.Timestamp) -> CampaignPanel:
+    def until(self, as_of: AsOf) -> CampaignPanel:
         """The panel cut after ``as_of`` (ages and generations are causal, so a cut of the
         panel equals a panel of the cut data)."""
-        cut = _cut(as_of)
+        cut = parse_as_of(as_of)
         frame = self.frame[self.frame["date"] <= cut].reset_index(drop=True)
         if frame.empty:
             raise DataError(f"no data on or before as_of {cut.date()}", column="date")

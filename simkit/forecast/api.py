@@ -560,10 +560,10 @@ def forecast_campaign(
     data: pd.DataFrame,
     campaign_id: str,
     horizon_days: int,
+    *,
     plan: Sequence[float] | np.ndarray | float | None = None,
     members: Sequence[str] | None = None,
     seed: int = 0,
-    *,
     country: str | None = "US",
     step_days: int = 7,
     max_cutoffs: int = 5,
@@ -667,9 +667,9 @@ def backtest_campaign(
     data: pd.DataFrame,
     campaign_id: str,
     horizon_days: int,
+    *,
     members: Sequence[str] | None = None,
     seed: int = 0,
-    *,
     metric: str = "conversions",
     country: str | None = "US",
     step_days: int = 7,
@@ -700,10 +700,14 @@ def backtest_campaign(
 def backtest_all(
     data: pd.DataFrame,
     horizon_days: int,
+    *,
     members: Sequence[str] | None = None,
     seed: int = 0,
     **kwargs: Any,
 ) -> list[BacktestResult]:
     """:func:`backtest_campaign` for every campaign in ``data``, in id order."""
     ids = sorted(data["campaign_id"].astype(str).unique())
-    return [backtest_campaign(data, cid, horizon_days, members, seed, **kwargs) for cid in ids]
+    return [
+        backtest_campaign(data, cid, horizon_days, members=members, seed=seed, **kwargs)
+        for cid in ids
+    ]

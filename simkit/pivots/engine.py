@@ -15,13 +15,14 @@ import logging
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from simkit._rng import make_rng
 from simkit._suggest import did_you_mean
+from simkit._types import AsOf
 from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
@@ -75,9 +76,7 @@ class PivotContext:
     def stream(self, key: str) -> np.random.Generator:
         """A generator for one named use, derived from the run's seed (stable by name)."""
         tag = zlib.crc32(key.encode())
-        return np.random.default_rng(
-            np.random.SeedSequence([int(b) for b in self.seed_base] + [tag])
-        )
+        return make_rng(*(int(b) for b in self.seed_base), tag)
 
 
 @dataclass(frozen=True)
@@ -122,18 +121,11 @@ def _fatigue_alerts(
     (older fatigue still in force included, as in reports)."""
     try:
         from simkit.risk import detect_risks
-        from simkit.risk.ongoing import LOOKBACK_DAYS
     except ImportError:
         return {}, ["risk detectors unavailable; fatigue judged from CTR alone"]
     try:
         # also fatigue that began before the detectors' three weeks and still holds
-        report = detect_risks(
-            data,
-            campaigns,
-            as_of=as_of,
-            detectors=["audience_fatigue"],
-            lookback_days=LOOKBACK_DAYS,
-        )
+        report = detect_risks(data, campaigns, as_of=as_of, detectors=["audience_fatigue"])
     except SimkitError as exc:
         return {}, [f"risk detection failed ({exc}); fatigue judged from CTR alone"]
     return {
@@ -145,8 +137,8 @@ def find_pivots(
     data: pd.DataFrame,
     campaigns: pd.DataFrame | None = None,
     *,
-    rng: np.random.Generator,
-    as_of: date | str | pd.Timestamp | None = None,
+    seed: int = 0,
+    as_of: AsOf = None,
     horizon_days: int = 28,
     total_budget: float | None = None,
     max_change: float = 0.5,
@@ -158,7 +150,6 @@ def find_pivots(
     n_draws: int = 200,
     n_paths: int = 1000,
     use_risk_alerts: bool = True,
-    seed: int | None = None,
     members: Sequence[str] = SESSION_MEMBERS,
     forecast_fn: ForecastFn | None = None,
     forecast_cache: str | bool | None = False,
@@ -172,8 +163,11 @@ def find_pivots(
         Contract frame (``simkit.load(...).data`` or a synthetic world's ``data``).
     campaigns
         Optional campaign metadata (passed to the risk detectors).
-    rng
-        The only source of randomness.
+    seed
+        The run's only source of randomness: the curve draws, the shared draws and the
+        pivot streams come from :func:`simkit.make_rng` of it, and it seeds the engine's
+        what-if sessions (each campaign's is :func:`campaign_seed` of it), so the
+        dashboard, which passes its own seed, previews the same numbers as its cards.
     as_of
         Last day of data used (default: the last date).
     horizon_days
@@ -192,10 +186,6 @@ def find_pivots(
         Curve draws and simulation paths.
     use_risk_alerts
         Also let the risk package's ``audience_fatigue`` alerts trigger a creative refresh.
-    seed
-        Seed of the engine's what-if sessions (each campaign's is :func:`campaign_seed` of
-        it); default: drawn from ``rng``.  The dashboard passes its own seed, so its
-        previews reproduce the cards.
     members, forecast_fn, forecast_cache, backtest_cutoffs
         The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
         :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 3 backtest folds: the
@@ -205,8 +195,7 @@ def find_pivots(
     --------
     >>> from simkit.data.synthetic import generate
     >>> world = generate(4, 120, rng=np.random.default_rng(7))
-    >>> result = find_pivots(world.data, rng=np.random.default_rng(1), n_draws=50,
-    ...                      n_paths=200)  # doctest: +SKIP
+    >>> result = find_pivots(world.data, seed=1, n_draws=50, n_paths=200)  # doctest: +SKIP
     """
     names = list(pivot_types) if pivot_types is not None else list(PIVOT_TYPES)
     for name in names:
@@ -217,12 +206,12 @@ def find_pivots(
             )
     if horizon_days < 1:
         raise ParamsError(f"horizon {horizon_days} must be at least 1 day", field="horizon")
-    seed_base = rng.integers(0, 2**63 - 1, size=2)
-    simulation_seed = int(seed_base[0] % 2**32) if seed is None else int(seed)
+    seed_base = make_rng(seed).integers(0, 2**63 - 1, size=2)
+    simulation_seed = int(seed)
 
     def stream(key: str) -> np.random.Generator:
         tag = zlib.crc32(key.encode())
-        return np.random.default_rng(np.random.SeedSequence([int(b) for b in seed_base] + [tag]))
+        return make_rng(*(int(b) for b in seed_base), tag)
 
     # built once (validates columns and the as_of cut); every stage below reads it
     panel = CampaignPanel.from_data(data, as_of=as_of)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from simkit._types import AsOf
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError
 from simkit.pivots.curves import ResponseCurve, fit_response_curve
@@ -36,7 +36,7 @@ def daily_panel(
     data: pd.DataFrame | CampaignPanel,
     *,
     by: Literal["campaign", "channel"] = "campaign",
-    as_of: date | str | pd.Timestamp | None = None,
+    as_of: AsOf = None,
 ) -> pd.DataFrame:
     """One row per ``date`` x ``key`` (campaign or channel) on the days with data.
 
@@ -179,7 +179,7 @@ def fit_portfolio(
     *,
     rng: np.random.Generator,
     by: Literal["campaign", "channel"] = "campaign",
-    as_of: date | str | pd.Timestamp | None = None,
+    as_of: AsOf = None,
     keys: Sequence[str] | None = None,
     n_draws: int = 200,
     history_days: int | None = None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simkit._rng import make_rng
 from simkit.pivots.curves import ResponseCurve
 from simkit.pivots.portfolio import fit_portfolio
 from simkit.simulate.campaign import ForecastFn
@@ -72,7 +73,7 @@ def campaign_response(
     offset, _ = creative_analysis(rows, str(campaign_id))
     pf = fit_portfolio(
         rows,
-        rng=np.random.default_rng(campaign_seed(seed, campaign_id)),
+        rng=make_rng(campaign_seed(seed, campaign_id)),
         n_draws=n_draws,
         creative_offsets={str(campaign_id): offset} if offset is not None else {},
     )
@@ -88,7 +89,7 @@ def refresh_shift(
     state's refreshed CTR multipliers over those of the creative that keeps running, per
     day (log mean and sd over ``n_paths`` draws), seeded by ``seed``, the campaign's
     session seed.  The pivot engine and the dashboard's refresh lever both use it."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(b"refresh")]))
+    rng = make_rng(seed, zlib.crc32(b"refresh"))
     keep = state.baseline_paths(horizon_days, n_paths, rng)
     fresh = state.refresh_paths(horizon_days, n_paths, rng)
     log_ratio = np.log(fresh) - np.log(keep)
@@ -117,7 +118,7 @@ def audience_shifts(
     if state.freq_elasticity is None or state.freq_now is None or state.freq_fresh is None:
         return None
     target = state.freq_fresh if frequency_target is None else float(frequency_target)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(b"audience")]))
+    rng = make_rng(seed, zlib.crc32(b"audience"))
     eta = np.minimum(
         rng.normal(state.freq_elasticity, state.freq_elasticity_se or 0.0, n_draws), 0.0
     )

@@ -40,7 +40,6 @@ from simkit.report.context import CampaignContext
 from simkit.report.pivots import pivots_section as build_pivots_section
 from simkit.report.pivots import run_pivots
 from simkit.report.section import Section, missing, skipped
-from simkit.risk.ongoing import LOOKBACK_DAYS
 from simkit.viz import fan_chart
 
 __all__ = [
@@ -140,7 +139,6 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
             ctx.loaded.campaigns,
             campaign_ids=[ctx.campaign_id],
             min_probability=0.0,
-            lookback_days=LOOKBACK_DAYS,
         )
     if "pivots" not in results.absent:
         results.pivots = run_pivots(p, ctx.loaded, ctx.data_hash)

@@ -9,7 +9,9 @@ folder; each campaign report (:func:`pivots_section`) and the portfolio report
 
 A report that finds no file, or one made from other data or settings (a report run by hand,
 by nbval, or a stale file from an earlier run), computes the same thing itself with the same
-seed, so its numbers are identical either way (a test checks this).  The payload is the
+seed, so its numbers are identical either way (a test checks this).  The run's seed is
+passed to the engine as it is, so the cards equal ``simkit pivots --seed`` and the
+dashboard's cards for the same seed and settings.  The payload is the
 JSON form of :meth:`~simkit.pivots.PivotResult.to_dict`, so both paths build sections from
 the same plain values.
 
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,6 @@ PIVOT_SETTINGS: dict[str, Any] = {
     "objective": "conversions",
     "max_change": 0.5,
 }
-_SEED_TAG = zlib.crc32(b"simkit.report.pivots")
 _TOP = 5
 #: Decimals shown per column of the pivot impact tables (rounding happens only in reports).
 _IMPACT_DECIMALS = {
@@ -105,12 +105,11 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
     """
     key = pivot_key(params, data_hash)
     meta = loaded.campaigns if isinstance(loaded.campaigns, pd.DataFrame) else None
-    rng = np.random.default_rng(np.random.SeedSequence([params.seed, _SEED_TAG]))
     try:
         result = find_pivots(
             loaded.data,
             meta if meta is not None and not meta.empty else None,
-            rng=rng,
+            seed=params.seed,
             horizon_days=params.horizon_days,
             max_change=PIVOT_SETTINGS["max_change"],
             objective=PIVOT_SETTINGS["objective"],

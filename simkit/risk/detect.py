@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
 from simkit._suggest import did_you_mean
+from simkit._types import AsOf, parse_as_of
 from simkit.errors import DataError, SimkitError
 from simkit.risk.alerts import Alert, RiskReport
 from simkit.risk.calibration import DETECTOR_CLASSES, history_probabilities
 from simkit.risk.detectors import DEFAULT_DETECTORS, DETECTORS
 from simkit.risk.history import CampaignHistory, campaign_histories
-from simkit.risk.ongoing import lookback_cuts, ongoing_alerts
+from simkit.risk.ongoing import LOOKBACK_DAYS, lookback_cuts, ongoing_alerts
 
 __all__ = ["STALE_DAYS", "detect_risks"]
 
@@ -30,14 +31,14 @@ def detect_risks(
     data: pd.DataFrame,
     campaigns: pd.DataFrame | None = None,
     *,
-    as_of: date | str | pd.Timestamp | None = None,
+    as_of: AsOf = None,
     campaign_ids: Sequence[str] | None = None,
     detectors: Sequence[str] | None = None,
     min_probability: float = 0.5,
     forward_days: int | None = None,
     seed: int = 0,
     forward_options: dict[str, Any] | None = None,
-    lookback_days: int = 0,
+    lookback_days: int = LOOKBACK_DAYS,
 ) -> RiskReport:
     """Alerts for every campaign in ``data``, using only rows up to ``as_of``.
 
@@ -71,7 +72,9 @@ def detect_risks(
         the data as it stood every 14 days back to this many days, and an alert they raised
         there (p >= max(``min_probability``, 0.5)) is reported if its change persists today
         (see :mod:`simkit.risk.ongoing`).  It replaces today's weaker alert of its kind.
-        0 (the default) looks only at changes that began in the last 21 days.
+        The default, :data:`~simkit.risk.ongoing.LOOKBACK_DAYS` (42), is what the CLI,
+        reports, pivots and dashboard use; 0 looks only at changes that began in the last
+        21 days.
 
     Campaigns whose data stops more than :data:`STALE_DAYS` days before ``as_of`` have ended
     and are skipped.
@@ -105,7 +108,7 @@ def detect_risks(
             raise SimkitError(f"unknown detector {name!r}{did_you_mean(name, list(DETECTORS))}")
     if data.empty:
         raise DataError("no rows to look at", column="date")
-    cut = None if as_of is None else pd.Timestamp(as_of).normalize()
+    cut = parse_as_of(as_of)
     if cut is not None and pd.to_datetime(data["date"]).min() > cut:
         raise DataError(f"no data on or before as_of {cut.date()}", column="date")
     histories = campaign_histories(

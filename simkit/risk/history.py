@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit._types import AsOf, parse_as_of
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError
 from simkit.risk._features import scan_history
@@ -178,7 +179,7 @@ def campaign_histories(
     data: pd.DataFrame | CampaignPanel,
     campaigns: pd.DataFrame | None = None,
     *,
-    as_of: date | str | pd.Timestamp | None = None,
+    as_of: AsOf = None,
     campaign_ids: list[str] | None = None,
 ) -> list[CampaignHistory]:
     """Per-campaign histories from the campaign-day panel (built here from a contract
@@ -196,7 +197,7 @@ def campaign_histories(
     if isinstance(data, CampaignPanel):
         panel = data if as_of is None else data.until(as_of)
     else:
-        cut = None if as_of is None else pd.Timestamp(as_of).normalize()
+        cut = parse_as_of(as_of)
         if cut is not None and not (pd.to_datetime(data["date"]) <= cut).any():
             return []
         panel = CampaignPanel.from_data(data, as_of=cut, campaign_ids=campaign_ids)

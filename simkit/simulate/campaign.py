@@ -24,7 +24,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit._rng import make_rng
 from simkit._suggest import did_you_mean
+from simkit._types import AsOf, as_of_date
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
 from simkit.forecast import forecast_campaign
@@ -313,7 +315,7 @@ def simulate_campaign(
     campaign_id: str,
     horizon_days: int,
     *,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     budget: BudgetPlan | None = None,
     daily_budget: float | None = None,
     total_budget: float | None = None,
@@ -340,7 +342,8 @@ def simulate_campaign(
     campaign_id, horizon_days
         Which campaign, how far.
     as_of
-        Use only data up to this date (the simulation starts the day after).
+        Use only data up to this day (a ``date``, ``YYYY-MM-DD`` or ``Timestamp``; the
+        simulation starts the day after).
     budget, daily_budget, total_budget, plan_file
         At most one: the budget plan.  Default: the recent delivery (the last 14 days'
         spend level, :func:`~simkit.simulate.budget.recent_spend_level`), held against
@@ -366,6 +369,7 @@ def simulate_campaign(
         :func:`~simkit.simulate.summary.partition_scenarios`).
     """
     scenario_cuts = check_scenario_cuts(scenario_cuts)  # before the slow part
+    as_of = as_of_date(as_of)
     prep = _prepare(
         data,
         campaign_id,
@@ -381,7 +385,7 @@ def simulate_campaign(
         forecast_fn=forecast_fn,
         drivers=drivers,
     )
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     paths = simulate_paths(
         prep.drivers,
         prep.plan,
@@ -419,7 +423,7 @@ def what_if_campaign(
     pivot_budget: BudgetPlan | None = None,
     pivot_factors: Sequence[MarketFactor] | None = None,
     refresh_on: date | None = None,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     budget: BudgetPlan | None = None,
     daily_budget: float | None = None,
     total_budget: float | None = None,
@@ -440,6 +444,7 @@ def what_if_campaign(
     unless the pivot gives its own ``fatigue`` factor).  ``refresh_on`` is the creative-
     refresh pivot: the campaign's fitted fatigue with a new creative from that date.
     """
+    as_of = as_of_date(as_of)
     prep = _prepare(
         data,
         campaign_id,
@@ -474,7 +479,7 @@ def what_if_campaign(
             )
         refreshed = prep.state.fatigue.model_copy(update={"refresh_dates": (refresh_on,)})
         pivot_list = [f for f in pivot_list if f.kind != "fatigue"] + [refreshed]
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     base, pivot = simulate_pair(
         prep.drivers,
         n_paths,

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from simkit._rng import make_rng
+from simkit._types import AsOf, as_of_date
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS, DriverForecast
 from simkit.simulate._random import fast_normals
@@ -188,7 +190,7 @@ class WhatIfSession:
     data, campaign_id, horizon_days
         Contract-shaped data, the campaign, and the longest horizon to preview.
     seed, n_paths
-        Every simulation of the session starts from ``np.random.default_rng(seed)``: the
+        Every simulation of the session starts from ``simkit.make_rng(seed)``: the
         baseline and each pivot share their random numbers, and the same seed gives the
         same numbers.
     as_of, budget, daily_budget, total_budget, plan_file, factors, fatigue
@@ -221,7 +223,7 @@ class WhatIfSession:
         *,
         seed: int = 0,
         n_paths: int = 10_000,
-        as_of: date | None = None,
+        as_of: AsOf = None,
         budget: BudgetPlan | None = None,
         daily_budget: float | None = None,
         total_budget: float | None = None,
@@ -247,7 +249,7 @@ class WhatIfSession:
         self.target_cpa, self.target_roas = target_cpa, target_roas
         self.spend_response = spend_response
         self.forecast: Any = None  # the CampaignForecast, when the default forecaster ran
-        self._as_of = as_of
+        self._as_of = as_of = as_of_date(as_of)
 
         def default_forecaster(
             history: pd.DataFrame, cid: str, h: int, plan: np.ndarray, seed_: int
@@ -373,7 +375,7 @@ class WhatIfSession:
             drivers,
             plan,
             self.n_paths,
-            np.random.default_rng(self.seed),  # every run in the same state: common numbers
+            make_rng(self.seed),  # every run in the same state: common numbers
             delivery=self.delivery,
             factors=factors,
             config=self.config,

@@ -17,7 +17,7 @@ def result(fatigue_world):
     return find_pivots(
         world.data,
         world.campaigns,
-        rng=np.random.default_rng(3),
+        seed=3,
         as_of=as_of,
         horizon_days=14,
         n_draws=60,
@@ -70,7 +70,7 @@ def test_same_seed_same_result_other_seed_differs(fatigue_world):
     def run(seed: int) -> dict:
         return find_pivots(
             world.data,
-            rng=np.random.default_rng(seed),
+            seed=seed,
             as_of=as_of,
             horizon_days=7,
             n_draws=30,
@@ -87,7 +87,7 @@ def test_same_seed_same_result_other_seed_differs(fatigue_world):
 def test_unknown_pivot_type_suggests(fatigue_world):
     world, _ = fatigue_world
     with pytest.raises(ParamsError, match="creative_refresh"):
-        find_pivots(world.data, rng=np.random.default_rng(0), pivot_types=["creative_refrsh"])
+        find_pivots(world.data, pivot_types=["creative_refrsh"])
 
 
 def test_no_refresh_without_wear(world):
@@ -153,7 +153,7 @@ def test_channel_curves_and_channel_shift(world):
     assert set(chan.keys) == set(world.data["channel"].unique())
     res = find_pivots(
         world.data,
-        rng=np.random.default_rng(2),
+        seed=2,
         horizon_days=7,
         n_draws=30,
         n_paths=100,

@@ -25,11 +25,10 @@ def world():
 def realloc(world):
     result = find_pivots(
         world.data,
-        rng=np.random.default_rng(1),
+        seed=SEED,
         horizon_days=HORIZON,
         n_paths=PATHS,
         pivot_types=["budget_reallocation"],
-        seed=SEED,
     )
     recs = [r for r in result.recommendations if r.type == "budget_reallocation"]
     assert len(recs) == 1  # the fixture's portfolio is far from its optimum

@@ -62,9 +62,7 @@ def test_real_data_end_to_end(shared_data, repo_root):
         shared_data / "online_ad_performance" / "online_advertising_performance_data.csv",
         mapping=repo_root / "params" / "sources" / "online_ad_performance.yaml",
     )
-    result = find_pivots(
-        loaded.data, rng=np.random.default_rng(0), horizon_days=14, n_draws=50, n_paths=200
-    )
+    result = find_pivots(loaded.data, seed=0, horizon_days=14, n_draws=50, n_paths=200)
     d = result.to_dict()
     assert sum(d["allocation"].values()) <= d["total_budget"]
     assert d["expected"]["conversions"]["p10"] > 0

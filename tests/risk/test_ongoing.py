@@ -22,9 +22,9 @@ def _strong(report) -> dict[tuple[str, str], object]:
 
 
 def test_old_changes_in_force_are_reported_with_their_history(world: SyntheticData) -> None:
-    today = _strong(detect_risks(world.data, world.campaigns))
+    today = _strong(detect_risks(world.data, world.campaigns, lookback_days=0))
     assert ("C001", "audience_fatigue") not in today  # 44 days old: past the 21-day horizon
-    report = detect_risks(world.data, world.campaigns, lookback_days=42)
+    report = detect_risks(world.data, world.campaigns)
     found = _strong(report)
     for key in (("C001", "audience_fatigue"), ("C002", "competitor_pressure")):
         alert = found[key]
@@ -41,13 +41,13 @@ def test_a_change_that_went_away_is_not_ongoing(world: SyntheticData) -> None:
     # C003's tracking outage lasted ten days (to 2026-04-30) and was caught at the time
     then = _strong(detect_risks(world.data, world.campaigns, as_of="2026-04-27"))
     assert ("C003", "performance_dip") in then
-    now = _strong(detect_risks(world.data, world.campaigns, lookback_days=42))
+    now = _strong(detect_risks(world.data, world.campaigns))
     assert ("C003", "performance_dip") not in now
     assert not {cid for cid, _ in now} & {"C005", "C006", "C007", "C008"}
 
 
 def test_ongoing_alerts_replace_weak_ones_of_their_kind(world: SyntheticData) -> None:
-    report = detect_risks(world.data, world.campaigns, lookback_days=42, min_probability=0.0)
+    report = detect_risks(world.data, world.campaigns, min_probability=0.0)
     kinds = [(a.campaign_id, a.type) for a in report.alerts]
     assert len(kinds) == len(set(kinds))
 
@@ -58,8 +58,8 @@ def test_lookback_never_sees_past_as_of(world: SyntheticData) -> None:
     later = scrambled["date"] > cut
     rng = np.random.default_rng(0)
     scrambled.loc[later, "clicks"] = rng.permutation(scrambled.loc[later, "clicks"].to_numpy())
-    a = detect_risks(world.data, world.campaigns, as_of=cut, lookback_days=42)
-    b = detect_risks(scrambled, world.campaigns, as_of=cut, lookback_days=42)
+    a = detect_risks(world.data, world.campaigns, as_of=cut)
+    b = detect_risks(scrambled, world.campaigns, as_of=cut)
     assert [x.to_dict() for x in a.alerts] == [x.to_dict() for x in b.alerts]
 
 
