@@ -133,6 +133,17 @@ def test_missing_days_are_absent_and_recorded(world):
         assert per.loc[cid, "size"] + len(truth.missing_dates) == N_DAYS
 
 
+def test_drop_missing_false_keeps_every_day_and_the_same_world():
+    kept = worlds.generate(2, 60, rng=np.random.default_rng(4), events=None, drop_missing=False)
+    dropped = worlds.generate(2, 60, rng=np.random.default_rng(4), events=None)
+    assert len(kept.data) == 120
+    missing = {(c, pd.Timestamp(d)) for c, t in kept.truth.items() for d in t.missing_dates}
+    assert missing
+    keys = list(zip(kept.data["campaign_id"], kept.data["date"], strict=True))
+    rest = kept.data[[k not in missing for k in keys]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rest, dropped.data)
+
+
 def _log_ctr_residuals(frame: pd.DataFrame) -> pd.Series:
     parts = []
     for cid in frame["campaign_id"].unique():

@@ -469,6 +469,7 @@ def generate(
     budgets: Mapping[str, np.ndarray] | None = None,
     without_creative: Sequence[str] | None = None,
     without_budget: Sequence[str] | None = None,
+    drop_missing: bool = True,
 ) -> SyntheticData:
     """Generate ``n_campaigns`` family-B campaigns of ``n_days`` with ground truth.
 
@@ -494,6 +495,10 @@ def generate(
     without_creative, without_budget
         Campaigns whose ``creative_id`` / ``budget`` cells are blank; by default each
         campaign lacks one with probability 0.2 / 0.15.
+    drop_missing
+        Leave the missing days out of ``data`` (the default).  With ``False`` they stay
+        in, still listed in each truth's ``missing_dates``: a bench that scores a future
+        window keeps that window's truth whole and drops the history's missing days itself.
 
     Examples
     --------
@@ -562,7 +567,8 @@ def generate(
             missing_dates=tuple(days[i].date() for i in missing),
         )
         frame = simulate_campaign(truth, budget, days, rng)
-        frame = frame.drop(index=missing).reset_index(drop=True)
+        if drop_missing:
+            frame = frame.drop(index=missing).reset_index(drop=True)
         if no_creative:
             frame["creative_id"] = np.nan
         if no_budget:
