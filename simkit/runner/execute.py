@@ -36,6 +36,7 @@ from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
     render_html,
+    render_pdf,
     scrub_paths,
 )
 
@@ -255,6 +256,8 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
     nbformat.write(nb, executed)
     page = _stamp_run_id(render_html(nb), job.run_id)
     (staging / job.html_name).write_text(page, encoding="utf-8")
+    if job.parameters.get("pdf") and job.html_name == "report.html":
+        (staging / "report.pdf").write_bytes(render_pdf(nb))
     if summary is not None:
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     final = _checked(job, Path(job.final_dir))
