@@ -148,8 +148,9 @@ class WorldTruth(CampaignTruth):
     missing_dates: tuple[date, ...] = ()
 
     def expected_daily_conversions(self, spend: np.ndarray | float) -> np.ndarray:
-        """Expected conversions per day at a daily spend, fresh creative, average weekday,
-        no events, all lags landed: the true response curve (concave, zero at zero)."""
+        """Expected conversions per day at a daily spend, fresh creative, seasonality and
+        noise left out, no events, all lags landed: the true response curve (concave, zero
+        at zero)."""
         s = np.maximum(np.asarray(spend, dtype=float), 0.0)
         impressions = self.saturation_impressions * -np.expm1(-s / self.saturation_spend)
         return impressions * self.base_ctr * self.base_cvr
@@ -159,7 +160,9 @@ def _month_index(days: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(days.year * 12 + days.month, dtype=np.int64)
 
 
-def sample_budget(days: pd.DatetimeIndex, reference_spend: float, rng: np.random.Generator):
+def sample_budget(
+    days: pd.DatetimeIndex, reference_spend: float, rng: np.random.Generator
+) -> np.ndarray:
     """Daily budgets set per calendar month (random walk), with rare mid-month edits.
 
     Always draws the same numbers for the same ``len(days)``, so a caller that overrides
