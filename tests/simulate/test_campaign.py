@@ -319,6 +319,7 @@ def test_cli_json_scenarios_partition_and_carry_the_delivery_note(world, tmp_pat
 def test_cli_simulate_runs_the_real_default_ensemble(tmp_path, monkeypatch):
     """`simkit simulate` with nothing replaced: the project's forecaster fits the ensemble."""
     import simkit.forecast as forecast_module
+    import simkit.simulate.campaign as campaign_module
 
     monkeypatch.chdir(tmp_path)  # the forecast cache (.simkit-cache/) lands in tmp_path
     small = generate(1, 70, rng=np.random.default_rng(11), events=None, channels=["search"])
@@ -330,7 +331,8 @@ def test_cli_simulate_runs_the_real_default_ensemble(tmp_path, monkeypatch):
         fitted.append(real(*args, **kwargs))
         return fitted[-1]
 
-    monkeypatch.setattr(forecast_module, "forecast_campaign", spy)
+    # patched where simulate looks it up (its module imports it at the top)
+    monkeypatch.setattr(campaign_module, "forecast_campaign", spy)
     args = ["simulate", str(data_path), "--campaign", "C001", "--horizon", "7"]
     out = CliRunner().invoke(app, [*args, "--paths", "200", "--seed", "1", "--format", "json"])
     assert out.exit_code == 0, out.output
