@@ -17,30 +17,11 @@ PACKAGE = Path(simkit.__file__).parent
 
 #: (file under simkit/, simkit module imported inside a function) still to move up.
 NOT_YET_AT_THE_TOP = {
-    ("dashboard/model.py", "simkit._suggest"),
-    ("dashboard/model.py", "simkit.dashboard.charts"),
-    ("dashboard/model.py", "simkit.data"),
-    ("dashboard/model.py", "simkit.pivots"),
-    ("dashboard/model.py", "simkit.simulate.engine"),
-    ("data/panel.py", "simkit._suggest"),
-    ("forecast/api.py", "simkit._suggest"),
-    ("forecast/drivers.py", "simkit._suggest"),
-    ("pivots/engine.py", "simkit.risk"),
-    ("pivots/engine.py", "simkit.risk.ongoing"),
-    ("pivots/portfolio.py", "simkit._suggest"),
-    ("pivots/types.py", "simkit.errors"),
-    ("report/campaign.py", "simkit"),
-    ("report/section.py", "simkit.viz"),
-    ("report/sections.py", "simkit"),
-    ("report/sections.py", "simkit.viz"),
     ("runner/batch.py", "simkit.data"),
     ("runner/batch.py", "simkit.metadata"),
     ("runner/batch.py", "simkit.runner"),
     ("runner/batch.py", "simkit.runner.execute"),
     ("runner/publish.py", "simkit._browser"),
-    ("simulate/factors.py", "simkit._suggest"),
-    ("simulate/session.py", "simkit.forecast"),
-    ("simulate/whatif.py", "simkit.simulate.summary"),
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import simkit
 from simkit.data.panel import CampaignPanel, dow_dummies
 from simkit.data.synthetic import generate
 from simkit.errors import DataError, ParamsError
@@ -52,6 +53,22 @@ def test_dominant_creative_is_the_one_with_most_impressions_and_ages_from_first_
     assert days["creative_age"].tolist() == [0.0, 0.0, 1.0, 3.0]
     assert days["creative_generation"].tolist() == [0, 1, 1, 0]
     assert days["impressions"].tolist() == [1000.0, 1000.0, 700.0, 800.0]
+
+
+def test_blank_creative_cells_read_from_a_csv_are_no_creative(tmp_path):
+    """A campaign whose creative_id cells are blank (as another campaign in the same file has
+    creatives) has no generations: it must not look like one creative worn for its whole life."""
+    world = generate(2, 40, rng=np.random.default_rng(3))
+    data = world.data.copy()
+    data["creative_id"] = data["creative_id"].astype(object)
+    data.loc[data["campaign_id"] == "C002", "creative_id"] = np.nan
+    path = tmp_path / "blank_creatives.csv"
+    data.to_csv(path, index=False)
+    panel = CampaignPanel.from_data(simkit.load(path).data)
+    blank = panel.campaign("C002")
+    assert (blank["creative_generation"] == -1).all()
+    assert blank["creative_age"].isna().all()
+    assert (panel.campaign("C001")["creative_generation"] >= 0).all()
 
 
 def test_budget_repeated_on_breakdown_rows_counts_once_and_split_budgets_add_up():

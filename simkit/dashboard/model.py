@@ -66,7 +66,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simkit._suggest import did_you_mean
+from simkit.dashboard.charts import whatif_chart
+from simkit.data import load
 from simkit.errors import DataError, ParamsError
+from simkit.pivots import find_pivots
 from simkit.pivots.sessions import (
     audience_shifts,
     campaign_response,
@@ -75,7 +79,7 @@ from simkit.pivots.sessions import (
 )
 from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
 from simkit.simulate.campaign import ForecastFn
-from simkit.simulate.engine import SimulationPaths
+from simkit.simulate.engine import RATIO_METRICS, SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
 from simkit.simulate.fatigue import creative_analysis
 from simkit.simulate.session import WhatIfPivot, WhatIfSession
@@ -186,8 +190,6 @@ def parse_pivot(raw: Mapping[str, Any]) -> PivotInput:
     fields = PivotInput.model_fields
     unknown = [k for k in raw if k not in fields]
     if unknown:
-        from simkit._suggest import did_you_mean
-
         raise ParamsError(
             f"unknown lever '{unknown[0]}'{did_you_mean(str(unknown[0]), list(fields))}",
             field=str(unknown[0]),
@@ -587,8 +589,6 @@ LEVERS: dict[str, Callable[[PivotInput, WhatIfSession, pd.DatetimeIndex], LeverE
 
 
 def _daily_bands(paths: SimulationPaths, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
-    from simkit.simulate.engine import RATIO_METRICS
-
     out = {}
     for metric in metrics:
         q = quantile_summary(paths.metric(metric), axis=1, ratio=metric in RATIO_METRICS)
@@ -662,8 +662,6 @@ class WhatIfModel:
     @classmethod
     def from_settings(cls, settings: DashboardSettings, **kwargs: Any) -> WhatIfModel:
         """Load ``settings.data`` (validated by :func:`simkit.data.load`) and wrap it."""
-        from simkit.data import load
-
         loaded = load(settings.data, mapping=settings.mapping)
         return cls(loaded.data, settings, campaigns=loaded.campaigns, **kwargs)
 
@@ -719,8 +717,6 @@ class WhatIfModel:
         """The campaign id if the data have it (untrusted input), else a short error."""
         ids = self.campaign_ids()
         if not isinstance(campaign_id, str) or campaign_id not in ids:
-            from simkit._suggest import did_you_mean
-
             shown = str(campaign_id)[:40]
             raise DataError(
                 f"no campaign '{shown}'{did_you_mean(shown, ids)}", column="campaign_id"
@@ -884,8 +880,6 @@ class WhatIfModel:
     def pivot_result(self) -> Any:
         """The pivot engine's ranked recommendations for the whole data set (computed once)."""
         if self._pivots is None:
-            from simkit.pivots import find_pivots
-
             meta = self.campaign_meta if not self.campaign_meta.empty else None
             s = self.settings
             self._pivots = find_pivots(
@@ -950,8 +944,6 @@ class WhatIfModel:
     ) -> Any:
         """The fan chart (a Vega-Lite spec): recent history, the baseline band and (if
         given) the pivot band."""
-        from simkit.dashboard.charts import whatif_chart
-
         if metric not in CHART_METRICS:
             raise ParamsError(f"metric must be one of {', '.join(CHART_METRICS)}", field="metric")
         pivot_bands = preview.band(metric) if preview is not None else None

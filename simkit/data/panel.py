@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simkit._suggest import did_you_mean
 from simkit._types import AsOf, parse_as_of
 from simkit.data.schema import METRIC_COLUMNS
 from simkit.errors import DataError
@@ -210,8 +211,6 @@ class CampaignPanel:
         """
         key = str(campaign_id)
         if key not in self._bounds:
-            from simkit._suggest import did_you_mean
-
             hint = did_you_mean(key, list(self._bounds))
             raise DataError(f"campaign '{key}' is not in the data{hint}", column="campaign_id")
         lo, hi = self._bounds[key]
@@ -383,7 +382,8 @@ def _on_calendar(daily: pd.DataFrame) -> pd.DataFrame:
 def _generations(daily: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Generation number and age in days of each day's dominant creative (see docstring)."""
     creative = daily["creative_id"]
-    have = creative.notna().to_numpy()
+    # a blank cell (read from a CSV as "") is no creative, as a missing value is
+    have = (creative.notna() & (creative.astype(str).str.strip() != "")).to_numpy()
     gen = np.full(len(daily), -1, dtype=np.int64)
     age = np.full(len(daily), np.nan)
     if not have.any():

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit._suggest import did_you_mean
 from simkit.data.schema import FULL_HISTORY_DAYS, MIN_HISTORY_DAYS
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.forecast._member import _spend_slope
@@ -240,8 +241,6 @@ def _single_threaded_blas() -> Iterator[None]:
 def _select_members(
     requested: Sequence[str] | None, n_days: int, campaign_id: str
 ) -> tuple[list[str], list[str]]:
-    from simkit._suggest import did_you_mean
-
     names = list(requested) if requested else list(DEFAULT_MEMBERS)
     for name in names:
         if name not in MEMBERS:
@@ -424,8 +423,6 @@ def _run(
     if horizon_days < 1:
         raise ParamsError("horizon must be at least 1 day", field="horizon_days")
     if metric not in METRICS:
-        from simkit._suggest import did_you_mean
-
         raise ParamsError(
             f"unknown metric {metric!r}{did_you_mean(metric, sorted(METRICS))}; "
             f"known: {', '.join(METRICS)}",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simkit._suggest import did_you_mean
 from simkit.data.panel import CampaignPanel
 from simkit.data.schema import METRIC_COLUMNS
 from simkit.errors import DataError, ForecastError, ParamsError
@@ -142,8 +143,6 @@ def driver_history(data: pd.DataFrame | CampaignPanel, campaign_id: str) -> Driv
             raise DataError(f"missing required columns {missing}", column=missing[0])
         panel = CampaignPanel.from_data(data, campaign_ids=[str(campaign_id)])
     if str(campaign_id) not in panel:
-        from simkit._suggest import did_you_mean
-
         known = (
             panel.ids
             if isinstance(data, CampaignPanel)

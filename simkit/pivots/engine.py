@@ -36,6 +36,7 @@ from simkit.pivots.sessions import (
     refresh_shift,
 )
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
+from simkit.risk import detect_risks
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.fatigue import CreativeState, creative_analysis
 from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS
@@ -119,10 +120,6 @@ def _fatigue_alerts(
 ) -> tuple[dict[str, float], list[str]]:
     """``{campaign: probability}`` of the risk package's audience_fatigue alerts, if any
     (older fatigue still in force included, as in reports)."""
-    try:
-        from simkit.risk import detect_risks
-    except ImportError:
-        return {}, ["risk detectors unavailable; fatigue judged from CTR alone"]
     try:
         # also fatigue that began before the detectors' three weeks and still holds
         report = detect_risks(data, campaigns, as_of=as_of, detectors=["audience_fatigue"])

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit._suggest import did_you_mean
 from simkit._types import AsOf
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError
@@ -227,8 +228,6 @@ def fit_portfolio(
     if keys is not None:
         unknown = set(keys) - set(panel["key"])
         if unknown:
-            from simkit._suggest import did_you_mean
-
             bad = sorted(unknown)[0]
             raise DataError(
                 f"unknown {by} '{bad}'{did_you_mean(bad, sorted(panel['key'].unique()))}",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simkit.errors import SimkitError
 from simkit.pivots.impact import IMPACT_METRICS, Scenario, impact, simulate_scenario, summarise
 from simkit.pivots.sessions import audience_shifts, campaign_seed, refresh_shift
 from simkit.simulate.fatigue import FRESH_DAYS
@@ -274,7 +275,6 @@ def _engine_sims(
     """``run(ctx.engine)``, or ``None`` (with a note) when the engine cannot simulate it."""
     if ctx.engine is None:
         return None
-    from simkit.errors import SimkitError
 
     try:
         return run(ctx.engine)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from simkit import __version__
 from simkit.params import RunParams
 from simkit.report import engines
 from simkit.report import format as fmt
@@ -260,8 +261,6 @@ def summary_section(ctx: CampaignContext, sections: dict[str, Section]) -> Secti
 
 
 def _summary(ctx: CampaignContext, sections: dict[str, Section]) -> dict[str, Any]:
-    from simkit import __version__
-
     last = ctx.last_date if ctx.last_date is not None else ctx.daily["date"].max()
     return {
         "campaign_id": ctx.campaign_id,

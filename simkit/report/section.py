@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from simkit.report.format import Display, card_html, table_html
+from simkit.viz import use_offline_renderer
 
 __all__ = [
     "SUMMARY_MIME",
@@ -145,8 +146,6 @@ def setup_notebook() -> None:
     backtest notes); log records would otherwise print to stderr and show in the HTML.
     """
     import logging
-
-    from simkit.viz import use_offline_renderer
 
     use_offline_renderer()
     for name, level in (

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit import __version__
 from simkit.report import format as fmt
 from simkit.report.context import CampaignContext
 from simkit.report.section import Section
+from simkit.viz import history_chart
 
 __all__ = ["KEY_PACKAGES", "data_quality", "display_of", "history", "kpis", "provenance"]
 
@@ -149,8 +151,6 @@ def _with_ratios(daily: pd.DataFrame) -> pd.DataFrame:
 
 def history(ctx: CampaignContext) -> Section:
     """Recent performance: the last 28 days against the 28 before, and daily charts."""
-    from simkit.viz import history_chart
-
     daily = _with_ratios(ctx.daily)
     last = daily.tail(_WINDOW_DAYS)
     prior = (
@@ -218,8 +218,6 @@ def provenance(ctx: CampaignContext) -> Section:
 
     The run time is measured from :func:`~simkit.report.load_campaign` to this call.
     """
-    from simkit import __version__
-
     versions = {
         "simkit": __version__,
         "python": platform.python_version(),

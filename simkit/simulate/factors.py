@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS
 from simkit.simulate._random import fast_normals
@@ -184,8 +185,6 @@ FACTORS: dict[str, type[MarketFactor]] = {
 def make_factor(spec: Mapping[str, Any]) -> MarketFactor:
     """Build a factor from ``{"kind": ..., **fields}`` (validated; unknown keys rejected)."""
     from pydantic import ValidationError
-
-    from simkit._suggest import did_you_mean
 
     fields = dict(spec)
     kind = str(fields.pop("kind", ""))

@@ -41,6 +41,7 @@ from pydantic import Field
 from simkit._rng import make_rng
 from simkit._types import AsOf, as_of_date
 from simkit.errors import ParamsError
+from simkit.forecast import FALLBACK, forecast_campaign
 from simkit.forecast.base import DRIVERS, DriverForecast
 from simkit.simulate._random import fast_normals
 from simkit.simulate.budget import BudgetPlan
@@ -254,8 +255,6 @@ class WhatIfSession:
         def default_forecaster(
             history: pd.DataFrame, cid: str, h: int, plan: np.ndarray, seed_: int
         ) -> DriverForecast:
-            from simkit.forecast import FALLBACK, forecast_campaign
-
             self.forecast = forecast_campaign(
                 history,
                 cid,

@@ -21,7 +21,13 @@ from simkit.forecast.base import DriverForecast
 from simkit.simulate.budget import BudgetPlan, DeliveryModel
 from simkit.simulate.engine import EngineConfig, SimulationPaths, simulate_paths
 from simkit.simulate.factors import MarketFactor
-from simkit.simulate.summary import METRICS, RATIO_METRICS, SimulationResult, quantile_summary
+from simkit.simulate.summary import (
+    METRICS,
+    RATIO_METRICS,
+    SimulationResult,
+    _clean,
+    quantile_summary,
+)
 
 __all__ = ["PairedDeltas", "WhatIfResult", "paired_deltas", "simulate_pair", "what_if_from_paths"]
 
@@ -56,8 +62,6 @@ class WhatIfResult:
     pivot_paths: SimulationPaths | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from simkit.simulate.summary import _clean
-
         return {
             "outcome": self.outcome,
             "delta": {m: {k: _clean(v) for k, v in s.items()} for m, s in self.delta.items()},
