@@ -7,6 +7,7 @@ a reader never sees a half-written report.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -101,22 +102,28 @@ def extract_summary(nb: Any) -> dict[str, Any] | None:
     return None
 
 
-def render_html(nb: Any) -> str:
-    """Offline HTML of an executed notebook, without input cells or prompts."""
+@functools.cache
+def _exporter() -> Any:
+    """One HTML exporter per process: building one (template lookup, Jinja environment)
+    costs more than rendering a report, and a worker renders many."""
     from nbconvert import HTMLExporter
 
-    shown = copy.deepcopy(nb)
-    for cell in shown.cells:
-        if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(template_root())],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(shown)
+
+
+def render_html(nb: Any) -> str:
+    """Offline HTML of an executed notebook, without input cells or prompts."""
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
+    body, _ = _exporter().from_notebook_node(shown)
     return body
 
 
