@@ -40,6 +40,7 @@ from simkit.runner.execute import CampaignJob, CampaignOutcome, execute_job
 from simkit.runner.layout import STAGING, RunLayout, campaign_folders
 from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
+from simkit.runner.warmup import warm_worker
 
 __all__ = [
     "EXECUTORS",
@@ -202,35 +203,7 @@ def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     set_start_hook(partial(_put_start, queue))
-    _warm_imports()
-
-
-#: What a report's engines import (the forecast members' libraries included): imported
-#: once per worker process, which then serves many campaigns, instead of once per report.
-WORKER_WARM_IMPORTS = (
-    "simkit.report",
-    "simkit.report.engines",
-    "simkit.forecast",
-    "simkit.simulate",
-    "simkit.risk",
-    "simkit.market",
-    "simkit.pivots",
-    "statsmodels.tsa.holtwinters",
-    "statsmodels.tsa.arima.model",
-    "prophet",
-    "papermill",
-    "nbconvert",
-)
-
-
-def _warm_imports() -> None:
-    import importlib
-
-    for name in WORKER_WARM_IMPORTS:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:  # an optional member's library: its job says so later
-            log.info("worker could not import %s: %s", name, exc)
+    warm_worker()
 
 
 def _drain(queue: Any) -> Iterator[_Started]:

@@ -373,15 +373,13 @@ def _kernel_manager_class(log_file: str | None) -> type:
     return _QuietKernelManager
 
 
-#: Imported by a pre-started kernel while the worker computes the engines, so that the
-#: notebook's first cell finds them loaded (``--IPKernelApp.exec_lines``).
-KERNEL_WARM_IMPORTS = "import simkit, simkit.report, simkit.viz, simkit.forecast, simkit.simulate"
-
-
 def _start_kernel(manager: type, job: CampaignJob, env: dict[str, str]) -> Any:
     """A kernel started now for ``job`` (cwd, environment plus ``env``), which imports
-    :data:`KERNEL_WARM_IMPORTS` at start-up; handed to Papermill as ``km``."""
+    simkit and starts the chart renderer at start-up (:func:`simkit.runner.warmup.warm_kernel`);
+    handed to Papermill as ``km``."""
     from jupyter_core.utils import run_sync
+
+    from simkit.runner.warmup import KERNEL_STARTUP_LINE
 
     km = manager(kernel_name=job.kernel_name)
     run_sync(km.start_kernel)(
@@ -390,7 +388,7 @@ def _start_kernel(manager: type, job: CampaignJob, env: dict[str, str]) -> Any:
         extra_arguments=[
             # as nbclient would: no history file written by report kernels
             "--HistoryManager.hist_file=:memory:",
-            f"--IPKernelApp.exec_lines={KERNEL_WARM_IMPORTS}",
+            f"--IPKernelApp.exec_lines={KERNEL_STARTUP_LINE}",
         ],
     )
     return km
