@@ -11,7 +11,8 @@ the default forecast members.  Printed:
   each code cell (Papermill's per-cell durations in the executed notebook), the time
   between the last cell and the end of execution (kernel shutdown), and the runner's own
   stages when ``run.json`` records them (``timings``: HTML render, publish);
-* the machine's load average before and after, since the machine may be shared.
+* the machine's load average before and after, since the machine may be shared, and the
+  CPU seconds of the run (less sensitive to the machine's other users than wall time).
 
 The run is repeated ``--repeat`` times in the same folder (default 2): the second run shows
 what the on-disk caches give.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -94,13 +96,16 @@ def _run(folder: Path, workers: int, members: list[str] | None) -> dict:
     cmd = [*_simkit(), "run", "params.yaml", "--workers", str(workers)]
     cmd += ["--registry", f"sqlite:///{folder / 'registry.sqlite'}"]
     load_before = _load()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     if done.returncode != 0:
         sys.exit(f"simkit run failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     manifest = json.loads((folder / "reports" / "run.json").read_text())
-    return {"wall": wall, "manifest": manifest, "load": (load_before, _load())}
+    return {"wall": wall, "cpu": cpu, "manifest": manifest, "load": (load_before, _load())}
 
 
 def main() -> None:
@@ -129,6 +134,11 @@ def main() -> None:
             print(f"\n== run {i} ({'cold caches' if i == 1 else 'second run, same folder'})")
             print(f"{out['load'][0]} before, {out['load'][1]} after")
             print(f"simkit run wall time: {out['wall']:.1f} s")
+            # CPU seconds do not depend on the other users of the machine as wall time does
+            print(
+                f"CPU time of simkit run and the processes it waited for: {out['cpu']:.1f} s "
+                "(kernels killed by their worker are not all counted)"
+            )
             for c, s in zip(campaigns, seconds, strict=True):
                 print(f"  {c['campaign_id']:>8}  {c['status']:<10} {s:6.1f} s")
             mean = sum(seconds) / len(seconds)

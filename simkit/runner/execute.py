@@ -46,8 +46,10 @@ __all__ = [
     "CampaignJob",
     "CampaignOutcome",
     "classify_failure",
+    "close_kernel",
     "execute_job",
     "kill_kernel",
+    "prestart_kernel",
     "set_start_hook",
 ]
 
@@ -396,8 +398,14 @@ def _start_kernel(manager: type, job: CampaignJob, env: dict[str, str]) -> Any:
 
 def _close_kernel(km: Any | None) -> None:
     """Kill a kernel started by :func:`_start_kernel` (no graceful shutdown: its outputs
-    are in), close its clients' channels and remove its connection file."""
+    are in), reap it, close its clients' channels and remove its connection file."""
+    process = _kernel["process"]
     kill_kernel()
+    if process is not None:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.info("kernel %s did not exit within 5 s of SIGKILL", process.pid)
     if km is None:
         return
     from jupyter_core.utils import run_sync
@@ -513,13 +521,30 @@ def _notify_start(hook: Callable[[str, float], None] | None, job: CampaignJob, a
         log.warning("could not report the start of %s: %s", job.campaign_id, exc)
 
 
+def prestart_kernel(job: CampaignJob) -> Any:
+    """A kernel for ``job``, started now so that it is warm when the job runs
+    (:func:`execute_job`'s ``km``); close it with :func:`close_kernel` if the job never
+    runs."""
+    return _start_kernel(_kernel_manager_class(job.log_file), job, {})
+
+
+def close_kernel(km: Any | None) -> None:
+    """Kill a kernel from :func:`prestart_kernel` and release its resources."""
+    _close_kernel(km)
+
+
 def execute_job(
-    job: CampaignJob, on_start: Callable[[str, float], None] | None = None
+    job: CampaignJob,
+    on_start: Callable[[str, float], None] | None = None,
+    *,
+    km: Any | None = None,
 ) -> CampaignOutcome:
     """Execute, label and publish one notebook; never raises for a notebook's failure.
 
     ``on_start(campaign_id, started_at)`` (default: the hook of :func:`set_start_hook`)
     is told when the job starts, so the run registry can mark the campaign running.
+    ``km``: a kernel already started for this job (:func:`prestart_kernel`), used by the
+    first attempt and closed with the job; otherwise each attempt starts its own.
     """
     started = time.time()
     _notify_start(on_start or _start_hook, job, started)
@@ -527,11 +552,16 @@ def execute_job(
     staging = _checked(job, Path(job.staging_dir))
     executed = staging / "report.ipynb"
     with tempfile.TemporaryDirectory(prefix="simkit-handoff-") as private:
-        return _attempts(job, started, staging, executed, Path(private) / "engines.pickle")
+        return _attempts(job, started, staging, executed, Path(private) / "engines.pickle", km)
 
 
 def _attempts(
-    job: CampaignJob, started: float, staging: Path, executed: Path, handoff_file: Path
+    job: CampaignJob,
+    started: float,
+    staging: Path,
+    executed: Path,
+    handoff_file: Path,
+    ready: Any | None,
 ) -> CampaignOutcome:
     import papermill as pm
 
@@ -545,13 +575,14 @@ def _attempts(
         attempts += 1
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        _kernel["process"] = None
-        km = None
+        km, ready = ready, None
+        if km is None:
+            _kernel["process"] = None
         timings = {}
         try:
             t0 = time.perf_counter()
             # the kernel starts and imports simkit while this process fits the engines
-            km = _start_kernel(manager, job, env)
+            km = km or _start_kernel(manager, job, env)
             if job.precompute and not handoff_file.exists():
                 _precompute(job, handoff_file)
                 timings["engines_in_worker"] = time.perf_counter() - t0
