@@ -12,6 +12,14 @@ class SimkitError(Exception):
     """Base class of every error simkit raises on purpose."""
 
 
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parser error as one line: what is wrong and where (PyYAML's are several)."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())
+
+
 class DataError(SimkitError):
     """Bad input data, located as precisely as we can: file, row (1-based data row), column."""
 

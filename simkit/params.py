@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from simkit._suggest import did_you_mean
-from simkit.errors import ParamsError
+from simkit.errors import ParamsError, yaml_problem
 
 __all__ = [
     "SECRET_NAME",
@@ -152,6 +152,11 @@ class RunParams(BaseModel):
     )
     timeout_seconds: int = Field(120, ge=1, le=3600, description="per-cell timeout")
     retries: int = Field(1, ge=0, le=5, description="retries of a transient failure")
+    pdf: bool = Field(
+        False,
+        description="also write report.pdf beside each report.html (nbconvert's webpdf, "
+        "printed by the system Chromium)",
+    )
 
     @field_validator("campaigns", "priority")
     @classmethod
@@ -266,6 +271,9 @@ def validate_params(raw: dict[str, Any], *, file: str | None = None) -> RunParam
     """Validate a mapping of parameters; errors name the file and the field."""
     if not isinstance(raw, dict):
         raise ParamsError("expected a mapping of key: value", file=file)
+    odd = [k for k in raw if not isinstance(k, str)]
+    if odd:
+        raise ParamsError(f"keys are parameter names, not {odd[0]!r}", file=file)
     fields = list(RunParams.model_fields)
     try:
         return RunParams(**raw)
@@ -273,7 +281,10 @@ def validate_params(raw: dict[str, Any], *, file: str | None = None) -> RunParam
         errs = exc.errors()
         field, msg = _format_error(errs[0], fields)
         more = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
-        raise ParamsError(msg + more, file=file, field=field) from None
+        # one line, even when a key or value holds a newline
+        raise ParamsError(
+            " ".join((msg + more).split()), file=file, field=" ".join(field.split())
+        ) from None
 
 
 def load_params(path: str | Path) -> RunParams:
@@ -287,9 +298,11 @@ def load_params(path: str | Path) -> RunParams:
     if not path.is_file():
         raise ParamsError("parameter file not found", file=str(path))
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"not valid YAML: {exc}", file=str(path)) from None
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    except yaml.YAMLError as exc:  # also refuses tags such as !!python/object
+        raise ParamsError(f"not valid YAML: {yaml_problem(exc)}", file=str(path)) from None
     params = validate_params(raw, file=str(path))
     base = path.resolve().parent
     updates = {

@@ -367,3 +367,110 @@ def test_mapping_number_format_fields_are_checked(tmp_path):
     bad.write_text("on_bad_rows: drop\n")
     with pytest.raises(ParamsError, match=r"field 'on_bad_rows'.*'error' or 'skip'"):
         load_mapping(bad)
+
+
+# --- regressions found by tests/test_fuzz_imports.py -------------------------------------
+
+HEAD = "date,campaign_id,spend,impressions,clicks,conversions,revenue"
+
+
+def test_a_bom_file_with_bytes_of_another_encoding_is_a_data_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode() + b"\n2025-01-01,Caf\xe9,1.00,10,1,0,0\n")
+    with pytest.raises(DataError, match=r"x\.csv: starts with a UTF-8 byte-order mark but byte"):
+        import_file(path)
+    path.write_bytes(HEAD.encode("utf-16") + b"\x00")  # odd length: not UTF-16
+    with pytest.raises(DataError, match=r"starts with a UTF-16 byte-order mark"):
+        import_file(path)
+
+
+def test_utf8_and_cp1252_rows_in_one_file_are_refused_not_garbled(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(
+        (HEAD + "\n2025-01-01,Café,1.00,10,1,0,0\n").encode()
+        + "2025-01-02,Crème,1.00,10,1,0,0\n".encode("cp1252")
+    )
+    with pytest.raises(
+        DataError, match=r"row 3: mixes encodings: line 2 holds UTF-8 text \('é'\) but line 3"
+    ):
+        import_file(path)
+
+
+def test_a_pure_cp1252_file_is_still_read(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes((HEAD + "\n2025-01-01,Crème €,1.00,10,1,0,0\n").encode("cp1252"))
+    assert load(path).data["campaign_id"].tolist() == ["Crème €"]
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(HEAD + ",spend\n2025-01-01,A,1.00,10,1,0,0,999.00\n")
+    with pytest.raises(DataError, match=r"names column 'spend' twice \(columns 3 and 8\)"):
+        import_file(path)
+
+
+def test_two_columns_renamed_to_one_are_refused(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("Day,Campaign,Cost,Impr.,Impressions,Clicks,Conversions,Conv. value\n")
+    with pytest.raises(DataError, match=r"columns \['Impr\.', 'Impressions'\] would all become"):
+        import_file(path)
+
+
+def test_a_row_with_one_cell_more_than_the_header_is_refused_not_shifted(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(HEAD + "\n2025-01-01,A,1.00,10,1,0,0,7\n2025-01-02,A,1.00,10,1,0,0,7\n")
+    with pytest.raises(DataError, match=r"x\.csv, row 2: 8 cells but the header has 7"):
+        import_file(path)
+
+
+@pytest.mark.parametrize("column", ["spend", "clicks", "budget"])
+def test_a_percentage_outside_a_share_column_is_not_divided_by_100(tmp_path, column):
+    path = tmp_path / "x.csv"
+    cells = {"spend": "1.00", "clicks": "1", "budget": "5.00"}
+    cells[column] = "12%"
+    path.write_text(
+        HEAD + ",budget\n"
+        f"2025-01-01,A,{cells['spend']},10,{cells['clicks']},0,0,{cells['budget']}\n"
+    )
+    with pytest.raises(
+        DataError, match=rf"column '{column}': 1 cell\(s\) are not numbers, e.g. '12%'"
+    ):
+        load(path, today=None)
+
+
+def test_impression_share_percentages_are_still_shares(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(HEAD + ",impression_share\n2025-01-01,A,1.00,10,1,0,0,85.5%\n")
+    assert load(path).data["impression_share"].tolist() == [pytest.approx(0.855)]
+
+
+def test_parquet_binary_and_missing_cells_are_data_errors(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-01", None]),
+            "campaign_id": ["A", "A"],
+            "spend": [1.0, 1.0],
+            "impressions": [10, 10],
+            "clicks": [1, 1],
+            "conversions": [0, 0],
+            "revenue": [0.0, 0.0],
+        }
+    )
+    frame.to_parquet(tmp_path / "nat.parquet")
+    with pytest.raises(DataError, match=r"row 2, column 'date': 1 value\(s\) are not dates"):
+        load(tmp_path / "nat.parquet", today=None)
+    frame["date"] = ["2025-01-01", "2025-01-02"]
+    frame["campaign_id"] = [b"A", b"\xe9\xff"]
+    frame.to_parquet(tmp_path / "bin.parquet")
+    with pytest.raises(DataError, match=r"row 2, column 'campaign_id': binary value .* not UTF-8"):
+        load(tmp_path / "bin.parquet", today=None)
+
+
+def test_mapping_yaml_errors_are_one_line(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("renames: {a: b\nsource: x\n")
+    with pytest.raises(ParamsError, match=r"m\.yaml: not valid YAML: .*\(line \d+, column \d+\)$"):
+        load_mapping(path)
+    path.write_bytes(b"renames: {a: \xff}\n")
+    with pytest.raises(ParamsError, match=r"m\.yaml: not UTF-8 text \(byte 13\)"):
+        load_mapping(path)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from simkit._resources import resource_dir
+from simkit.paths import safe_name
 
 pytestmark = pytest.mark.slow
 
@@ -176,7 +177,7 @@ def test_generate_and_run_from_the_installed_wheel(installed) -> None:
     }
     (work / "tiny.yaml").write_text(json.dumps(params))  # JSON is YAML
     _run([simkit, "run", "tiny.yaml"], cwd=work, env=env, timeout=900)
-    report = work / "out" / "C001" / "report.html"
+    report = work / "out" / safe_name("C001") / "report.html"
     assert report.is_file() and "C001" in report.read_text()
     assert (work / "out" / "index.html").is_file()
 

@@ -370,3 +370,17 @@ def test_one_column_header_suggests_its_separator(tmp_path):
     mapping.write_text('source: simkit\nseparator: ","\n')
     issue = _only(_report(path, mapping=mapping), "missing_column")
     assert "looks ';'-separated: set separator: ';'" in issue.message
+
+
+def test_a_cell_holding_a_line_break_is_shown_escaped_on_one_line(tmp_path):
+    """Found by tests/test_fuzz_imports.py: the message was cut in two by the cell's newline."""
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "date,campaign_id,spend,impressions,clicks,conversions,revenue\n"
+        '2025-01-01,A,"12\n34",10,1,0,0\n'
+    )
+    with pytest.raises(
+        DataError, match=r"column 'spend': 1 cell\(s\) are not numbers, e\.g\. '12\\n34'"
+    ) as info:
+        load(path, today=None)
+    assert all(line.startswith(("file", "  ")) for line in str(info.value).splitlines())

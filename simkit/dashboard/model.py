@@ -1,32 +1,47 @@
 """The what-if view-model: campaigns, baseline, pivot preview on common random numbers, deltas.
 
 Everything the Voila dashboard shows is computed here, without widgets, so it is unit-tested
-without a browser; :mod:`simkit.dashboard.app` only builds widgets around it.
+without a browser; :mod:`simkit.dashboard.app` only builds widgets around it.  This module
+keeps the *view* state (input parsing, options, cards, charts); preparing a campaign, the
+forecast fallback, the simulations and the deltas belong to
+:class:`simkit.simulate.WhatIfSession` (one per campaign and horizon bucket), the model
+the pivot engine's cards are simulated with.
 
 How a preview stays under a second
 ----------------------------------
 The funnel drivers of a campaign are forecast **once** per horizon bucket
 (:data:`FIT_HORIZONS`: 30, 60 or 90 days) when the campaign is first shown at such a
-horizon; shorter horizons use the first days of that forecast, so moving the horizon within
-a bucket never refits.  The baseline paths are simulated once per
-campaign and horizon and kept.  A preview then runs only the Monte Carlo engine for the
+horizon (a :class:`~simkit.simulate.WhatIfSession`); shorter horizons use the first days
+of that forecast, so moving the horizon within a bucket never refits.  The session keeps
+the baseline paths per horizon.  A preview then runs only the Monte Carlo engine for the
 pivot, from a generator in the *same state* as the baseline's, so baseline path ``i`` and
 pivot path ``i`` share every random number (common random numbers, see
 :mod:`simkit.simulate.whatif`) and the per-path difference measures the pivot's effect.
 
+A campaign's session is seeded with :func:`simkit.pivots.campaign_seed` of the session's
+seed and its spend response is the campaign's fitted curve
+(:func:`simkit.pivots.campaign_response`), exactly as in the pivot engine, which is run
+with the same seed, forecaster and paths: "Preview this" on a budget card reproduces the
+card's numbers for that campaign.
+
 Pivot levers (each a registry entry in :data:`LEVERS`)
 ------------------------------------------------------
 ``budget_change_pct``
-    Every daily budget times ``1 + pct/100``; the driver centres move with the campaign's
-    fitted spend elasticities (:meth:`~simkit.forecast.base.DriverForecast.with_plan`), so a
-    bigger budget pays a higher CPM where the history says so.
+    Every daily budget times ``1 + pct/100``; conversions follow the campaign's fitted
+    response curve (diminishing returns, with the curve's uncertainty), through the CPM;
+    without a curve (too short a history) the driver centres move with the forecaster's
+    spend elasticities (:meth:`~simkit.forecast.base.DriverForecast.with_plan`).
 ``creative_refresh``
     A new creative on the first horizon day: the campaign's fitted fatigue factor with its
     age reset (:class:`~simkit.simulate.factors.FatigueFactor`).  Without creative history
     there is no fitted fatigue and the refresh has no modelled effect (a note says so).
 ``audience_expansion_pct``
-    The audience grows by the factor ``r = 1 + pct/100``, so a share ``s = 1 - 1/r`` of the
-    impressions reaches new users.  They convert at the pivot engine's assumed multiplier
+    The audience grows by the factor ``r = 1 + pct/100``, so frequency falls by ``r``.
+    Where the pivot engine's creative state has a CTR-frequency elasticity, its model (as
+    on its cards, :func:`simkit.pivots.audience_shifts`): CTR recovers along that
+    elasticity, the new reach converts at the assumed CVR multiplier
+    (:data:`simkit.pivots.types.AUDIENCE_ASSUMPTIONS`) and pays the assumed CPM.  Otherwise
+    a share ``s = 1 - 1/r`` of the impressions reaches new users.  They convert at the pivot engine's assumed multiplier
     (:data:`simkit.pivots.types.AUDIENCE_ASSUMPTIONS`, median 0.9), so CVR is multiplied by
     ``1 - s (1 - q)``; CPM by the engine's assumed multiplier (median 1); and where the
     campaign's CTR falls with spend (frequency), CTR recovers by ``r ** -elasticity``.
@@ -43,7 +58,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,13 +66,21 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simkit.errors import DataError, ParamsError, SimkitError
-from simkit.forecast.base import DriverForecast
-from simkit.simulate.budget import BudgetPlan, DeliveryModel
-from simkit.simulate.campaign import CampaignState, campaign_state, cut_history, resolve_budget
-from simkit.simulate.engine import SimulationPaths, simulate_paths
+from simkit.errors import DataError, ParamsError
+from simkit.pivots.sessions import (
+    audience_shifts,
+    campaign_response,
+    campaign_seed,
+    refresh_shift,
+)
+from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
+from simkit.simulate.campaign import ForecastFn
+from simkit.simulate.engine import SimulationPaths
 from simkit.simulate.factors import CompetitionFactor, MarketFactor, SeasonalFactor
-from simkit.simulate.summary import SimulationResult, quantile_summary, summarise
+from simkit.simulate.fatigue import creative_analysis
+from simkit.simulate.session import WhatIfPivot, WhatIfSession
+from simkit.simulate.summary import SimulationResult, quantile_summary
+from simkit.simulate.whatif import PairedDeltas
 
 __all__ = [
     "COMPETITION_SD_SHARE",
@@ -100,8 +123,6 @@ DELTA_METRICS: dict[str, bool] = {
 CHART_METRICS: tuple[str, ...] = ("conversions", "revenue", "spend", "cpa", "roas")
 _HISTORY_DAYS = 42
 _CACHE_SIZE = 2
-
-ForecastFn = Callable[[pd.DataFrame, str, int, np.ndarray, int], DriverForecast]
 
 
 class PivotInput(BaseModel):
@@ -248,21 +269,6 @@ class CampaignOption:
             "last_date": self.last_date.date().isoformat(),
             "spend_28d": self.spend_28d,
         }
-
-
-@dataclass(frozen=True)
-class _Fitted:
-    """A campaign's state and its driver forecast for the longest horizon (fitted once)."""
-
-    campaign_id: str
-    history: pd.DataFrame
-    state: CampaignState
-    dates: pd.DatetimeIndex
-    plan: BudgetPlan
-    delivery: DeliveryModel
-    drivers: DriverForecast
-    targets: dict[str, float]
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -460,13 +466,23 @@ class LeverEffect:
     notes: tuple[str, ...] = ()
 
 
-def _budget_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> LeverEffect:
+def _budget_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     return LeverEffect(budget_factor=1.0 + p.budget_change_pct / 100.0)
 
 
-def _refresh_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> LeverEffect:
+def _refresh_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     if not p.creative_refresh:
         return LeverEffect()
+    _, state = creative_analysis(fit.history, fit.campaign_id)
+    if state is not None:  # the pivot engine's refresh (its cards), see simkit.pivots.sessions
+        return LeverEffect(
+            add=(refresh_shift(state, fit.horizon_days, fit.n_paths, seed=fit.seed),),
+            notes=(
+                f"creative refresh on {dates[0].date()}: CTR back from {np.exp(state.current):.3%} "
+                f"(the current creative, {state.current_age_days} days old) to about "
+                f"{np.exp(state.fresh):.3%}, as the pivot engine estimates",
+            ),
+        )
     fatigue = fit.state.fatigue
     if fatigue is None:
         return LeverEffect(
@@ -486,14 +502,33 @@ def _refresh_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> Leve
     )
 
 
-def _audience_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> LeverEffect:
+def _audience_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     if p.audience_expansion_pct <= 0:
         return LeverEffect()
-    from simkit.pivots.types import AUDIENCE_ASSUMPTIONS
-
     cvr_median, cvr_log_sd = AUDIENCE_ASSUMPTIONS["cvr_multiplier"]
     cpm_median, cpm_log_sd = AUDIENCE_ASSUMPTIONS["cpm_multiplier"]
     r = 1.0 + p.audience_expansion_pct / 100.0
+    _, state = creative_analysis(fit.history, fit.campaign_id)
+    shifts = None
+    if state is not None and state.freq_now is not None:
+        shifts = audience_shifts(
+            state,
+            fit.horizon_days,
+            seed=fit.seed,
+            assumptions=AUDIENCE_ASSUMPTIONS,
+            frequency_target=state.freq_now / r,
+        )
+    if shifts is not None:  # the pivot engine's model (its cards), see simkit.pivots.sessions
+        return LeverEffect(
+            add=shifts,
+            notes=(
+                f"audience +{p.audience_expansion_pct:.0f}%: frequency falls from "
+                f"{state.freq_now:.2f} to {state.freq_now / r:.2f} and CTR recovers along its "
+                f"fitted frequency elasticity ({state.freq_elasticity:+.2f}); the new reach is "
+                f"assumed to convert at {cvr_median:.0%} of today's rate (log-sd {cvr_log_sd}), "
+                f"CPM x{cpm_median:.2f} (log-sd {cpm_log_sd}), as the pivot engine assumes",
+            ),
+        )
     share_new = 1.0 - 1.0 / r
     start = dates[0].date()
     factors: list[MarketFactor] = [
@@ -524,7 +559,7 @@ def _audience_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> Lev
     )
 
 
-def _competition_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> LeverEffect:
+def _competition_lever(p: PivotInput, fit: WhatIfSession, dates: pd.DatetimeIndex) -> LeverEffect:
     if p.competition_pct == 0:
         return LeverEffect()
     inflation = p.competition_pct / 100.0
@@ -540,7 +575,7 @@ def _competition_lever(p: PivotInput, fit: _Fitted, dates: pd.DatetimeIndex) -> 
 
 
 #: Pivot levers by the :class:`PivotInput` field they read.
-LEVERS: dict[str, Callable[[PivotInput, _Fitted, pd.DatetimeIndex], LeverEffect]] = {
+LEVERS: dict[str, Callable[[PivotInput, WhatIfSession, pd.DatetimeIndex], LeverEffect]] = {
     "budget_change_pct": _budget_lever,
     "creative_refresh": _refresh_lever,
     "audience_expansion_pct": _audience_lever,
@@ -549,68 +584,6 @@ LEVERS: dict[str, Callable[[PivotInput, _Fitted, pd.DatetimeIndex], LeverEffect]
 
 
 # --- the view-model -------------------------------------------------------------------------
-
-
-def _default_forecaster(
-    members: Sequence[str], cache_dir: str | None, backtest_cutoffs: int = 3
-) -> ForecastFn:
-    """The project's forecaster; if the ensemble fails, its declared fallback member alone."""
-
-    def fit(
-        history: pd.DataFrame, campaign_id: str, horizon_days: int, plan: np.ndarray, seed: int
-    ) -> DriverForecast:
-        from simkit.forecast import FALLBACK, forecast_campaign
-
-        def run(chosen: Sequence[str]) -> DriverForecast:
-            result = forecast_campaign(
-                history,
-                campaign_id,
-                horizon_days,
-                plan=plan,
-                members=list(chosen),
-                seed=seed,
-                max_cutoffs=backtest_cutoffs,
-                cache=cache_dir if cache_dir else False,
-            )
-            for warning in result.warnings:
-                log.info("forecast %s: %s", campaign_id, warning)
-            return result.drivers
-
-        try:
-            return run(members)
-        except (SimkitError, ValueError, np.linalg.LinAlgError) as exc:
-            if list(members) == [FALLBACK]:
-                raise
-            log.warning(
-                "forecast %s with %s failed (%s); using %s alone",
-                campaign_id,
-                ", ".join(members),
-                exc,
-                FALLBACK,
-            )
-            drivers = run([FALLBACK])
-            object.__setattr__(
-                drivers,
-                "_simkit_note",
-                f"the ensemble failed ({exc}); the "
-                f"drivers come from the fallback member {FALLBACK} alone",
-            )
-            return drivers
-
-    return fit
-
-
-def _head(fc: DriverForecast, h: int) -> DriverForecast:
-    """The first ``h`` days of a driver forecast."""
-    if h == fc.horizon_days:
-        return fc
-    return replace(
-        fc,
-        dates=fc.dates[:h],
-        spend_plan=fc.spend_plan[:h],
-        center=fc.center[:h],
-        scale=fc.scale[:h],
-    )
 
 
 def _daily_bands(paths: SimulationPaths, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -625,29 +598,21 @@ def _daily_bands(paths: SimulationPaths, metrics: Sequence[str]) -> dict[str, pd
     return out
 
 
-def _deltas(base: SimulationPaths, pivot: SimulationPaths) -> dict[str, Delta]:
-    tb, tp = base.totals(), pivot.totals()
+def _deltas(whatif: PairedDeltas) -> dict[str, Delta]:
+    """The delta panel's rows from the session's per-path deltas."""
     out = {}
     for metric, higher in DELTA_METRICS.items():
-        with np.errstate(invalid="ignore"):
-            diff = tp[metric] - tb[metric]
-        finite = diff[np.isfinite(diff)]
-        if finite.size:
-            p10, p50, p90 = np.quantile(finite, [0.1, 0.5, 0.9])
-            mean = float(finite.mean())
-        else:
-            p10 = p50 = p90 = mean = float("nan")
-        better = tp[metric] > tb[metric] if higher else tp[metric] < tb[metric]
+        d = whatif.delta[metric]
         out[metric] = Delta(
             metric=metric,
             higher_is_better=higher,
-            baseline_p50=float(np.nanmedian(np.where(np.isfinite(tb[metric]), tb[metric], np.nan))),
-            pivot_p50=float(np.nanmedian(np.where(np.isfinite(tp[metric]), tp[metric], np.nan))),
-            p10=float(p10),
-            p50=float(p50),
-            p90=float(p90),
-            mean=mean,
-            p_better=float(np.mean(better)),
+            baseline_p50=whatif.baseline_p50[metric],
+            pivot_p50=whatif.pivot_p50[metric],
+            p10=float(d["p10"]),
+            p50=float(d["p50"]),
+            p90=float(d["p90"]),
+            mean=float(d["mean"]),
+            p_better=float((whatif.p_higher if higher else whatif.p_lower)[metric]),
         )
     return out
 
@@ -665,7 +630,8 @@ class WhatIfModel:
         Campaign metadata (names, channels, targets), may be empty.
     forecast_fn
         ``(history, campaign_id, horizon_days, spend_plan, seed) -> DriverForecast``;
-        default: :func:`simkit.forecast.forecast_campaign` with ``settings.members``.
+        default: :func:`simkit.forecast.forecast_campaign` with ``settings.members`` (and
+        its fallback member when the ensemble fails).
 
     Examples
     --------
@@ -687,10 +653,8 @@ class WhatIfModel:
         self.data = data
         self.settings = settings
         self.campaign_meta = campaigns if campaigns is not None else pd.DataFrame()
-        self._forecast_fn = forecast_fn or _default_forecaster(
-            settings.members, settings.cache_dir, settings.backtest_cutoffs
-        )
-        self._fitted: dict[tuple[str, int], _Fitted] = {}
+        self._forecast_fn = forecast_fn
+        self._fitted: dict[tuple[str, int], WhatIfSession] = {}
         self._options: list[CampaignOption] | None = None
         self._pivots: Any = None
         self._baselines: OrderedDict[tuple[str, int], Baseline] = OrderedDict()
@@ -765,46 +729,41 @@ class WhatIfModel:
 
     # -- fitting -----------------------------------------------------------------------------
 
-    def fit(self, campaign_id: str, horizon_days: int = FIT_HORIZONS[0]) -> _Fitted:
-        """Today's state and the driver forecast of a campaign for at least
-        ``horizon_days``, computed once per horizon bucket and kept."""
+    def fit(self, campaign_id: str, horizon_days: int = FIT_HORIZONS[0]) -> WhatIfSession:
+        """The campaign's what-if session for at least ``horizon_days`` (today's state and
+        the driver forecast), prepared once per horizon bucket and kept."""
         campaign_id = self.check_campaign(campaign_id)
         fit_h = next((b for b in FIT_HORIZONS if b >= horizon_days), FIT_HORIZONS[-1])
         key = (campaign_id, fit_h)
-        if key in self._fitted:
-            return self._fitted[key]
-        t0 = time.perf_counter()
-        history = cut_history(self.data, campaign_id, None)
-        state = campaign_state(history)
-        dates = pd.date_range(state.last_date + pd.Timedelta(days=1), periods=fit_h, freq="D")
-        plan, delivery = resolve_budget(state, campaign_id, dates)
-        drivers = self._forecast_fn(
-            history, campaign_id, fit_h, plan.daily * delivery.ratio, self.settings.seed
-        )
+        if key not in self._fitted:
+            targets = self._targets(campaign_id)
+            s = self.settings
+            self._fitted[key] = WhatIfSession(
+                self.data,
+                campaign_id,
+                fit_h,
+                seed=campaign_seed(s.seed, campaign_id),
+                n_paths=s.n_paths,
+                members=s.members,
+                max_cutoffs=s.backtest_cutoffs,
+                cache=s.cache_dir if s.cache_dir else False,
+                forecast_fn=self._forecast_fn,
+                spend_response=campaign_response(self.data, campaign_id, seed=s.seed),
+                target_cpa=targets.get("target_cpa"),
+                target_roas=targets.get("target_roas"),
+            )
+        return self._fitted[key]
+
+    def _targets(self, campaign_id: str) -> dict[str, float]:
         meta = self._meta_by_id().get(campaign_id, {})
         targets = {}
         for name in ("target_cpa", "target_roas"):
             value = getattr(self.settings, name) or meta.get(name)
             if value is not None and np.isfinite(float(value)) and float(value) > 0:
                 targets[name] = float(value)
-        fitted = _Fitted(
-            campaign_id,
-            history,
-            state,
-            dates,
-            plan,
-            delivery,
-            drivers,
-            targets,
-            time.perf_counter() - t0,
-        )
-        self._fitted[key] = fitted
-        return fitted
+        return targets
 
     # -- baseline ----------------------------------------------------------------------------
-
-    def _rng(self) -> np.random.Generator:
-        return np.random.default_rng(self.settings.seed)
 
     def _horizon(self, horizon_days: Any) -> int:
         h = int(round(_number("horizon_days", horizon_days)))
@@ -819,49 +778,27 @@ class WhatIfModel:
             self._baselines.move_to_end(key)
             return self._baselines[key]
         t0 = time.perf_counter()
-        fit = self.fit(campaign_id, h)
-        drivers = _head(fit.drivers, h)
-        plan = BudgetPlan(fit.plan.daily[:h], None, fit.plan.kind)
-        factors = (fit.state.fatigue,) if fit.state.fatigue is not None else ()
-        paths = simulate_paths(
-            drivers,
-            plan,
-            self.settings.n_paths,
-            self._rng(),
-            delivery=fit.delivery,
-            factors=factors,
-        )
-        rate = fit.state.run_rate.get("conversions")
-        plan_value = rate * h if rate is not None and np.isfinite(rate) else None
-        result = summarise(
-            paths,
-            outcome="conversions",
-            plan_value=plan_value,
-            plan_source="run_rate" if plan_value is not None else None,
-            target_cpa=fit.targets.get("target_cpa"),
-            target_roas=fit.targets.get("target_roas"),
-            as_of=fit.state.last_date.date(),
-            seed=self.settings.seed,
-        )
-        hist = fit.history.groupby("date", as_index=False)[
+        session = self.fit(campaign_id, h)
+        paths = session.baseline_paths(h)
+        result = session.baseline(h)
+        hist = session.history.groupby("date", as_index=False)[
             ["spend", "impressions", "clicks", "conversions", "revenue"]
         ].sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             hist["cpa"] = hist["spend"] / hist["conversions"]
             hist["roas"] = hist["revenue"] / hist["spend"]
         hist = hist.replace([np.inf, -np.inf], np.nan).tail(_HISTORY_DAYS)
+        plan = paths.plan
+        delivery = session.delivery
         notes = [
-            f"{self.settings.n_paths:,} paths, seed {self.settings.seed}; drivers forecast "
-            f"once by {', '.join(self.settings.members)} from {len(fit.history)} rows up to "
-            f"{fit.state.last_date.date()}",
+            f"{self.settings.n_paths:,} paths, seed {self.settings.seed} (campaign stream "
+            f"{session.seed}); drivers forecast once by {', '.join(self.settings.members)} "
+            f"from {len(session.history)} rows up to {session.state.last_date.date()}",
             f"plan: {plan.daily.mean():,.2f} a day (delivery ratio "
-            f"{fit.delivery.ratio:.2f}, pacing rule '{fit.delivery.rule.name}')",
+            f"{delivery.ratio:.2f}, pacing rule '{delivery.rule.name}')",
         ]
-        if fit.delivery.note:
-            notes.append(fit.delivery.note)
-        fallback_note = getattr(fit.drivers, "_simkit_note", None)
-        if fallback_note:
-            notes.append(fallback_note)
+        notes.extend(session.notes())  # delivery contradictions, the forecast's fallback
+        plan_value = result.plan_value
         if plan_value is not None:
             notes.append(
                 f"'on plan' = within 10% of the 28-day run rate x {h} days "
@@ -878,7 +815,7 @@ class WhatIfModel:
             notes=tuple(notes),
             seconds=time.perf_counter() - t0,
             paths=paths,
-            factors=factors,
+            factors=session.factors,
         )
         self._baselines[key] = baseline
         while len(self._baselines) > _CACHE_SIZE:
@@ -887,34 +824,45 @@ class WhatIfModel:
 
     # -- preview -----------------------------------------------------------------------------
 
+    def whatif_pivot(
+        self, session: WhatIfSession, pivot: PivotInput
+    ) -> tuple[WhatIfPivot, list[str]]:
+        """The levers of ``pivot`` as the session's :class:`~simkit.simulate.WhatIfPivot`,
+        and the notes they make."""
+        dates = session.dates[: pivot.horizon_days]
+        budget_factor = 1.0
+        add: list[MarketFactor] = []
+        replace_: list[MarketFactor] = []
+        notes: list[str] = []
+        for name in PivotInput.model_fields:
+            lever = LEVERS.get(name)
+            if lever is None:
+                continue
+            effect = lever(pivot, session, dates)
+            budget_factor *= effect.budget_factor
+            replace_.extend(effect.replace)
+            add.extend(effect.add)
+            notes.extend(effect.notes)
+        return (
+            WhatIfPivot(
+                budget_factor=budget_factor,
+                add=tuple(add),
+                replace=tuple(replace_),
+                label=pivot.describe(),
+            ),
+            notes,
+        )
+
     def preview(self, campaign_id: str, pivot: PivotInput | Mapping[str, Any]) -> Preview:
         """Simulate a pivot on the baseline's random numbers and measure its deltas."""
         t0 = time.perf_counter()
         p = pivot if isinstance(pivot, PivotInput) else parse_pivot(pivot)
         base = self.baseline(campaign_id, p.horizon_days)
         h = base.horizon_days
-        fit = self.fit(base.campaign_id, h)
-        dates = base.paths.dates
-        budget_factor = 1.0
-        factors = list(base.factors)
-        notes: list[str] = []
-        for name in PivotInput.model_fields:
-            lever = LEVERS.get(name)
-            if lever is None:
-                continue
-            effect = lever(p, fit, dates)
-            budget_factor *= effect.budget_factor
-            for new in effect.replace:
-                factors = [f for f in factors if f.key != new.key] + [new]
-            factors.extend(effect.add)
-            notes.extend(effect.notes)
-        plan = BudgetPlan(fit.plan.daily[:h] * budget_factor, None, fit.plan.kind)
-        drivers = _head(fit.drivers, h).with_plan(plan.daily * fit.delivery.ratio)
-        # a generator in the baseline's initial state: common random numbers
-        pivot_paths = simulate_paths(
-            drivers, plan, base.n_paths, self._rng(), delivery=fit.delivery, factors=factors
-        )
-        deltas = _deltas(base.paths, pivot_paths)
+        session = self.fit(base.campaign_id, h)
+        change, notes = self.whatif_pivot(session, p)
+        compared, pivot_paths = session.compare(change, h)
+        deltas = _deltas(compared)
         probabilities = {
             "p_conversions_better": deltas["conversions"].p_better,
             "p_cpa_better": deltas["cpa"].p_better,
@@ -939,11 +887,19 @@ class WhatIfModel:
             from simkit.pivots import find_pivots
 
             meta = self.campaign_meta if not self.campaign_meta.empty else None
+            s = self.settings
             self._pivots = find_pivots(
                 self.data,
                 meta,
-                rng=np.random.default_rng(self.settings.seed),
-                horizon_days=self.settings.horizon_days,
+                rng=np.random.default_rng(s.seed),
+                horizon_days=s.horizon_days,
+                # the previews' model: same seed, paths and forecaster (module docstring)
+                seed=s.seed,
+                n_paths=s.n_paths,
+                members=s.members,
+                forecast_fn=self._forecast_fn,
+                forecast_cache=s.cache_dir if s.cache_dir else False,
+                backtest_cutoffs=s.backtest_cutoffs,
             )
         return self._pivots
 
@@ -962,6 +918,14 @@ class WhatIfModel:
             pivot, note = _card_pivot(rec, result, campaign_id, channel)
             if pivot is not None:
                 pivot = parse_pivot(pivot).model_dump(exclude={"horizon_days"})
+            own = (rec.details or {}).get("impact_by_campaign", {}).get(campaign_id)
+            if own is not None and pivot is not None:
+                c = own["conversions"]
+                note += (
+                    f"; this campaign's part of the impact: conversions {c['p50']:+,.0f} "
+                    f"(80%: {c['p10']:+,.0f} to {c['p90']:+,.0f}), what the preview shows "
+                    f"over {result.horizon_days} days"
+                )
             conv = rec.expected_impact.get("conversions", {})
             cards.append(
                 Card(

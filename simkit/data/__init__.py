@@ -1,12 +1,15 @@
-"""Data: the contract, importers, validation, quality scores and the synthetic generator."""
+"""Data: the contract, importers, validation, quality scores, the campaign-day panel and the
+synthetic generator."""
 
 from __future__ import annotations
 
 from simkit.data.importers import SOURCES, ColumnMapping, ImportResult, import_file, load_mapping
+from simkit.data.panel import CampaignPanel, dow_dummies
 from simkit.data.validate import LoadedData, ValidationReport, load, load_metadata, validate
 
 __all__ = [
     "SOURCES",
+    "CampaignPanel",
     "ColumnMapping",
     "ImportResult",
     "LoadedData",
@@ -16,4 +19,5 @@ __all__ = [
     "load_mapping",
     "load_metadata",
     "validate",
+    "dow_dummies",
 ]

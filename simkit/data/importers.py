@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simkit._suggest import did_you_mean
 from simkit.data.schema import ALL_COLUMNS, METRIC_COLUMNS, NUMERIC_COLUMNS, REQUIRED_COLUMNS
-from simkit.errors import DataError, ParamsError
+from simkit.errors import DataError, ParamsError, yaml_problem
 
 __all__ = [
     "SOURCES",
@@ -47,6 +47,9 @@ ACCEPTABLE_ISSUES: tuple[str, ...] = (
     "conversions_above_clicks",
     "spend_without_impressions",
 )
+
+#: Columns that are shares (0-1), which exports may write as percentages ('85.3%').
+PERCENT_COLUMNS: tuple[str, ...] = ("impression_share",)
 
 #: Column holding the 1-based line of the source file each row came from.
 LINE = "_line"
@@ -276,10 +279,12 @@ def load_mapping(path: str | Path) -> ColumnMapping:
     if not path.is_file():
         raise ParamsError("mapping file not found", file=str(path))
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
     except yaml.YAMLError as exc:
-        raise ParamsError(f"not valid YAML: {exc}", file=str(path)) from None
-    if not isinstance(raw, dict):
+        raise ParamsError(f"not valid YAML: {yaml_problem(exc)}", file=str(path)) from None
+    if not isinstance(raw, dict) or not all(isinstance(k, str) for k in raw):
         raise ParamsError("a mapping must be a YAML mapping of keys", file=str(path))
     try:
         return ColumnMapping.model_validate(raw)
@@ -301,10 +306,20 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, list[Rep
             raise DataError(
                 f"cannot be read as {encoding} (the mapping's encoding): {exc}", file=str(path)
             ) from None
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw.decode("utf-8-sig"), []
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), []
+    for bom, name, label in (
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    ):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(name), []
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"starts with a {label} byte-order mark but byte {exc.start} is not "
+                    f"{label} ({exc.reason}); re-save the file in one encoding",
+                    file=str(path),
+                ) from None
     head = raw[:4096]
     if b"\x00" in head:
         # UTF-16 without a byte-order mark has a NUL in every other byte of ASCII text
@@ -322,8 +337,8 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, list[Rep
         )
     try:
         return raw.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_mixed_utf8(raw, exc, path)
     # cp1252 first: the usual non-UTF-8 export (Excel on Windows), and statistical
     # detection guesses wrong on a few accented names (it read 'Café €' as cp1257)
     try:
@@ -335,6 +350,32 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, list[Rep
             "decoded", f"read {path.name} as {name}: it is not UTF-8 (set encoding: to override)"
         )
     ]
+
+
+#: A multi-byte UTF-8 sequence (RFC 3629); cp1252 text almost never holds one.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _refuse_mixed_utf8(raw: bytes, exc: UnicodeDecodeError, path: Path) -> None:
+    """A file with UTF-8 text *and* bytes that are not UTF-8 mixes encodings (rows pasted
+    from two exports): decoding it all as cp1252 would garble every UTF-8 name."""
+    utf8 = _UTF8_MULTIBYTE.search(raw)
+    if utf8 is None:
+        return
+    good_line = raw[: utf8.start()].count(b"\n") + 1
+    bad_line = raw[: exc.start].count(b"\n") + 1
+    raise DataError(
+        f"mixes encodings: line {good_line} holds UTF-8 text "
+        f"({utf8.group().decode('utf-8')!r}) but line {bad_line} has byte "
+        f"0x{raw[exc.start]:02x}, which is not UTF-8; re-save the file in one encoding or "
+        "set encoding: in a mapping",
+        file=str(path),
+        row=bad_line,
+    )
 
 
 def _detected_encoding(raw: bytes) -> tuple[str, str]:
@@ -413,18 +454,38 @@ def _read_text_table(
                 lines=tuple(range(1, header_at + 1)),
             )
         )
+    _refuse_twice_named(
+        [c.strip() for c in _fields(lines[header_at], separator)] if header_at < len(lines) else [],
+        mapping,
+        str(path),
+        header_at + 1,
+    )
     body = "\n".join(lines[header_at:])
     try:
+        # header=None: with the header as a row, a data row with more cells than the header
+        # is an error; pandas would otherwise make the first column the index and shift
+        # every value one column left (and rename a second 'spend' to 'spend.1')
         frame = pd.read_csv(
             io.StringIO(body),
             sep=separator,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
+            header=None,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"could not parse as CSV: {exc}", file=str(path)) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        too_many = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if too_many:
+            n_header, at, n_cells = (int(x) for x in too_many.groups())
+            raise DataError(
+                f"{n_cells} cells but the header has {n_header} (a stray separator or "
+                "quote?); fix the line",
+                file=str(path),
+                row=header_at + at,
+            ) from None
+        raise DataError(f"could not parse as CSV: {_one_line(exc)}", file=str(path)) from None
+    frame = frame.fillna("")  # cells missing at the end of a short row are empty, not NaN
+    frame = frame.iloc[1:].set_axis(_column_names(list(frame.iloc[0])), axis=1)
     # cells missing at the end of a short row are empty cells, not NaN
     frame = frame.fillna("")
     frame[LINE] = range(header_at + 2, header_at + 2 + len(frame))
@@ -442,6 +503,71 @@ def _read_text_table(
     return frame, repairs, separator
 
 
+def _refuse_twice_named(
+    header: list[str], mapping: ColumnMapping | None, file: str, line: int | None = None
+) -> None:
+    """A column the import reads, named twice in the header: which one is meant cannot be
+    known (pandas would rename the second 'spend.1' and the first would win silently)."""
+    meaningful = {c.lower() for s in SOURCES.values() for c in s.renames} | set(ALL_COLUMNS)
+    if mapping is not None:
+        meaningful |= {c.lower() for c in mapping.renames} | {c.lower() for c in mapping.sum_over}
+        meaningful |= {c.lower() for c in (mapping.date.columns if mapping.date else [])}
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        key = name.lower()
+        if key in seen and key in meaningful:
+            raise DataError(
+                f"the header names column '{name}' twice (columns {seen[key]} and {position}): "
+                "which one holds the data cannot be known; rename or remove one",
+                file=file,
+                row=line,
+                column=name,
+            )
+        seen.setdefault(key, position)
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """Header cells as column names: stripped, unique ('x', 'x.1'), blanks 'Unnamed: i'."""
+    names: list[str] = []
+    for i, cell in enumerate(header):
+        name = str(cell).strip() or f"Unnamed: {i}"
+        base, n = name, 0
+        while name in names:
+            n += 1
+            name = f"{base}.{n}"
+        names.append(name)
+    return names
+
+
+def _one_line(exc: object) -> str:
+    """A library's error message on one line (pandas and pyarrow end theirs with newlines)."""
+    return " ".join(str(exc).split())
+
+
+def _parquet_text(values: pd.Series, column: str, file: str) -> pd.Series:
+    """A column as text, missing cells (None, NaN, NaT) empty; binary cells are UTF-8 text
+    or an error naming the row.  (``astype(str)`` would keep NaN as NaN in pandas 3.)"""
+
+    def text(value: object, row: int) -> str:
+        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+            return ""
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"binary value {value[:16]!r} is not UTF-8 text",
+                    file=file,
+                    row=row,
+                    column=column,
+                ) from None
+        return str(value)
+
+    return pd.Series(
+        [text(v, i) for i, v in enumerate(values, start=1)], index=values.index, dtype=object
+    )
+
+
 def _read_raw(
     path: Path, mapping: ColumnMapping | None
 ) -> tuple[pd.DataFrame, list[Repair], str | None]:
@@ -453,10 +579,14 @@ def _read_raw(
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a bad file
-            raise DataError(f"could not read as Parquet: {exc}", file=str(path)) from None
+            raise DataError(
+                f"could not read as Parquet: {_one_line(exc)}", file=str(path)
+            ) from None
+        frame.columns = [str(c) for c in frame.columns]
+        _refuse_twice_named(list(frame.columns), mapping, str(path))
         for column in frame.columns:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].where(frame[column].notna(), "").astype(str)
+            if column not in NUMERIC_COLUMNS or not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = _parquet_text(frame[column], column, str(path))
         frame[LINE] = range(1, len(frame) + 1)
         return frame, [], None
     return _read_text_table(path, mapping)
@@ -686,6 +816,10 @@ def _apply_number_format(
     if decimal == ",":
         s = s.str.replace(",", ".", regex=False)
     numeric = pd.to_numeric(s, errors="coerce")
+    if column not in PERCENT_COLUMNS:
+        # '12%' in spend or clicks is not a number of that column: left for validation
+        # to report as non-numeric, never divided by 100 silently
+        return s.where(~pct, s + "%")
     return s.where(~(pct & numeric.notna()), (numeric / 100).astype(str))
 
 
@@ -778,6 +912,16 @@ def import_file(
             f"mapping renames columns that are not in the file: {absent}"
             + _columns_found(list(frame.columns), separator),
             file=str(path),
+        )
+    targets = Counter(renames.get(c, c) for c in frame.columns)
+    twice = [target for target, n in targets.items() if n > 1]
+    if twice:
+        origin = [c for c in frame.columns if renames.get(c, c) == twice[0]]
+        raise DataError(
+            f"columns {origin} would all become '{twice[0]}' (renamed by the {chosen} "
+            "source or the mapping); drop all but one in a mapping (drop_columns)",
+            file=str(path),
+            column=str(twice[0]),
         )
     frame = frame.rename(columns=renames)
     id_col = "campaign_id" if "campaign_id" in frame.columns else None

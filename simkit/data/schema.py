@@ -38,6 +38,7 @@ METADATA_FIELDS: tuple[str, ...] = (
     "flight_end",
     "target_cpa",
     "target_roas",
+    "currency",  # ISO code of the money columns; reports show USD when absent
 )
 
 #: Fewest days of history with which later stages can do anything useful.

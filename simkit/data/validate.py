@@ -197,6 +197,9 @@ class _Findings:
         campaign_id: str | None = None,
     ) -> None:
         rows = tuple(int(x) for x in (list(lines) if lines is not None else []))
+        # a quoted cell may hold a line break; the message shows it escaped, on one line
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        campaign_id = None if campaign_id is None else campaign_id.replace("\n", "\\n")
         if level == "error" and code in SKIPPABLE:
             reason = SKIPPABLE[code].format(column=column)
             for line in rows:

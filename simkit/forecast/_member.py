@@ -7,6 +7,8 @@ from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import dow_dummies
+
 SEASON_DAYS = 7
 
 
@@ -46,18 +48,12 @@ class _Member:
         return f"{type(self).__name__}({args})"
 
 
-def _dow_dummies(dow: np.ndarray) -> np.ndarray:
-    """Six day-of-week indicator columns (Monday is the reference)."""
-    dow = np.asarray(dow, dtype=int)
-    return (dow[:, None] == np.arange(1, SEASON_DAYS)[None, :]).astype(float)
-
-
 def _spend_slope(y: np.ndarray, log_spend: np.ndarray, dow: np.ndarray, prior_sd: float) -> float:
     """Slope of ``y`` on log spend, with day of week and a linear trend partialled out, shrunk
     toward 0 with a Gaussian prior of sd ``prior_sd`` (the posterior mean)."""
     n = len(y)
     t = np.arange(n, dtype=float)
-    Z = np.column_stack([np.ones(n), (t - t.mean()) / max(n, 1), _dow_dummies(dow)])
+    Z = np.column_stack([np.ones(n), (t - t.mean()) / max(n, 1), dow_dummies(dow)])
     proj = Z @ np.linalg.lstsq(Z, np.column_stack([y, log_spend]), rcond=None)[0]
     ry, rx = y - proj[:, 0], log_spend - proj[:, 1]
     sxx = float(rx @ rx)

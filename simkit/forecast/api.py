@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.data.schema import FULL_HISTORY_DAYS, MIN_HISTORY_DAYS
-from simkit.errors import ForecastError, ParamsError
+from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.forecast._member import _spend_slope
 from simkit.forecast.backtest import BacktestRun, choose_cutoffs, fit_predict, run_backtest
 from simkit.forecast.base import DRIVERS, DriverForecast
@@ -46,7 +46,9 @@ from simkit.forecast.neural import neural_available
 __all__ = [
     "DEFAULT_MEMBERS",
     "BacktestResult",
+    "FALLBACK_ERRORS",
     "CampaignForecast",
+    "ForecastFallback",
     "backtest_campaign",
     "backtest_all",
     "forecast_campaign",
@@ -98,6 +100,49 @@ class BacktestResult:
         }
 
 
+#: Failures of an ensemble that its fallback member may survive (numerical trouble in a
+#: member: a degenerate fit, a singular matrix, an invalid distribution parameter).  Bad
+#: parameters or data (:class:`ParamsError`, :class:`DataError`) are never among them: no
+#: member would do better.
+FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    ArithmeticError,
+    np.linalg.LinAlgError,
+    SimkitError,
+)
+
+
+@dataclass(frozen=True)
+class ForecastFallback:
+    """Why a forecast comes from the fallback member alone (see :func:`forecast_campaign`).
+
+    Attributes
+    ----------
+    requested
+        The members asked for, whose ensemble failed.
+    member
+        The fallback member that made the forecast.
+    error
+        The ensemble's failure, ``"ExceptionType: message"``.
+    """
+
+    requested: tuple[str, ...]
+    member: str
+    error: str
+
+    @property
+    def message(self) -> str:
+        """The fallback in words, for reports and the dashboard."""
+        return (
+            f"the ensemble of {', '.join(self.requested)} failed ({self.error}); this "
+            f"forecast comes from the fallback member {self.member} alone, so its intervals "
+            "are wider and less reliable than usual"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requested": list(self.requested), "member": self.member, "error": self.error}
+
+
 @dataclass(frozen=True)
 class CampaignForecast:
     """A campaign's calibrated driver forecast with its provenance.
@@ -118,6 +163,9 @@ class CampaignForecast:
         Everything that degraded the forecast, in words.
     cache
         ``{"key", "hit", "dir", "hits", "misses"}``.
+    fallback
+        Set when the requested ensemble failed and the forecast comes from the fallback
+        member alone (``forecast_campaign(..., fallback=...)``); ``None`` otherwise.
     """
 
     campaign_id: str
@@ -130,6 +178,7 @@ class CampaignForecast:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)
+    fallback: ForecastFallback | None = None
 
     def point_volumes(self) -> pd.DataFrame:
         """Daily point forecast of the funnel (the drivers' centres through the funnel)."""
@@ -158,6 +207,7 @@ class CampaignForecast:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "cache": self.cache,
+            "fallback": self.fallback.to_dict() if self.fallback else None,
         }
 
 
@@ -518,6 +568,7 @@ def forecast_campaign(
     step_days: int = 7,
     max_cutoffs: int = 5,
     cache: ForecastCache | str | Path | bool | None = True,
+    fallback: str | None = None,
 ) -> CampaignForecast:
     """Forecast a campaign's funnel drivers for a spend plan, with calibrated uncertainty.
 
@@ -544,6 +595,11 @@ def forecast_campaign(
     cache
         ``True`` for ``.simkit-cache/``, a directory, a :class:`ForecastCache`, or
         ``False``/``None`` to disable.
+    fallback
+        A member (usually :data:`~simkit.forecast.members.FALLBACK`) to forecast with alone
+        when the ensemble fails with one of :data:`FALLBACK_ERRORS`; the result's
+        ``fallback`` then says so (and a warning is logged).  ``None`` (default): the
+        failure is raised.
 
     Returns
     -------
@@ -553,7 +609,10 @@ def forecast_campaign(
     Raises
     ------
     ForecastError
-        Fewer than ``MIN_HISTORY_DAYS`` days of history, or an unknown campaign.
+        Fewer than ``MIN_HISTORY_DAYS`` days of history, or an unknown campaign; with a
+        ``fallback``, when the fallback fails too (both failures named).
+    ParamsError, DataError
+        Bad parameters or data (never hidden by the fallback).
 
     Examples
     --------
@@ -561,19 +620,47 @@ def forecast_campaign(
     >>> fc.drivers.sample(1000, rng=np.random.default_rng(0)).shape  # doctest: +SKIP
     (1000, 28, 4)
     """
-    return _run(
-        data,
-        campaign_id,
-        horizon_days,
-        plan=plan,
-        members=members,
-        seed=seed,
-        country=country,
-        metric="conversions",
-        step_days=step_days,
-        max_cutoffs=max_cutoffs,
-        cache=_cache(cache),
-    )
+    store = _cache(cache)
+
+    def run(chosen: Sequence[str] | None) -> CampaignForecast:
+        return _run(
+            data,
+            campaign_id,
+            horizon_days,
+            plan=plan,
+            members=None if chosen is None else list(chosen),
+            seed=seed,
+            country=country,
+            metric="conversions",
+            step_days=step_days,
+            max_cutoffs=max_cutoffs,
+            cache=store,
+        )
+
+    if fallback is None:
+        return run(members)
+    requested = tuple(members) if members else DEFAULT_MEMBERS
+    try:
+        return run(members)
+    except FALLBACK_ERRORS as exc:
+        if isinstance(exc, ParamsError | DataError):
+            raise  # bad parameters or data: no member would do better
+        first = f"{type(exc).__name__}: {exc}"
+        if list(requested) == [fallback]:
+            raise ForecastError(
+                f"the forecast failed ({first})", member=fallback, campaign=str(campaign_id)
+            ) from exc
+        log.warning("forecast of %s failed (%s); using %s alone", campaign_id, first, fallback)
+    try:
+        result = run([fallback])
+    except FALLBACK_ERRORS as exc:
+        raise ForecastError(
+            f"the forecast failed with members {', '.join(requested)} ({first}) and with "
+            f"the fallback {fallback} alone ({type(exc).__name__}: {exc})",
+            member=fallback,
+            campaign=str(campaign_id),
+        ) from exc
+    return replace(result, fallback=ForecastFallback(requested, fallback, first))
 
 
 def backtest_campaign(

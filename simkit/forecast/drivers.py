@@ -1,7 +1,7 @@
 """From the daily contract table to funnel drivers on unbounded scales, and back.
 
-One campaign's rows (summed over any breakdown such as channel or creative) become a
-:class:`DriverHistory`: the daily spend (the plan, known in advance), the four drivers of
+One campaign's days in the campaign-day panel (:class:`simkit.data.panel.CampaignPanel`:
+breakdown rows summed, missing days flagged) become a :class:`DriverHistory`: the daily spend (the plan, known in advance), the four drivers of
 :data:`simkit.forecast.base.DRIVERS`, and the calendar regressors the members may use.
 
 Zero counts are handled with small pseudo-counts so that every driver is finite:
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import CampaignPanel
 from simkit.data.schema import METRIC_COLUMNS
 from simkit.errors import DataError, ForecastError, ParamsError
 from simkit.forecast.base import DRIVERS
@@ -114,14 +115,15 @@ def _log_spend(spend: np.ndarray, floor: float) -> np.ndarray:
     return np.log(np.maximum(np.asarray(spend, dtype=float), floor))
 
 
-def driver_history(data: pd.DataFrame, campaign_id: str) -> DriverHistory:
-    """Build the :class:`DriverHistory` of ``campaign_id`` from a contract frame.
+def driver_history(data: pd.DataFrame | CampaignPanel, campaign_id: str) -> DriverHistory:
+    """Build the :class:`DriverHistory` of ``campaign_id`` from the campaign-day panel.
 
     Parameters
     ----------
     data
-        Daily contract table (``date, campaign_id, spend, impressions, clicks,
-        conversions, revenue``); breakdown rows are summed per day.
+        The :class:`~simkit.data.panel.CampaignPanel` (its rules sum breakdown rows and
+        flag missing days), or a daily contract table (``date, campaign_id, spend,
+        impressions, clicks, conversions, revenue``) from which the panel is built.
     campaign_id
         Which campaign.
 
@@ -132,26 +134,27 @@ def driver_history(data: pd.DataFrame, campaign_id: str) -> DriverHistory:
     ForecastError
         When the campaign is not in the data or never spent.
     """
-    missing = [c for c in ("date", "campaign_id", *METRIC_COLUMNS) if c not in data.columns]
-    if missing:
-        raise DataError(f"missing required columns {missing}", column=missing[0])
-    ids = data["campaign_id"].astype(str)
-    rows = data.loc[ids == str(campaign_id)]
-    if rows.empty:
+    if isinstance(data, CampaignPanel):
+        panel = data
+    else:
+        missing = [c for c in ("date", "campaign_id", *METRIC_COLUMNS) if c not in data.columns]
+        if missing:
+            raise DataError(f"missing required columns {missing}", column=missing[0])
+        panel = CampaignPanel.from_data(data, campaign_ids=[str(campaign_id)])
+    if str(campaign_id) not in panel:
         from simkit._suggest import did_you_mean
 
-        hint = did_you_mean(str(campaign_id), sorted(ids.unique()))
+        known = (
+            panel.ids
+            if isinstance(data, CampaignPanel)
+            else data["campaign_id"].astype(str).unique()
+        )
+        hint = did_you_mean(str(campaign_id), sorted(known))
         raise ForecastError(f"campaign not in the data{hint}", campaign=str(campaign_id))
-    daily = (
-        rows.assign(date=pd.to_datetime(rows["date"]).dt.normalize())
-        .groupby("date")[list(METRIC_COLUMNS)]
-        .sum(min_count=1)
-        .astype(float)
-    )
-    dates = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
-    daily = daily.reindex(dates)
+    daily = panel.campaign(str(campaign_id))
+    dates = pd.DatetimeIndex(daily.index)
     notes: list[str] = []
-    n_missing = int(daily["spend"].isna().sum())
+    n_missing = int((~daily["present"]).sum())
     if n_missing:
         notes.append(f"{n_missing} day(s) missing from the data: treated as no spend")
     spend = daily["spend"].fillna(0.0).to_numpy()

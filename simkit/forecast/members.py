@@ -30,10 +30,10 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import dow_dummies
 from simkit.forecast._member import (
     SEASON_DAYS,
     Forecaster,
-    _dow_dummies,
     _Member,
     _spend_slope,
 )
@@ -200,7 +200,7 @@ class SARIMAX(_Member):
 
     def _exog(self, X: pd.DataFrame, n: int) -> np.ndarray:
         spend = X["log_spend"].to_numpy(dtype=float)[:n] - self.spend_mean_
-        dummies = _dow_dummies(X["dow"].to_numpy()[:n])
+        dummies = dow_dummies(X["dow"].to_numpy()[:n])
         holiday = X["holiday"].to_numpy(dtype=float)[:n]
         return np.column_stack([spend, dummies, holiday])
 

@@ -120,15 +120,22 @@ class AuctionInsights:
         return {"files": list(self.files), "notes": list(self.notes), "rows": records}
 
 
-def _decode(raw: bytes) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
+def _decode(raw: bytes, file: str) -> str:
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw[3:].decode("utf-8")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"cannot be decoded as {exc.encoding} (byte {exc.start}: {exc.reason}); "
+            "re-save the export as CSV (UTF-8 or UTF-16)",
+            file=file,
+        ) from None
 
 
 def _parse_date(text: str) -> pd.Timestamp | None:
@@ -373,7 +380,7 @@ def read_auction_insights(paths: str | Path | Sequence[str | Path]) -> AuctionIn
         path = Path(item)
         if not path.is_file():
             raise DataError("auction-insights file not found", file=str(path))
-        parts.append(parse_auction_insights(_decode(path.read_bytes()), file=str(path)))
+        parts.append(parse_auction_insights(_decode(path.read_bytes(), str(path)), file=str(path)))
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
     keys = ["period_start", "domain"] + [c for c in ("campaign", "ad_group") if c in frame]
     clash = frame[frame.duplicated(keys, keep=False) & frame["period_start"].notna()]

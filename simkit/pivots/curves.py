@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from simkit.data.panel import dow_dummies
+
 __all__ = [
     "CARRYOVER_GRID",
     "DEFAULT_FAMILIES",
@@ -343,8 +345,9 @@ class ResponseCurve:
 
 
 def _dow_design(dow: np.ndarray) -> np.ndarray:
-    """``(6, T)`` indicators of Tuesday..Sunday (Monday is the baseline)."""
-    return (np.asarray(dow)[None, :] == np.arange(1, 7)[:, None]).astype(float)
+    """``(6, T)`` indicators of Tuesday..Sunday (Monday is the baseline): the one encoding,
+    :func:`simkit.data.panel.dow_dummies`, transposed."""
+    return dow_dummies(np.asarray(dow)).T
 
 
 def _objective(
@@ -489,7 +492,7 @@ def fit_response_curve(
         Candidates (see the module docstring for the QAIC choice).
     offset
         Known log-scale shift of each day's response (e.g. the creative's CTR state, see
-        :func:`simkit.pivots.fatigue.ctr_offset`); the curve is then the response at
+        :func:`simkit.simulate.fatigue.ctr_offset`); the curve is then the response at
         offset 0.
 
     Returns

@@ -1,4 +1,13 @@
-"""The pivot engine: fit, optimise, generate every registered pivot, simulate, rank."""
+"""The pivot engine: fit, optimise, generate every registered pivot, simulate, rank.
+
+One model of a campaign for every what-if: the fitted response curves *choose* the budget
+allocation (that is what they are for), and a budget pivot's *impact* is simulated by the
+Monte Carlo engine of :mod:`simkit.simulate`, through one :class:`~simkit.simulate.
+WhatIfSession` per campaign whose spend response is the campaign's fitted curve
+(:func:`campaign_response`).  The dashboard's "Preview this" runs the same session (same
+forecaster, curve, seed and paths), so a card and its preview give the same numbers.  Each
+campaign's session is seeded with :func:`campaign_seed` of the run's simulation seed.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +22,33 @@ import numpy as np
 import pandas as pd
 
 from simkit._suggest import did_you_mean
+from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
-from simkit.pivots.fatigue import CreativeState, creative_analysis
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario, summarise, totals
 from simkit.pivots.optimize import Allocation, Objective, optimize_budget
-from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio
+from simkit.pivots.portfolio import Portfolio, fit_portfolio
+from simkit.pivots.sessions import (
+    CampaignEngine,
+    CurveResponse,
+    campaign_response,
+    campaign_seed,
+    refresh_shift,
+)
 from simkit.pivots.types import PIVOT_TYPES, Recommendation
+from simkit.simulate.campaign import ForecastFn
+from simkit.simulate.fatigue import CreativeState, creative_analysis
+from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS
 
-__all__ = ["PivotContext", "PivotResult", "find_pivots"]
+__all__ = [
+    "CampaignEngine",
+    "CurveResponse",
+    "PivotContext",
+    "PivotResult",
+    "campaign_response",
+    "campaign_seed",
+    "find_pivots",
+    "refresh_shift",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +69,8 @@ class PivotContext:
     baseline_sim: dict[str, dict[str, np.ndarray]]
     channel_allocation: tuple[Portfolio, Allocation] | None = None
     channel_draws: CommonDraws | None = None
+    engine: CampaignEngine | None = None
+    notes: list[str] = field(default_factory=list)
 
     def stream(self, key: str) -> np.random.Generator:
         """A generator for one named use, derived from the run's seed (stable by name)."""
@@ -63,6 +93,7 @@ class PivotResult:
     recommendations: tuple[Recommendation, ...]
     portfolio: Portfolio
     notes: tuple[str, ...] = field(default=())
+    simulation_seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         a = self.allocation
@@ -80,6 +111,7 @@ class PivotResult:
             "curves": {k: self.portfolio.curves[k].to_dict() for k in self.portfolio.keys},
             "today_source": dict(self.portfolio.today_source),
             "notes": list(self.notes),
+            "simulation_seed": self.simulation_seed,
         }
 
 
@@ -126,6 +158,11 @@ def find_pivots(
     n_draws: int = 200,
     n_paths: int = 1000,
     use_risk_alerts: bool = True,
+    seed: int | None = None,
+    members: Sequence[str] = SESSION_MEMBERS,
+    forecast_fn: ForecastFn | None = None,
+    forecast_cache: str | bool | None = False,
+    backtest_cutoffs: int = SESSION_CUTOFFS,
 ) -> PivotResult:
     """Fit response curves, optimise the budget, and rank simulated pivots.
 
@@ -155,6 +192,14 @@ def find_pivots(
         Curve draws and simulation paths.
     use_risk_alerts
         Also let the risk package's ``audience_fatigue`` alerts trigger a creative refresh.
+    seed
+        Seed of the engine's what-if sessions (each campaign's is :func:`campaign_seed` of
+        it); default: drawn from ``rng``.  The dashboard passes its own seed, so its
+        previews reproduce the cards.
+    members, forecast_fn, forecast_cache, backtest_cutoffs
+        The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
+        :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 3 backtest folds: the
+        dashboard's defaults).
 
     Examples
     --------
@@ -173,24 +218,25 @@ def find_pivots(
     if horizon_days < 1:
         raise ParamsError(f"horizon {horizon_days} must be at least 1 day", field="horizon")
     seed_base = rng.integers(0, 2**63 - 1, size=2)
+    simulation_seed = int(seed_base[0] % 2**32) if seed is None else int(seed)
 
     def stream(key: str) -> np.random.Generator:
         tag = zlib.crc32(key.encode())
         return np.random.default_rng(np.random.SeedSequence([int(b) for b in seed_base] + [tag]))
 
-    frame = daily_panel(data, as_of=as_of)  # validates columns and the as_of cut
-    cut = frame["date"].max()
-    frame = data[data["date"] <= cut]
+    # built once (validates columns and the as_of cut); every stage below reads it
+    panel = CampaignPanel.from_data(data, as_of=as_of)
+    frame = data[pd.to_datetime(data["date"]) <= panel.last_date]
     states: dict[str, CreativeState] = {}
     offsets: dict[str, pd.Series] = {}
-    for key, rows in frame.groupby("campaign_id"):
-        offset, st = creative_analysis(rows, str(key))
+    for key in panel.ids:
+        offset, st = creative_analysis(panel.campaign(key), key)
         if offset is not None:
-            offsets[str(key)] = offset
+            offsets[key] = offset
         if st is not None:
-            states[str(key)] = st
+            states[key] = st
     portfolio = fit_portfolio(
-        frame, rng=stream("curves"), n_draws=n_draws, creative_offsets=offsets
+        panel, rng=stream("curves"), n_draws=n_draws, creative_offsets=offsets
     )
     states = {k: v for k, v in states.items() if k in portfolio.keys}
     notes = list(portfolio.notes)
@@ -253,6 +299,18 @@ def find_pivots(
         baseline_sim=base_sim,
         channel_allocation=channel,
         channel_draws=channel_draws,
+        engine=CampaignEngine(
+            frame,
+            horizon_days,
+            seed=simulation_seed,
+            n_paths=n_paths,
+            n_draws=n_draws,
+            members=members,
+            forecast_fn=forecast_fn,
+            cache=forecast_cache,
+            backtest_cutoffs=backtest_cutoffs,
+        ),
+        notes=notes,
     )
     recs: list[Recommendation] = []
     for name in names:
@@ -269,4 +327,5 @@ def find_pivots(
         recommendations=tuple(recs),
         portfolio=portfolio,
         notes=tuple(notes),
+        simulation_seed=simulation_seed,
     )

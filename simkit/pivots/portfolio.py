@@ -15,9 +15,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError
 from simkit.pivots.curves import ResponseCurve, fit_response_curve
-from simkit.pivots.fatigue import ctr_offset
+from simkit.simulate.fatigue import ctr_offset
 
 __all__ = ["Portfolio", "daily_panel", "fit_portfolio", "todays_budget"]
 
@@ -31,47 +32,31 @@ TODAY_SPEND_DAYS = 7
 PAUSED_DAYS = 7
 
 
-def _as_timestamp(value: date | str | pd.Timestamp | None) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError):
-        raise DataError(f"as_of '{value}' is not a date (YYYY-MM-DD)", column="date") from None
-
-
 def daily_panel(
-    data: pd.DataFrame,
+    data: pd.DataFrame | CampaignPanel,
     *,
     by: Literal["campaign", "channel"] = "campaign",
     as_of: date | str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """One row per ``date`` x ``key`` (campaign or channel), summed over breakdowns.
+    """One row per ``date`` x ``key`` (campaign or channel) on the days with data.
 
-    Keeps ``budget`` (summed over campaigns for channels; first value per campaign-day over
-    breakdown rows, which all carry the campaign's budget), ``reach`` and ``frequency``
-    where present; drops rows after ``as_of``.
+    The campaign rows are the campaign-day panel's (:mod:`simkit.data.panel`: volumes
+    summed over breakdowns, the budget in force, the dominant channel, reach and
+    frequency); channel rows sum their campaigns' days (budgets too, since each campaign
+    holds its own).  Days missing from the data are left out (the curves are fitted on
+    reported days); rows after ``as_of`` are dropped first.
     """
-    need = {"date", "campaign_id", *_SUM_COLUMNS}
-    missing = need - set(data.columns)
-    if missing:
-        raise DataError(f"data lacks column(s) {sorted(missing)}", column=sorted(missing)[0])
-    frame = data
-    cut = _as_timestamp(as_of)
-    if cut is not None:
-        frame = frame[frame["date"] <= cut]
-        if frame.empty:
-            raise DataError(f"no data on or before as_of {cut.date()}", column="date")
+    if isinstance(data, CampaignPanel):
+        source = data if as_of is None else data.until(as_of)
+    else:
+        source = CampaignPanel.from_data(data, as_of=as_of)
+    frame = source.frame[source.frame["present"].to_numpy(dtype=bool)]
     if by == "channel" and "channel" not in frame.columns:
         raise DataError("per-channel curves need a 'channel' column", column="channel")
-    agg: dict[str, Any] = {c: "sum" for c in _SUM_COLUMNS}
-    if "budget" in frame.columns:
-        agg["budget"] = "first"
-    if "reach" in frame.columns:
-        agg["reach"] = "sum"
-    if "channel" in frame.columns:
-        agg["channel"] = "first"
-    camp = frame.groupby(["campaign_id", "date"], as_index=False).agg(agg)
+    keep = ["campaign_id", "date", *_SUM_COLUMNS]
+    keep += [c for c in ("budget", "reach", "frequency", "channel") if c in frame.columns]
+    # a blank volume on a reported day counts as 0 (the curves need numbers)
+    camp = frame[keep].fillna({c: 0.0 for c in _SUM_COLUMNS})
     if by == "campaign":
         camp = camp.rename(columns={"campaign_id": "key"})
     else:
@@ -82,10 +67,10 @@ def daily_panel(
             chan_agg["reach"] = "sum"
         camp = camp.groupby(["channel", "date"], as_index=False).agg(chan_agg)
         camp = camp.rename(columns={"channel": "key"})
-    if "reach" in camp.columns:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            camp["frequency"] = camp["impressions"] / camp["reach"].where(camp["reach"] > 0)
-    camp["key"] = camp["key"].astype(str)
+        if "reach" in camp.columns:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                camp["frequency"] = camp["impressions"] / camp["reach"].where(camp["reach"] > 0)
+    camp = camp.assign(key=camp["key"].astype(str))
     return camp.sort_values(["key", "date"]).reset_index(drop=True)
 
 
@@ -190,7 +175,7 @@ def _rpc_draws(series: pd.DataFrame, n_draws: int, rng: np.random.Generator) -> 
 
 
 def fit_portfolio(
-    data: pd.DataFrame,
+    data: pd.DataFrame | CampaignPanel,
     *,
     rng: np.random.Generator,
     by: Literal["campaign", "channel"] = "campaign",
@@ -205,7 +190,7 @@ def fit_portfolio(
     Parameters
     ----------
     data
-        Contract frame.
+        The campaign-day panel, or a contract frame it is built from.
     rng
         Source of the curves' parameter draws and revenue-per-conversion draws.
     by
@@ -220,7 +205,7 @@ def fit_portfolio(
         Fit on the last this-many days only (default: all).
     creative_offsets
         Take the creative's CTR state (wear-out, refreshes) out of the curve fit
-        (:func:`simkit.pivots.fatigue.ctr_offset`), so that a creative wearing out while
+        (:func:`simkit.simulate.fatigue.ctr_offset`), so that a creative wearing out while
         spend was high does not pass for saturation.  The curve is then the response at the
         campaign's average creative state.  A mapping gives precomputed offsets by
         campaign (dates as index).
@@ -233,7 +218,11 @@ def fit_portfolio(
     >>> pf.keys
     ('C001', 'C002', 'C003')
     """
-    panel = daily_panel(data, by=by, as_of=as_of)
+    if isinstance(data, CampaignPanel):
+        campaign_days = data if as_of is None else data.until(as_of)
+    else:
+        campaign_days = CampaignPanel.from_data(data, as_of=as_of)
+    panel = daily_panel(campaign_days, by=by)
     last_day = pd.Timestamp(panel["date"].max())
     if keys is not None:
         unknown = set(keys) - set(panel["key"])
@@ -259,13 +248,10 @@ def fit_portfolio(
     if by == "campaign" and isinstance(creative_offsets, Mapping):
         offsets = {str(k): v for k, v in creative_offsets.items()}
     elif by == "campaign" and creative_offsets:
-        cut = data[data["date"] <= last_day]
-        for key, rows in cut[cut["campaign_id"].astype(str).isin(set(panel["key"]))].groupby(
-            "campaign_id"
-        ):
-            off = ctr_offset(rows)
+        for key in sorted(set(panel["key"])):
+            off = ctr_offset(campaign_days.campaign(key))
             if off is not None:
-                offsets[str(key)] = off
+                offsets[key] = off
     for key, series in panel.groupby("key", sort=True):
         key = str(key)
         series = series.sort_values("date")

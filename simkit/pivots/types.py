@@ -2,9 +2,13 @@
 
 Each pivot type is a function ``(context) -> list[Recommendation]``, registered in
 :data:`PIVOT_TYPES`.  Every recommendation is simulated against the baseline (the status
-quo with today's creative state) over the horizon with common random numbers
-(:mod:`simkit.pivots.impact`), so its impact interval carries the uncertainty of the
-pivot's effect.
+quo with today's creative state) over the horizon with common random numbers, so its
+impact interval carries the uncertainty of the pivot's effect.  A budget reallocation is
+simulated by the Monte Carlo engine of :mod:`simkit.simulate` (one what-if session per
+campaign, the campaign's fitted curve as its spend response: the model the dashboard's
+preview runs); when a campaign's session cannot be made (too short a history to
+forecast), and for the other pivot types, by the curves' own simulation
+(:mod:`simkit.pivots.impact`).
 
 Ranking score (one scale for all pivots, in units of the objective over the horizon)::
 
@@ -24,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simkit.pivots.fatigue import FRESH_DAYS
 from simkit.pivots.impact import IMPACT_METRICS, Scenario, impact, simulate_scenario, summarise
+from simkit.pivots.sessions import audience_shifts, campaign_seed, refresh_shift
+from simkit.simulate.fatigue import FRESH_DAYS
 
 if TYPE_CHECKING:
     from simkit.pivots.engine import PivotContext
@@ -142,10 +147,16 @@ def _recommend(
     portfolio: Any = None,
     base: Scenario | None = None,
     draws: Any = None,
+    sims: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> Recommendation:
-    pf = portfolio or ctx.portfolio
-    base_sim = ctx.baseline_sim if base is None else simulate_scenario(pf, base, draws or ctx.draws)
-    alt_sim = simulate_scenario(pf, alt, draws or ctx.draws)
+    if sims is not None:
+        base_sim, alt_sim = sims
+    else:
+        pf = portfolio or ctx.portfolio
+        base_sim = (
+            ctx.baseline_sim if base is None else simulate_scenario(pf, base, draws or ctx.draws)
+        )
+        alt_sim = simulate_scenario(pf, alt, draws or ctx.draws)
     delta = impact(base_sim, alt_sim, keys)
     summary = summarise({m: delta[m] for m in IMPACT_METRICS})
     obj = delta[ctx.objective]
@@ -224,6 +235,17 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
         )
 
     alt = Scenario(budgets=alloc.allocation, multipliers=ctx.baseline_multipliers)
+    details: dict[str, Any] = {"moves": moved, "marginal": {k: m[k] for k in keys}}
+    sims = _engine_budget_sims(ctx, {k: alloc.allocation[k] / alloc.status_quo[k] for k in keys})
+    if sims is not None:
+        base_sim, alt_sim = sims
+        details["model"] = "simulate engine"
+        details["impact_by_campaign"] = {
+            k: summarise(impact(base_sim, alt_sim, (k,))) for k in keys
+        }
+        details["simulation_seed"] = ctx.engine.seed if ctx.engine else None
+    else:
+        details["model"] = "response curves"
     return [
         _recommend(
             ctx,
@@ -232,9 +254,36 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
             alt,
             action=action,
             rationale=rationale,
-            details={"moves": moved, "marginal": {k: m[k] for k in keys}},
+            details=details,
+            sims=sims,
         )
     ]
+
+
+def _engine_budget_sims(
+    ctx: PivotContext, factors: Mapping[str, float], what: str = "budget reallocation"
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Budget changes simulated by the simulate engine (``None``: not available; the curves'
+    own simulation is used and a note says why)."""
+    return _engine_sims(ctx, lambda engine: engine.budget_sims(factors), what)
+
+
+def _engine_sims(
+    ctx: PivotContext, run: Callable[[Any], Any], what: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``run(ctx.engine)``, or ``None`` (with a note) when the engine cannot simulate it."""
+    if ctx.engine is None:
+        return None
+    from simkit.errors import SimkitError
+
+    try:
+        return run(ctx.engine)
+    except SimkitError as exc:
+        ctx.notes.append(
+            f"{what} simulated on the response curves alone: the simulate engine could "
+            f"not prepare a campaign ({exc})"
+        )
+        return None
 
 
 def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
@@ -291,6 +340,15 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
                 f"Production cost of the creative is not included."
             )
 
+        # the creative state's refresh effect, per day, as the engine's CTR shift
+        shift = None
+        if ctx.engine is not None:
+            shift = refresh_shift(state, h, n, seed=campaign_seed(ctx.engine.seed, key))
+        sims = _engine_sims(
+            ctx,
+            lambda engine, key=key, shift=shift: engine.shift_sims(key, (shift,)),
+            "creative refresh",
+        )
         out.append(
             _recommend(
                 ctx,
@@ -299,7 +357,9 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
                 alt,
                 action=f"Launch a new creative on {key} now (CTR back to about {fresh_ctr:.3%}).",
                 rationale=rationale,
+                sims=sims,
                 details={
+                    "model": "simulate engine" if sims is not None else "response curves",
                     "ctr_fresh": fresh_ctr,
                     "ctr_current": cur_ctr,
                     "ctr_deficit": state.deficit,
@@ -340,6 +400,20 @@ def audience_expansion(ctx: PivotContext) -> list[Recommendation]:
         mult = dict(ctx.baseline_multipliers)
         mult[key] = base_mult * factor[:, None]
         alt = Scenario(budgets=ctx.allocation.status_quo, multipliers=mult)
+        shifts = None
+        if ctx.engine is not None:
+            shifts = audience_shifts(
+                st, h, seed=campaign_seed(ctx.engine.seed, key), assumptions=AUDIENCE_ASSUMPTIONS
+            )
+        sims = (
+            _engine_sims(
+                ctx,
+                lambda engine, key=key, shifts=shifts: engine.shift_sims(key, shifts),
+                "audience expansion",
+            )
+            if shifts is not None
+            else None
+        )
 
         def rationale(
             s: dict[str, dict[str, float]],
@@ -371,7 +445,9 @@ def audience_expansion(ctx: PivotContext) -> list[Recommendation]:
                     f"about {st.freq_fresh:.2f} at the same budget."
                 ),
                 rationale=rationale,
+                sims=sims,
                 details={
+                    "model": "simulate engine" if sims is not None else "response curves",
                     "frequency_now": st.freq_now,
                     "frequency_target": st.freq_fresh,
                     "ctr_frequency_elasticity": st.freq_elasticity,
@@ -426,6 +502,42 @@ def channel_shift(ctx: PivotContext) -> list[Recommendation]:
             f"P({ctx.objective} up) = {conf:.0%}."
         )
 
+    details: dict[str, Any] = {
+        "channel_budgets_now": alloc.status_quo,
+        "channel_budgets_after": alloc.allocation,
+        "marginal": m,
+    }
+    # the engine: every campaign of a moved channel scaled by its channel's change
+    factors = {
+        c: alloc.allocation[ctx.portfolio.channel_of[c]]
+        / alloc.status_quo[ctx.portfolio.channel_of[c]]
+        for c in campaigns
+        if alloc.status_quo.get(ctx.portfolio.channel_of[c], 0) > 0
+    }
+    sims = (
+        _engine_budget_sims(ctx, factors, "channel shift")
+        if factors and len(factors) == len(campaigns)
+        else None
+    )
+    if sims is not None:
+        details["model"] = "simulate engine"
+        details["impact_by_campaign"] = {
+            c: summarise(impact(sims[0], sims[1], (c,))) for c in campaigns
+        }
+        return [
+            _recommend(
+                ctx,
+                "channel_shift",
+                campaigns,
+                alt,
+                campaign_ids=campaigns,
+                action=action,
+                rationale=rationale,
+                details=details,
+                sims=sims,
+            )
+        ]
+    details["model"] = "response curves"
     return [
         _recommend(
             ctx,
@@ -435,11 +547,7 @@ def channel_shift(ctx: PivotContext) -> list[Recommendation]:
             campaign_ids=campaigns,
             action=action,
             rationale=rationale,
-            details={
-                "channel_budgets_now": alloc.status_quo,
-                "channel_budgets_after": alloc.allocation,
-                "marginal": m,
-            },
+            details=details,
             portfolio=pf,
             base=base,
             draws=draws,

@@ -14,7 +14,13 @@ from simkit.params import RunParams
 from simkit.report.campaign import SECTIONS, CampaignReport, build_campaign_report
 from simkit.report.context import CampaignContext, data_hash, load_campaign
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, run_pivots
-from simkit.report.portfolio import MANIFEST, Portfolio, load_run, portfolio_sections
+from simkit.report.portfolio import (
+    MANIFEST,
+    Portfolio,
+    load_run,
+    portfolio_headline,
+    portfolio_sections,
+)
 from simkit.report.section import SUMMARY_MIME, Section, publish_summary, setup_notebook, show
 from simkit.report.sections import data_quality, history, provenance
 
@@ -35,6 +41,7 @@ __all__ = [
     "history",
     "load_campaign",
     "load_run",
+    "portfolio_headline",
     "portfolio_sections",
     "provenance",
     "publish_summary",

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import CampaignPanel
 from simkit.data.schema import MIN_HISTORY_DAYS
 from simkit.data.validate import find_metadata
 from simkit.errors import DataError, ParamsError
@@ -151,13 +152,14 @@ def data_hash(
 
 
 def _daily(rows: pd.DataFrame) -> pd.DataFrame:
-    summed = [c for c in _SUMMED if c in rows.columns]
-    daily = rows.groupby("date", sort=True)[summed].sum(min_count=1).reset_index()
-    if "impression_share" in rows.columns:
-        daily["impression_share"] = (
-            rows.groupby("date", sort=True)["impression_share"].mean().to_numpy()
-        )
-    return daily
+    """The campaign's days with data, by the campaign-day panel's rules
+    (:mod:`simkit.data.panel`: volumes summed, the budget in force, impression share
+    weighted by impressions), with a ``date`` column."""
+    panel = CampaignPanel.from_data(rows)
+    days = panel.campaign(panel.ids[0]) if panel.ids else panel.frame.set_index("date")
+    columns = [c for c in (*_SUMMED, "impression_share") if c in days.columns]
+    daily = days.loc[days["present"].to_numpy(dtype=bool), columns]
+    return daily.rename_axis("date").reset_index()
 
 
 def campaign_state(

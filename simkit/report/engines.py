@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
 from simkit.report.context import CampaignContext
 from simkit.report.section import Section, missing, skipped
 
@@ -176,60 +175,25 @@ def _stopped_sentences(ctx: CampaignContext) -> dict[str, str]:
     }
 
 
-#: Failures of an ensemble that its fallback member may survive (numerical trouble in a
-#: member: a degenerate fit, a singular matrix, an invalid distribution parameter).
-_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError,
-    ArithmeticError,
-    np.linalg.LinAlgError,
-    SimkitError,
-)
-
-
 def _forecast(ctx: CampaignContext, seed: int, results: EngineResults) -> Any:
     """The campaign's forecast with ``params.members``; if the ensemble fails, the
-    forecast package's declared fallback member alone, with a visible warning."""
+    forecast package's declared fallback member alone (``forecast_campaign(...,
+    fallback=...)``), with a visible warning."""
     fallback = _api("simkit.forecast", "FALLBACK") or "seasonal_naive"
-    forecast_campaign = _api("simkit.forecast", "forecast_campaign")
     p = ctx.params
-
-    def run(members: list[str]) -> Any:
-        return forecast_campaign(
-            ctx.rows,
-            ctx.campaign_id,
-            p.horizon_days,
-            plan=ctx.plan.to_numpy(),
-            members=members,
-            seed=seed,
-            max_cutoffs=p.backtest_cutoffs,
-            cache=False,
-        )
-
-    try:
-        return run(list(p.members))
-    except _FALLBACK_ERRORS as exc:
-        if isinstance(exc, ParamsError | DataError):
-            raise  # bad parameters or data: no member would do better
-        first = f"{type(exc).__name__}: {exc}"
-        if list(p.members) == [fallback]:
-            raise ForecastError(
-                f"the forecast failed ({first})", member=fallback, campaign=ctx.campaign_id
-            ) from exc
-        log.warning("forecast of %s failed (%s); using %s alone", ctx.campaign_id, first, fallback)
-    try:
-        forecast = run([fallback])
-    except _FALLBACK_ERRORS as exc:
-        raise ForecastError(
-            f"the forecast failed with members {', '.join(p.members)} ({first}) and with "
-            f"the fallback {fallback} alone ({type(exc).__name__}: {exc})",
-            member=fallback,
-            campaign=ctx.campaign_id,
-        ) from exc
-    results.fallbacks["forecast"] = (
-        f"the ensemble of {', '.join(p.members)} failed ({first}); this forecast comes from "
-        f"the fallback member {fallback} alone, so its intervals are wider and less "
-        "reliable than usual"
+    forecast = _api("simkit.forecast", "forecast_campaign")(
+        ctx.rows,
+        ctx.campaign_id,
+        p.horizon_days,
+        plan=ctx.plan.to_numpy(),
+        members=list(p.members),
+        seed=seed,
+        max_cutoffs=p.backtest_cutoffs,
+        cache=False,
+        fallback=fallback,
     )
+    if getattr(forecast, "fallback", None) is not None:
+        results.fallbacks["forecast"] = forecast.fallback.message
     return forecast
 
 
@@ -281,7 +245,7 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         "forecast",
         "Forecast",
         text=tuple(w for w in words if w),
-        tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows).round(2)),),
+        tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows)),),
         charts=tuple(charts),
         numbers={"totals": totals, "headline": headline, "fallback": fallback},
     )
@@ -453,9 +417,7 @@ def market_section(ctx: CampaignContext, results: EngineResults) -> Section:
         "market",
         title,
         text=(c.explanation, *notes),
-        tables=(
-            (f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows).round(3)),
-        ),
+        tables=((f"{c.industry} ({c.channel}), last {c.n_days} days", pd.DataFrame(rows)),),
         numbers={
             "compared": True,
             "industry": c.industry,

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from simkit.errors import SimkitError
+from simkit.report import format as fmt
 from simkit.report.pivots import PIVOTS_FILE, reallocation_section
 from simkit.report.section import Section, missing
 
-__all__ = ["MANIFEST", "Portfolio", "load_run", "portfolio_sections"]
+__all__ = ["MANIFEST", "Portfolio", "load_run", "portfolio_headline", "portfolio_sections"]
 
 #: The runner's manifest of a run, in the output folder.
 MANIFEST = "run.json"
@@ -144,6 +145,94 @@ def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
     ), bool(have_risk)
 
 
+def _currencies(run: Portfolio) -> list[str]:
+    """The currencies the run's reports are in (USD for summaries that name none)."""
+    return sorted({str(s.get("currency") or "USD") for s in run.summaries.values()})
+
+
+def _display(run: Portfolio) -> fmt.Display:
+    found = _currencies(run)
+    return fmt.Display(currency=found[0] if len(found) == 1 else "USD")
+
+
+def _campaigns_html(table: pd.DataFrame, display: fmt.Display | None = None) -> str:
+    """The campaign table as HTML (links kept; the error column only when one failed)."""
+    if "error" in table.columns and not table["error"].astype(bool).any():
+        table = table.drop(columns="error")
+    return fmt.table_html(table, display, html_columns=("campaign", "error"))
+
+
+def _sum_quantiles(forecasts: list[dict[str, Any]], metric: str) -> dict[str, float] | None:
+    if not forecasts or not all(metric in f for f in forecasts):
+        return None
+    return {q: sum(f[metric][q] for f in forecasts) for q in ("p10", "p50", "p90")}
+
+
+def portfolio_headline(run: Portfolio, horizon_days: int | None = None) -> Section:
+    """The index's one-glance top line: how many campaigns, how many succeeded or failed,
+    and the spend and conversions forecast over the horizon (sums of the campaigns')."""
+    statuses: dict[str, int] = {}
+    for item in run.campaigns:
+        status = str(item.get("status") or "unknown")
+        statuses[status] = statuses.get(status, 0) + 1
+    n = len(run.campaigns)
+    counts = [f"{statuses.pop('succeeded', 0)} succeeded"]
+    counts += [f"{v} {k}" for k, v in sorted(statuses.items())]
+    if "failed" not in statuses:
+        counts.append("0 failed")
+    lines = [f"{n} campaign{'s' if n != 1 else ''}: {', '.join(counts)}."]
+    forecasts = [_get(s, "forecast", "totals") for s in run.summaries.values()]
+    forecasts = [f for f in forecasts if f]
+    spend, conv = _sum_quantiles(forecasts, "spend"), _sum_quantiles(forecasts, "conversions")
+    numbers: dict[str, Any] = {"campaigns": n, "forecast_campaigns": len(forecasts)}
+    currencies = _currencies(run)
+    cur = currencies[0] if currencies else "USD"
+    if len(currencies) > 1:
+        lines.append(
+            f"Forecast: not added up, the reports are in {len(currencies)} currencies "
+            f"({', '.join(currencies)}); each report has its own."
+        )
+    elif spend and conv:
+        over = f"Next {horizon_days} days" if horizon_days else "Over the horizon"
+        cpa = spend["p50"] / conv["p50"] if conv["p50"] else None
+        lines.append(
+            f"{over}: {fmt.money(spend['p50'], cur)} of spend forecast for "
+            f"{fmt.count(conv['p50'])} conversions (sum of the campaigns' 80% ranges "
+            f"{fmt.interval(conv, 'count')})"
+            + (f", a CPA of {fmt.money(cpa, cur)}" if cpa is not None else "")
+            + (
+                f"; {len(forecasts)} of {n} campaigns have a forecast."
+                if len(forecasts) < n
+                else "."
+            )
+        )
+        numbers.update({"spend": spend, "conversions": conv})
+    else:
+        lines.append("Forecast: no campaign of this run has a forecast to add up.")
+    risky = sorted(
+        (
+            (_get(s, "risks", "max_probability"), cid, _get(s, "risks", "top_risk"))
+            for cid, s in run.summaries.items()
+        ),
+        key=lambda t: -(t[0] or 0.0),
+    )
+    if risky and risky[0][0] is not None and risky[0][0] >= 0.5:
+        p, cid, kind = risky[0]
+        at_risk = sum(1 for r in risky if (r[0] or 0.0) >= 0.5)
+        lines.append(
+            f"Highest risk: {fmt.label(str(kind)).lower()} on {cid}, probability "
+            f"{fmt.probability(p)}; {at_risk} of {len(risky)} reports have a risk at 50% or more."
+        )
+    elif risky and risky[0][0] is not None:
+        lines.append("Risks: no campaign has a risk reaching 50%.")
+    return Section(
+        "headline",
+        f"Run {run.manifest.get('run_id', '?')}",
+        html=(fmt.card_html(lines),),
+        numbers={**numbers, "currency": cur if len(currencies) <= 1 else None, "lines": lines},
+    )
+
+
 def portfolio_sections(run: Portfolio) -> dict[str, Section]:
     """The portfolio report's sections, in display order."""
     n_ok = sum(1 for c in run.campaigns if c.get("status") == "succeeded")
@@ -181,9 +270,7 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
         "campaigns",
         "Campaigns",
         text=(*words, order),
-        html=(
-            table.to_html(index=False, border=0, classes="simkit-table", na_rep="-", escape=False),
-        ),
+        html=(_campaigns_html(table, _display(run)),),
     )
     forecasts = [_get(s, "forecast", "totals") for s in run.summaries.values()]
     if run.summaries and all(forecasts):
@@ -197,7 +284,7 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
         if medians.get("conversions") and medians.get("spend"):
             ratio_text = (
                 f" At the summed medians the portfolio's CPA is "
-                f"{medians['spend'] / medians['conversions']:,.2f}"
+                f"{fmt.money(medians['spend'] / medians['conversions'], _display(run).currency)}"
                 + (
                     f" and its ROAS {medians['revenue'] / medians['spend']:.2f}."
                     if "revenue" in medians
@@ -212,7 +299,7 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
                 "all do badly (or well) at once, so the portfolio's own p10 is usually above "
                 "the sum of the p10s, and its p90 below the sum of the p90s." + ratio_text,
             ),
-            tables=(("", pd.DataFrame(rows).round(0)),),
+            tables=(("", pd.DataFrame(rows)),),
             numbers={"totals": rows},
         )
     else:
@@ -228,8 +315,12 @@ def portfolio_sections(run: Portfolio) -> dict[str, Section]:
                 f"reports: spend {spend:,.0f}, {conv:,.0f} conversions."
             )
         totals = missing("totals", "Portfolio totals", why)
+    display = _display(run)  # tables are formatted in the run's currency when shown
     return {
-        "campaigns": overview,
-        "totals": totals,
-        "reallocation": reallocation_section(run.pivots),
+        k: replace(s, display=display)
+        for k, s in {
+            "campaigns": overview,
+            "totals": totals,
+            "reallocation": reallocation_section(run.pivots),
+        }.items()
     }

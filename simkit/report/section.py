@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from simkit.report.format import Display, card_html, table_html
+
 __all__ = [
     "SUMMARY_MIME",
     "Section",
@@ -54,6 +56,11 @@ class Section:
         Full-precision numbers for ``summary.json`` (JSON-ready).
     html
         Pre-rendered HTML built by simkit from escaped values (e.g. tables with links).
+    display
+        What formatting needs to know (currency, targets); tables keep plain numbers and
+        are formatted only when shown (:mod:`simkit.report.format`).
+    card
+        Show ``text`` as a headline card (one sentence a line, lead phrases in bold).
     """
 
     key: str
@@ -64,6 +71,8 @@ class Section:
     charts: tuple[Any, ...] = ()
     numbers: dict[str, Any] = field(default_factory=dict)
     html: tuple[str, ...] = ()
+    display: Display = field(default_factory=Display)
+    card: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,16 +97,23 @@ def missing(key: str, title: str, what: str) -> Section:
     return Section(key=key, title=title, status="missing", text=(what,))
 
 
-def _table_html(caption: str, table: pd.DataFrame) -> str:
-    body = table.to_html(index=False, border=0, classes="simkit-table", na_rep="-", escape=True)
+def _table_html(caption: str, table: pd.DataFrame, display: Display) -> str:
+    body = table_html(table, display)
     return f"<p><b>{html.escape(caption)}</b></p>{body}" if caption else body
 
 
 def _section_html(section: Section) -> str:
     parts = [f"<h2>{html.escape(section.title)}</h2>"]
-    style = ' style="color:#8a6d3b"' if section.status != "ok" else ""
-    parts += [f"<p{style}>{html.escape(p)}</p>" for p in section.text]
-    parts += [_table_html(caption, table) for caption, table in section.tables]
+    amber = ' style="color:#8a6d3b"'
+    if section.card:
+        parts.append(card_html(section.text))
+    else:
+        parts += [
+            f"<p{amber if section.status != 'ok' or p.startswith('Warning:') else ''}>"
+            f"{html.escape(p)}</p>"
+            for p in section.text
+        ]
+    parts += [_table_html(caption, table, section.display) for caption, table in section.tables]
     parts += list(section.html)
     return "\n".join(parts)
 

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.report import format as fmt
 from simkit.report.context import CampaignContext
 from simkit.report.section import Section
 
-__all__ = ["KEY_PACKAGES", "data_quality", "history", "kpis", "provenance"]
+__all__ = ["KEY_PACKAGES", "data_quality", "display_of", "history", "kpis", "provenance"]
 
 #: Packages whose versions the reproducibility footer records.
 KEY_PACKAGES = (
@@ -55,8 +56,15 @@ def kpis(frame: pd.DataFrame) -> dict[str, float | None]:
     }
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+def display_of(ctx: CampaignContext) -> fmt.Display:
+    """How this campaign's numbers read: its currency (USD unless its metadata names one)
+    and the targets it was given (only those probabilities are shown)."""
+    currency = ctx.meta.get("currency")
+    return fmt.Display(
+        currency=currency.upper() if isinstance(currency, str) and currency else "USD",
+        target_cpa=ctx.target_cpa,
+        target_roas=ctx.target_roas,
+    )
 
 
 def data_quality(ctx: CampaignContext) -> Section:
@@ -93,12 +101,12 @@ def data_quality(ctx: CampaignContext) -> Section:
         )
         tables.append(
             (
-                "Score components (1 = perfect)",
+                "Score components",
                 pd.DataFrame(
                     {
                         "component": ["completeness", "consistency", "history", "recency"],
-                        "value": [
-                            round(getattr(quality, k), 3)
+                        "share of perfect": [
+                            getattr(quality, k)
                             for k in ("completeness", "consistency", "history", "recency")
                         ],
                     }
@@ -152,33 +160,33 @@ def history(ctx: CampaignContext) -> Section:
     )
     now, before = kpis(last), kpis(prior) if len(prior) else None
     rows = []
-    for name, digits in (
-        ("spend", 0),
-        ("impressions", 0),
-        ("clicks", 0),
-        ("conversions", 0),
-        ("revenue", 0),
-        ("ctr", 4),
-        ("cvr", 4),
-        ("cpc", 2),
-        ("cpa", 2),
-        ("roas", 2),
+    for name in (
+        "spend",
+        "impressions",
+        "clicks",
+        "conversions",
+        "revenue",
+        "ctr",
+        "cvr",
+        "cpc",
+        "cpa",
+        "roas",
     ):
         a, b = now[name], (before or {}).get(name)
-        change = _fmt(100 * (a / b - 1), 1) + "%" if a is not None and b else "-"
         rows.append(
             {
                 "metric": name,
-                f"last {_WINDOW_DAYS} days": _fmt(a, digits),
-                f"previous {_WINDOW_DAYS} days": _fmt(b, digits),
-                "change": change,
+                f"last {_WINDOW_DAYS} days": a,
+                f"previous {_WINDOW_DAYS} days": b,
+                "change %": 100 * (a / b - 1) if a is not None and b else None,
             }
         )
+    cur = display_of(ctx).currency
     words = (
         f"{len(daily)} days of history, {daily['date'].min().date()} to "
         f"{daily['date'].max().date()}. In the last {len(last)} days the campaign spent "
-        f"{_fmt(now['spend'], 0)} for {_fmt(now['conversions'], 0)} conversions "
-        f"(CPA {_fmt(now['cpa'])}, ROAS {_fmt(now['roas'])})."
+        f"{fmt.money(now['spend'], cur)} for {fmt.count(now['conversions'])} conversions "
+        f"(CPA {fmt.money(now['cpa'], cur)}, ROAS {fmt.number(now['roas'])})."
     )
     return Section(
         "history",

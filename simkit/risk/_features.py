@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simkit.data.panel import dow_dummies
 from simkit.risk._scan import WINDOWS, Scan, scan_metric
 from simkit.risk.history import CampaignHistory
 
@@ -56,11 +57,6 @@ class HistoryScan:
     onsets: dict[str, int] = field(default_factory=dict)
 
 
-def _dow_dummies(dates: np.ndarray) -> np.ndarray:
-    dow = (dates.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-    return (dow[:, None] == np.arange(1, 7)[None]).astype(float)
-
-
 def _log_ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """log(num/den) with a half-count correction, and its counting variance ~ 1/num."""
     with np.errstate(all="ignore"):
@@ -77,7 +73,7 @@ def scan_history(history: CampaignHistory, windows: tuple[int, ...] = WINDOWS) -
     single longer window measures whether an older change is still in force).
     """
     n = history.n_days
-    dow = _dow_dummies(history.dates)
+    dow = dow_dummies(history.dates)
     with np.errstate(all="ignore"):
         log_spend = np.where(history.spend > 0, np.log(history.spend), np.nan)
     centre = np.nanmean(log_spend) if np.isfinite(log_spend).any() else 0.0

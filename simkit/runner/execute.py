@@ -39,6 +39,7 @@ from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
     render_html,
+    render_pdf,
     scrub_paths,
 )
 
@@ -271,6 +272,8 @@ def _publish(
     page = _stamp_run_id(render_html(nb), job.run_id)
     t2 = time.perf_counter()
     (staging / job.html_name).write_text(page, encoding="utf-8")
+    if job.parameters.get("pdf") and job.html_name == "report.html":
+        (staging / "report.pdf").write_bytes(render_pdf(nb))
     if summary is not None:
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     final = _checked(job, Path(job.final_dir))

@@ -6,6 +6,7 @@ a reader never sees a half-written report.
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import functools
 import json
@@ -28,6 +29,7 @@ __all__ = [
     "atomic_write_text",
     "extract_summary",
     "render_html",
+    "render_pdf",
     "scrub_paths",
     "template_root",
 ]
@@ -102,6 +104,20 @@ def extract_summary(nb: Any) -> dict[str, Any] | None:
     return None
 
 
+def _without_summary(nb: Any) -> Any:
+    """A copy of ``nb`` without the summary output (for the runner, not for readers),
+    titled after its campaign (the page title and the PDF's document title)."""
+    shown = copy.deepcopy(nb)
+    summary = extract_summary(nb)
+    if summary and summary.get("name") and "title" not in shown.metadata:
+        name, cid = str(summary["name"]), str(summary.get("campaign_id", ""))
+        shown.metadata["title"] = (name if cid in name else f"{name} ({cid})") + " · simkit"
+    for cell in shown.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
+    return shown
+
+
 @functools.cache
 def _exporter() -> Any:
     """One HTML exporter per process: building one (template lookup, Jinja environment)
@@ -119,12 +135,72 @@ def _exporter() -> Any:
 
 def render_html(nb: Any) -> str:
     """Offline HTML of an executed notebook, without input cells or prompts."""
-    shown = copy.deepcopy(nb)
-    for cell in shown.cells:
-        if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
-    body, _ = _exporter().from_notebook_node(shown)
+    body, _ = _exporter().from_notebook_node(_without_summary(nb))
     return body
+
+
+def render_pdf(nb: Any) -> bytes:
+    """A PDF of an executed notebook, as its HTML report reads, printed by the system Chromium.
+
+    nbconvert's :class:`~nbconvert.exporters.webpdf.WebPDFExporter` renders the page with
+    the same offline template and hidden inputs as :func:`render_html`.  Its browser launch
+    takes no executable path (nbconvert 7.17) and would look for a Playwright-downloaded
+    Chromium, which this machine cannot fetch, so the print step is replaced by one that
+    launches Debian's ``/usr/bin/chromium`` (:mod:`simkit._browser`) with the network off.
+
+    Raises
+    ------
+    SimkitError
+        When Chromium or Playwright is not installed (the message says how to install it).
+    """
+    from nbconvert.exporters.webpdf import WebPDFExporter
+
+    from simkit._browser import CHROMIUM
+
+    if not CHROMIUM.is_file():
+        raise SimkitError(
+            f"pdf: true needs Chromium at {CHROMIUM} to print the report (apt-get install "
+            "chromium), or set pdf: false"
+        )
+
+    class _SystemChromiumPDF(WebPDFExporter):
+        def run_playwright(self, html: str) -> bytes:
+            # Playwright's sync API refuses to run inside an asyncio loop (a kernel's)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(_print_pdf, html).result()
+
+    exporter = _SystemChromiumPDF(
+        template_name=TEMPLATE,
+        extra_template_basedirs=[str(template_root())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(_without_summary(nb))
+    return bytes(body)
+
+
+def _print_pdf(html: str) -> bytes:
+    """Print an HTML page to PDF with the system Chromium, offline, print media."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise SimkitError("pdf: true needs playwright (pip install playwright)") from exc
+
+    from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+
+    with tempfile.TemporaryDirectory(prefix="simkit-pdf-") as folder:
+        page_file = Path(folder) / "report.html"
+        page_file.write_text(html, encoding="utf-8")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+            try:
+                page = browser.new_context(offline=True).new_page()
+                page.emulate_media(media="print")
+                page.goto(page_file.as_uri(), wait_until="load")
+                return page.pdf(print_background=True, prefer_css_page_size=True)
+            finally:
+                browser.close()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

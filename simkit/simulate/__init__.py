@@ -5,7 +5,8 @@ From a :class:`~simkit.forecast.base.DriverForecast` and a budget plan, the engi
 impressions -> clicks -> conversions -> revenue); :func:`summarise` turns them into daily
 quantiles, totals, pessimistic/realistic/optimistic scenarios, outcome bands and goal
 probabilities; :func:`simulate_pair` runs a what-if on common random numbers.
-:func:`simulate_campaign` / :func:`what_if_campaign` do all of it from a campaign's data.
+:func:`simulate_campaign` / :func:`what_if_campaign` do all of it from a campaign's data;
+a :class:`WhatIfSession` prepares a campaign once and previews many pivots on it.
 
 Example
 -------
@@ -44,6 +45,15 @@ from simkit.simulate.factors import (
     fit_fatigue,
     make_factor,
 )
+from simkit.simulate.session import (
+    SESSION_CUTOFFS,
+    SESSION_MEMBERS,
+    DriverShiftFactor,
+    SpendResponse,
+    SpendResponseFactor,
+    WhatIfPivot,
+    WhatIfSession,
+)
 from simkit.simulate.summary import (
     QUANTILES,
     SCENARIO_CUTS,
@@ -52,30 +62,45 @@ from simkit.simulate.summary import (
     partition_scenarios,
     summarise,
 )
-from simkit.simulate.whatif import WhatIfResult, simulate_pair, what_if_from_paths
+from simkit.simulate.whatif import (
+    PairedDeltas,
+    WhatIfResult,
+    paired_deltas,
+    simulate_pair,
+    what_if_from_paths,
+)
 
 __all__ = [
     "FACTORS",
     "PACING_RULES",
     "QUANTILES",
     "SCENARIO_CUTS",
+    "SESSION_CUTOFFS",
+    "SESSION_MEMBERS",
     "BudgetPlan",
     "CampaignState",
     "CompetitionFactor",
     "DeliveryModel",
+    "DriverShiftFactor",
     "EngineConfig",
     "FatigueFactor",
     "MarketFactor",
     "PacingRule",
+    "PairedDeltas",
     "Scenario",
     "SeasonalFactor",
     "SimulationPaths",
     "SimulationResult",
+    "SpendResponse",
+    "SpendResponseFactor",
+    "WhatIfPivot",
     "WhatIfResult",
+    "WhatIfSession",
     "campaign_state",
     "fit_delivery",
     "fit_fatigue",
     "make_factor",
+    "paired_deltas",
     "pacing_rule_for",
     "partition_scenarios",
     "read_plan_file",

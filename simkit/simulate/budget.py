@@ -216,10 +216,16 @@ def read_plan_file(path: str | Path, campaign_id: str, dates: pd.DatetimeIndex) 
     if not path.is_file():
         raise DataError("plan file not found", file=name)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # header=None: pandas would rename a second 'spend' to 'spend.1' and read the first
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read the plan as CSV: {exc}", file=name) from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+        raise DataError(
+            f"cannot read the plan as CSV: {' '.join(str(exc).split())}", file=name
+        ) from None
+    frame = frame.iloc[1:].set_axis([str(c).strip().lower() for c in frame.iloc[0]], axis=1)
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        raise DataError(f"column '{twice[0]}' appears twice", file=name, column=str(twice[0]))
     for column in ("date", "campaign_id", "spend"):
         if column not in frame.columns:
             hint = did_you_mean(column, frame.columns)

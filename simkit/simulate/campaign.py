@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
 from simkit.forecast.base import DriverForecast
 from simkit.simulate.budget import (
@@ -83,13 +84,18 @@ def cut_history(data: pd.DataFrame, campaign_id: str, as_of: date | None) -> pd.
     return rows.sort_values("date").reset_index(drop=True)
 
 
-def _daily(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per date (breakdowns such as creative_id summed)."""
-    metrics = ["spend", "impressions", "clicks", "conversions", "revenue"]
-    agg = {m: "sum" for m in metrics}
-    if "budget" in history.columns:
-        agg["budget"] = "max"
-    return history.groupby("date", as_index=False).agg(agg)
+def _daily(days: pd.DataFrame) -> pd.DataFrame:
+    """The days with data of one campaign's panel days, with a ``date`` column.
+
+    The aggregation rules (breakdowns summed, the budget in force) are the panel's
+    (:mod:`simkit.data.panel`); days missing from the data are left out, as before the
+    panel, so run rates and delivery are read from the days that were reported.
+    """
+    columns = ["spend", "impressions", "clicks", "conversions", "revenue"]
+    if "budget" in days.columns:
+        columns.append("budget")
+    daily = days.loc[days["present"].to_numpy(dtype=bool), columns]
+    return daily.rename_axis("date").reset_index()
 
 
 @dataclass(frozen=True)
@@ -122,10 +128,14 @@ class CampaignState:
 
 def campaign_state(history: pd.DataFrame, *, channel: str | None = None) -> CampaignState:
     """Read today's state from one campaign's history (see the module docstring)."""
-    if channel is None and "channel" in history.columns:
-        values = history["channel"].dropna()
+    panel = CampaignPanel.from_data(history)
+    if len(panel.ids) != 1:
+        raise DataError(f"expected one campaign's history, got {len(panel.ids)} campaigns")
+    days = panel.campaign(panel.ids[0])
+    if channel is None and "channel" in days.columns:
+        values = days["channel"].dropna()
         channel = str(values.iloc[-1]) if len(values) else None
-    daily = _daily(history)
+    daily = _daily(days)
     recent = daily.tail(_RUN_RATE_DAYS)
     n = max(len(recent), 1)
     run_rate = {
@@ -143,7 +153,7 @@ def campaign_state(history: pd.DataFrame, *, channel: str | None = None) -> Camp
         last_date=pd.Timestamp(daily["date"].max()),
         channel=channel,
         delivery=fit_delivery(daily, channel=channel),
-        fatigue=fit_fatigue(history),
+        fatigue=fit_fatigue(days),
         recent_daily_spend=recent_spend_level(daily["spend"], daily.get("budget")),
         recent_daily_budget=budget,
         run_rate=run_rate,

@@ -21,8 +21,10 @@ factor          driver      shift on horizon day ``t``
 
 For small rates the logit shift equals the log shift of the rate, so ``fatigue`` and
 ``seasonal`` act multiplicatively on CTR/CVR as documented.  The fatigue rate comes from
-the campaign's own history (:func:`fit_fatigue`), and today's creative age from the days
-since the current ``creative_id`` first appeared: the simulation starts from today's state.
+the campaign's own history through the one fatigue model (:mod:`simkit.simulate.fatigue`,
+:func:`fit_fatigue`), and today's creative age from the campaign-day panel (days since the
+current dominant ``creative_id`` first became dominant): the simulation starts from
+today's state.
 
 Each factor draws from its own random stream (keyed by :attr:`key`), so a what-if that
 changes a factor's size keeps the same per-path draws (common random numbers).
@@ -42,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS
 from simkit.simulate._random import fast_normals
+from simkit.simulate.fatigue import natural_wear
 
 __all__ = [
     "FACTORS",
@@ -202,47 +205,26 @@ def make_factor(spec: Mapping[str, Any]) -> MarketFactor:
         raise ParamsError(f"{kind} factor: {problems}", field=first) from exc
 
 
-def fit_fatigue(history: pd.DataFrame, *, min_days: int = 21) -> FatigueFactor | None:
-    """Fit CTR decay with creative age from one campaign's history; ``None`` if not possible.
+def fit_fatigue(history: pd.DataFrame) -> FatigueFactor | None:
+    """The fatigue factor of one campaign, from the one fatigue model; ``None`` if not possible.
 
-    Regresses daily log CTR on creative age with one intercept per creative and day-of-week
-    effects (OLS), so the slope is learnt *within* creatives.  The standard error is
-    inflated by ``sqrt((1 + r) / (1 - r))`` for the residuals' lag-1 autocorrelation ``r``,
-    because daily CTR errors are autocorrelated and plain OLS would be over-confident.
-    A positive slope (no fatigue seen) gives rate 0 with its uncertainty kept.
+    ``history`` is the campaign's contract rows (any breakdown) or its panel days
+    (:meth:`simkit.data.panel.CampaignPanel.campaign`).  The rate is the lifetime wear of
+    the one fatigue model (:func:`simkit.simulate.fatigue.natural_wear`: the pooled
+    within-creative slope of day-of-week adjusted log CTR on creative age, weighted, with
+    its standard error inflated for autocorrelated residuals); today's creative age is the
+    panel's age of the dominant creative on the last day.  A positive slope (no fatigue
+    seen) gives rate 0 with its uncertainty kept.  ``None`` without ``creative_id`` values
+    or with fewer than :data:`~simkit.simulate.fatigue.MIN_CLICK_DAYS` days with clicks.
     """
-    if "creative_id" not in history.columns:
+    if "creative_id" not in history.columns or history["creative_id"].isna().all():
         return None
-    frame = history.sort_values("date")
-    frame = frame[(frame["impressions"] > 0) & (frame["clicks"] > 0)]
-    if len(frame) < min_days or frame["creative_id"].isna().all():
+    wear = natural_wear(history)
+    if wear is None:
         return None
-    creative = frame["creative_id"].astype(str).to_numpy()
-    dates = pd.DatetimeIndex(frame["date"])
-    first_seen = pd.Series(dates, index=frame.index).groupby(creative).transform("min")
-    age = (dates - pd.DatetimeIndex(first_seen)).days.to_numpy(dtype=float)
-    y = np.log(frame["clicks"].to_numpy(float) / frame["impressions"].to_numpy(float))
-    gens = pd.Categorical(creative)
-    dow = dates.day_of_week.to_numpy()
-    columns = [age]
-    columns += [(gens.codes == g).astype(float) for g in range(len(gens.categories))]
-    columns += [(dow == d).astype(float) for d in range(1, 7)]
-    x = np.column_stack(columns)
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    resid = y - x @ coef
-    dof = len(y) - np.linalg.matrix_rank(x)
-    if dof < 5:
-        return None
-    sigma2 = float(resid @ resid) / dof
-    cov = sigma2 * np.linalg.pinv(x.T @ x)
-    r = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if len(resid) > 3 else 0.0
-    r = min(max(r if np.isfinite(r) else 0.0, 0.0), 0.95)
-    se = math.sqrt(max(cov[0, 0], 0.0) * (1 + r) / (1 - r))
-    current_age = int(age[-1])
-    last_day = dates[-1]
-    days_since_last_row = (pd.Timestamp(history["date"].max()) - last_day).days
+    slope, se, age_today = wear
     return FatigueFactor(
-        rate_per_day=float(max(-coef[0], 0.0)),
+        rate_per_day=float(max(-slope, 0.0)),
         rate_se=se,
-        creative_age_days=current_age + max(days_since_last_row, 0),
+        creative_age_days=max(age_today, 0),
     )

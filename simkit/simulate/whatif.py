@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -23,7 +23,7 @@ from simkit.simulate.engine import EngineConfig, SimulationPaths, simulate_paths
 from simkit.simulate.factors import MarketFactor
 from simkit.simulate.summary import METRICS, RATIO_METRICS, SimulationResult, quantile_summary
 
-__all__ = ["WhatIfResult", "simulate_pair", "what_if_from_paths"]
+__all__ = ["PairedDeltas", "WhatIfResult", "paired_deltas", "simulate_pair", "what_if_from_paths"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ class WhatIfResult:
     probabilities
         ``p_outcome_improves`` (pivot better than baseline on the same path) and
         ``p_outcome_worse``.
+    p_higher, p_lower
+        ``{metric: P(pivot total > / < baseline total on the same path)}``.
+    baseline_paths, pivot_paths
+        The paired paths themselves (for daily bands; not serialised).
     """
 
     baseline: SimulationResult
@@ -46,6 +50,10 @@ class WhatIfResult:
     outcome: str
     delta: dict[str, dict[str, float]]
     probabilities: dict[str, float]
+    p_higher: dict[str, float] = field(default_factory=dict)
+    p_lower: dict[str, float] = field(default_factory=dict)
+    baseline_paths: SimulationPaths | None = field(default=None, repr=False, compare=False)
+    pivot_paths: SimulationPaths | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         from simkit.simulate.summary import _clean
@@ -99,6 +107,60 @@ def simulate_pair(
     return base, pivot
 
 
+@dataclass(frozen=True)
+class PairedDeltas:
+    """The per-path comparison of two paired simulations, without their full summaries.
+
+    Attributes
+    ----------
+    delta
+        ``{metric: {"mean", "p5", ..., "p95"}}`` of pivot minus baseline totals, per path.
+    p_higher, p_lower
+        ``{metric: P(pivot total > / < baseline total on the same path)}``.
+    baseline_p50, pivot_p50
+        ``{metric: median total}`` of each run.
+    probabilities
+        ``p_outcome_improves`` and ``p_outcome_worse`` of ``outcome``.
+    """
+
+    outcome: str
+    delta: dict[str, dict[str, float]]
+    p_higher: dict[str, float]
+    p_lower: dict[str, float]
+    baseline_p50: dict[str, float]
+    pivot_p50: dict[str, float]
+    probabilities: dict[str, float]
+
+
+def paired_deltas(
+    baseline: SimulationPaths,
+    pivot: SimulationPaths,
+    *,
+    outcome: Literal["conversions", "revenue", "roas"] = "conversions",
+) -> PairedDeltas:
+    """Per-path deltas of two paired simulations (see :func:`simulate_pair`)."""
+    if baseline.n_paths != pivot.n_paths or baseline.horizon_days != pivot.horizon_days:
+        raise ValueError("baseline and pivot must have the same paths and horizon")
+    tb, tp = baseline.totals(), pivot.totals()
+    delta, higher, lower, b50, p50 = {}, {}, {}, {}, {}
+    for metric in METRICS:
+        ratio = metric in RATIO_METRICS
+        with np.errstate(invalid="ignore"):
+            diff = tp[metric] - tb[metric]
+        delta[metric] = {k: float(v) for k, v in quantile_summary(diff, ratio=ratio).items()}
+        higher[metric] = float(np.mean(tp[metric] > tb[metric]))
+        lower[metric] = float(np.mean(tp[metric] < tb[metric]))
+        b50[metric] = float(quantile_summary(tb[metric], ratio=ratio)["p50"])
+        p50[metric] = float(quantile_summary(tp[metric], ratio=ratio)["p50"])
+    with np.errstate(invalid="ignore"):
+        d = tp[outcome] - tb[outcome]
+    probabilities = {
+        "p_outcome_improves": float(np.mean(d > 0)),
+        "p_outcome_worse": float(np.mean(d < 0)),
+    }
+    return PairedDeltas(outcome, delta, higher, lower, b50, p50, probabilities)
+
+
 def what_if_from_paths(
     baseline: SimulationPaths,
     pivot: SimulationPaths,
@@ -107,21 +169,17 @@ def what_if_from_paths(
     *,
     outcome: Literal["conversions", "revenue", "roas"] = "conversions",
 ) -> WhatIfResult:
-    """Per-path deltas of two paired simulations (see :func:`simulate_pair`)."""
-    if baseline.n_paths != pivot.n_paths or baseline.horizon_days != pivot.horizon_days:
-        raise ValueError("baseline and pivot must have the same paths and horizon")
-    tb, tp = baseline.totals(), pivot.totals()
-    delta = {}
-    for metric in METRICS:
-        with np.errstate(invalid="ignore"):
-            diff = tp[metric] - tb[metric]
-        delta[metric] = {
-            k: float(v) for k, v in quantile_summary(diff, ratio=metric in RATIO_METRICS).items()
-        }
-    with np.errstate(invalid="ignore"):
-        d = tp[outcome] - tb[outcome]
-    probabilities = {
-        "p_outcome_improves": float(np.mean(d > 0)),
-        "p_outcome_worse": float(np.mean(d < 0)),
-    }
-    return WhatIfResult(baseline_result, pivot_result, outcome, delta, probabilities)
+    """Per-path deltas of two paired simulations (see :func:`simulate_pair`), with both
+    runs' summaries."""
+    d = paired_deltas(baseline, pivot, outcome=outcome)
+    return WhatIfResult(
+        baseline_result,
+        pivot_result,
+        outcome,
+        d.delta,
+        d.probabilities,
+        p_higher=d.p_higher,
+        p_lower=d.p_lower,
+        baseline_paths=baseline,
+        pivot_paths=pivot,
+    )

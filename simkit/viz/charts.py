@@ -31,8 +31,11 @@ def history_chart(
     """Small multiples of daily history, one panel per metric, with a 7-day mean line."""
     import altair as alt
 
+    from simkit.report.format import label
+
     frame = daily[["date", *metrics]].melt("date", var_name="metric", value_name="value")
     frame = frame.sort_values(["metric", "date"])
+    frame["metric"] = frame["metric"].map(label)
     frame["7-day mean"] = frame.groupby("metric")["value"].transform(
         lambda s: s.rolling(7, min_periods=1).mean()
     )
@@ -44,7 +47,7 @@ def history_chart(
     return (
         (points + smooth)
         .properties(width=_WIDTH // 2 - 20, height=120)
-        .facet(facet=alt.Facet("metric:N", sort=list(metrics), title=None), columns=2)
+        .facet(facet=alt.Facet("metric:N", sort=[label(m) for m in metrics], title=None), columns=2)
         .resolve_scale(y="independent")
     )
 
@@ -72,19 +75,21 @@ def fan_chart(
     """
     import altair as alt
 
+    from simkit.report.format import label
+
     hist = history[["date", metric]].tail(history_days).rename(columns={metric: "value"})
     x = alt.X("date:T", title=None)
     band = (
         alt.Chart(forecast)
         .mark_area(opacity=0.25, color=_FORECAST_COLOR)
-        .encode(x=x, y=alt.Y("p10:Q", title=metric), y2="p90:Q")
+        .encode(x=x, y=alt.Y("p10:Q", title=label(metric)), y2="p90:Q")
     )
     median = alt.Chart(forecast).mark_line(color=_FORECAST_COLOR).encode(x=x, y="p50:Q")
     past = alt.Chart(hist).mark_line(color=_HISTORY_COLOR).encode(x=x, y="value:Q")
     top = (band + median + past).properties(
         width=_WIDTH,
         height=_HEIGHT,
-        title=f"{metric}: history, forecast median (line) and 80% band (p10-p90)",
+        title=f"{label(metric)}: history, forecast median (line) and 80% band (p10–p90)",
     )
     if plan is None:
         return top

@@ -7,8 +7,8 @@ import pytest
 
 from simkit.errors import ParamsError
 from simkit.pivots import PIVOT_TYPES, find_pivots
-from simkit.pivots.fatigue import creative_state
 from simkit.pivots.types import score
+from simkit.simulate.fatigue import creative_state
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 
 import simkit.forecast
+import simkit.forecast.api
 import simkit.market
 from simkit.errors import DataError, ForecastError, ParamsError
 from simkit.report import RunParams, build_campaign_report, load_campaign
 from simkit.report.context import campaign_state
 from simkit.report.engines import EngineResults, _forecast
 
-_real = simkit.forecast.forecast_campaign
+_real = simkit.forecast.api._run
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_a_failing_ensemble_falls_back_with_a_visible_warning(
     ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, calls = _failing(ValueError("scale must be non-negative"))
-    monkeypatch.setattr(simkit.forecast, "forecast_campaign", fake)
+    monkeypatch.setattr(simkit.forecast.api, "_run", fake)
     results = EngineResults()
     forecast = _forecast(ctx, 1, results)
     assert calls == [["seasonal_naive", "ets"], ["seasonal_naive"]]
@@ -61,7 +62,7 @@ def test_when_the_fallback_fails_too_both_errors_are_named(
     ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, _ = _failing(ValueError("bad scale"), fallback_too=True)
-    monkeypatch.setattr(simkit.forecast, "forecast_campaign", fake)
+    monkeypatch.setattr(simkit.forecast.api, "_run", fake)
     with pytest.raises(ForecastError, match="seasonal_naive, ets .*bad scale.*fallback"):
         _forecast(ctx, 1, EngineResults())
 
@@ -70,7 +71,7 @@ def test_bad_parameters_are_not_hidden_by_the_fallback(
     ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, calls = _failing(ParamsError("unknown member 'etz'", field="members"))
-    monkeypatch.setattr(simkit.forecast, "forecast_campaign", fake)
+    monkeypatch.setattr(simkit.forecast.api, "_run", fake)
     with pytest.raises(ParamsError, match="etz"):
         _forecast(ctx, 1, EngineResults())
     assert len(calls) == 1
@@ -82,7 +83,7 @@ def test_the_fallback_warning_reaches_the_summary_and_summary_json(
     from simkit.report import build_campaign_report
 
     fake, _ = _failing(ValueError("scale must be non-negative"))
-    monkeypatch.setattr(simkit.forecast, "forecast_campaign", fake)
+    monkeypatch.setattr(simkit.forecast.api, "_run", fake)
     params = ctx.params.model_copy(update={"n_paths": 200, "output_dir": str(tmp_path)})
     built = build_campaign_report(params)
     assert built["forecast"].status == "ok"

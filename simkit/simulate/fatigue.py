@@ -1,11 +1,16 @@
-"""Creative wear-out from a campaign's own CTR: fresh level, current level, trends.
+"""The one model of creative fatigue: CTR wear-out from a campaign's own history.
 
-Per campaign-day, the *creative generation* is the dominant ``creative_id`` (most
-impressions); a new generation starts when a never-seen creative becomes dominant (without
-``creative_id`` the whole history is one generation, started on its first day).  Daily
-``log CTR`` is regressed (weighted least squares, weights ``1 / (1/clicks + 0.005)``:
-binomial variance plus a day-level floor) on day-of-week plus a level and a slope in
-creative age per generation.  With the day-of-week effect removed:
+Used by the simulation (:func:`simkit.simulate.factors.fit_fatigue`: the decay rate of the
+fatigue factor) and by the pivots (:class:`CreativeState`: the creative refresh pivot and
+the creative state the optimiser prices; :func:`ctr_offset`: wear taken out of the
+response curve fit).  It reads the campaign-day panel
+(:class:`simkit.data.panel.CampaignPanel`), whose rule gives each day's *creative
+generation* (the dominant ``creative_id`` by impressions, numbered in the order creatives
+first became dominant) and its age in days; without ``creative_id`` the whole history is
+one generation, started on its first day.  Daily ``log CTR`` on the days with data is
+regressed (weighted least squares, weights ``1 / (1/clicks + 0.005)``: binomial variance
+plus a day-level floor) on day-of-week (:func:`simkit.data.panel.dow_dummies`) plus a level
+and a slope in creative age per generation.  With the day-of-week effect removed:
 
 * **fresh level**: mean adjusted log CTR over the first :data:`FRESH_DAYS` days of every
   generation (pooled; the level a new creative starts at);
@@ -16,6 +21,10 @@ creative age per generation.  With the day-of-week effect removed:
   wears in normal times; the current one only when it is the first);
 * **frequency elasticity**: the slope of adjusted log CTR on log frequency within
   generations (where reach/frequency exist).
+
+The fatigue factor's rate (:func:`natural_wear`) is the same regression's common slope
+over every generation's whole life (one level per generation): what a creative run on over
+a simulation horizon of weeks is expected to lose a day.
 
 Standard errors are OLS ones inflated by ``(1 + rho) / (1 - rho)`` for the lag-1
 autocorrelation of the residuals (ad-data noise is autocorrelated).
@@ -38,8 +47,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from simkit.data.panel import CampaignPanel, dow_dummies
+from simkit.errors import DataError
+
 __all__ = [
     "FRESH_DAYS",
+    "MIN_CLICK_DAYS",
     "NATURAL_DAYS",
     "RECENT_DAYS",
     "TREND_DAMPING",
@@ -47,34 +60,46 @@ __all__ = [
     "creative_analysis",
     "creative_state",
     "ctr_offset",
+    "natural_wear",
 ]
 
 FRESH_DAYS = 7
 RECENT_DAYS = 14
 NATURAL_DAYS = 28
 TREND_DAMPING = 0.95
+#: Fewest days with clicks and impressions from which the model is fitted.
+MIN_CLICK_DAYS = 21
 _DAY_VAR_FLOOR = 0.005
 
 
-def _generations(rows: pd.DataFrame, dates: pd.Series) -> np.ndarray:
-    """Generation number per day (0, 1, ...) from the dominant creative_id."""
-    if "creative_id" not in rows.columns or rows["creative_id"].isna().all():
-        return np.zeros(len(dates), dtype=int)
-    dom = (
-        rows.sort_values("impressions", ascending=False)
-        .drop_duplicates("date")
-        .set_index("date")["creative_id"]
-        .astype(str)
-    )
-    seen: set[str] = set()
-    gen, out = -1, []
-    for d in dates:
-        cid = dom.get(d)
-        if cid is not None and cid not in seen:
-            seen.add(cid)
-            gen += 1
-        out.append(max(gen, 0))
-    return np.asarray(out, dtype=int)
+def _campaign_days(rows: pd.DataFrame) -> pd.DataFrame:
+    """One campaign's panel days: ``rows`` as given when they are panel days
+    (:meth:`CampaignPanel.campaign`), else the panel built from contract rows."""
+    if "present" in rows.columns and isinstance(rows.index, pd.DatetimeIndex):
+        return rows
+    panel = CampaignPanel.from_data(rows)
+    if len(panel.ids) != 1:
+        raise DataError(f"expected one campaign, got {len(panel.ids)}", column="campaign_id")
+    return panel.campaign(panel.ids[0])
+
+
+def _generations(days: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Generation number and creative age (days) on every panel day.
+
+    The panel's dominant-creative rule; a day without a creative keeps the generation of
+    the day before and ages by its calendar days (the first generation starts on the
+    first day).
+    """
+    t = (days.index - days.index[0]).days.to_numpy(dtype=float)
+    if "creative_generation" not in days.columns or (days["creative_generation"] < 0).all():
+        return np.zeros(len(days), dtype=int), t
+    has = days["creative_generation"].to_numpy() >= 0
+    gen = pd.Series(np.where(has, days["creative_generation"].to_numpy(), np.nan))
+    gen = gen.ffill().fillna(0).to_numpy(dtype=int)
+    # age where the creative is known; else the last known age plus the days since
+    start = pd.Series(np.where(has, t - days["creative_age"].to_numpy(dtype=float), np.nan))
+    start = start.ffill().fillna(0.0).to_numpy()
+    return gen, t - start
 
 
 def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,24 +186,25 @@ class CreativeState:
 
 
 def _components(rows: pd.DataFrame) -> dict[str, Any] | None:
-    """Daily CTR pieces shared by :func:`creative_state` and :func:`ctr_offset`."""
-    agg: dict[str, Any] = {"impressions": "sum", "clicks": "sum"}
-    if "reach" in rows.columns:
-        agg["reach"] = "sum"
-    daily = rows.groupby("date", as_index=False).agg(agg).sort_values("date")
-    gen = _generations(rows, daily["date"])
+    """Daily CTR pieces shared by :func:`creative_state`, :func:`ctr_offset` and
+    :func:`natural_wear` (``rows``: one campaign's panel days or contract rows)."""
+    days = _campaign_days(rows)
+    gen_all, age_all = _generations(days)
+    present = days["present"].to_numpy(dtype=bool)
+    columns = ["impressions", "clicks", *(["reach"] if "reach" in days.columns else [])]
+    daily = days.loc[present, columns].fillna(0.0)
+    daily.insert(0, "date", daily.index)
+    daily = daily.reset_index(drop=True)
+    gen, age = gen_all[present], age_all[present]
     ok = (daily["clicks"].to_numpy() > 0) & (daily["impressions"].to_numpy() > 0)
-    if ok.sum() < 21:
+    if ok.sum() < MIN_CLICK_DAYS:
         return None
     n_gen = int(gen.max()) + 1
-    age = np.zeros(len(daily), dtype=float)
-    for t in range(1, len(daily)):
-        age[t] = 0 if gen[t] != gen[t - 1] else age[t - 1] + 1
     clicks = daily["clicks"].to_numpy(float)
     y = np.log(np.where(ok, clicks, 1.0) / np.maximum(daily["impressions"].to_numpy(float), 1.0))
     w = 1.0 / (1.0 / np.maximum(clicks, 1.0) + _DAY_VAR_FLOOR)
     dow = daily["date"].dt.day_of_week.to_numpy()
-    d = (dow[:, None] == np.arange(1, 7)[None, :]).astype(float)
+    d = dow_dummies(dow)
     g = (gen[:, None] == np.arange(n_gen)[None, :]).astype(float)
     x = np.concatenate([d, g, g * age[:, None]], axis=1)
     beta, _, resid = _wls(x[ok], y[ok], w[ok])
@@ -196,8 +222,9 @@ def _components(rows: pd.DataFrame) -> dict[str, Any] | None:
         "adj": adj,
         "resid": resid,
         "reference": float(np.average(adj[ok], weights=w[ok])),
+        "age_today": float(age_all[-1]),
         "has_creative_ids": bool(
-            "creative_id" in rows.columns and not rows["creative_id"].isna().all()
+            "creative_id" in days.columns and days["creative_id"].notna().any()
         ),
     }
 
@@ -251,6 +278,49 @@ def creative_state(rows: pd.DataFrame, campaign_id: str = "") -> CreativeState |
     return None if comp is None else _state_from(comp, campaign_id)
 
 
+def _natural_from(comp: dict[str, Any], infl: float) -> tuple[float, float]:
+    """Pooled within-generation slope of adjusted log CTR on age (first NATURAL_DAYS days).
+
+    From finished generations when there are any, so that a wear-out under way in the
+    current one does not pass for the norm.
+    """
+    gen, ok, age, w, g, adj = (comp[k] for k in ("gen", "ok", "age", "w", "g", "adj"))
+    young = ok & (age < NATURAL_DAYS) & ((gen < gen[-1]) if comp["n_gen"] > 1 else True)
+    if young.sum() < FRESH_DAYS:
+        young = ok & (age < NATURAL_DAYS)
+    xn = np.concatenate([g[young], age[young, None]], axis=1)
+    b_n, cov_n, _ = _wls(xn, adj[young], w[young])
+    return float(b_n[-1]), float(np.sqrt(max(cov_n[-1, -1] * infl, 0.0)))
+
+
+def _lifetime_from(comp: dict[str, Any], infl: float) -> tuple[float, float]:
+    """Pooled within-generation slope of adjusted log CTR on age over every generation's
+    whole life (one level per generation, one common slope)."""
+    ok, age, w, g, adj = (comp[k] for k in ("ok", "age", "w", "g", "adj"))
+    x = np.concatenate([g[ok], age[ok, None]], axis=1)
+    beta, cov, _ = _wls(x, adj[ok], w[ok])
+    return float(beta[-1]), float(np.sqrt(max(cov[-1, -1] * infl, 0.0)))
+
+
+def natural_wear(rows: pd.DataFrame) -> tuple[float, float, int] | None:
+    """Wear of a creative over its life: the pooled within-generation slope of the model's
+    day-of-week adjusted log CTR on creative age (log CTR a day), its standard error, and
+    the age of today's creative in days (on the last panel day).
+
+    Unlike :attr:`CreativeState.natural_slope` (the first :data:`NATURAL_DAYS` days of
+    finished generations: what a refresh starts), this pools every generation's whole
+    life, which is what a simulation over a horizon of weeks needs and, on the
+    generator's campaigns, the more accurate rate.  ``None`` when there are fewer than
+    :data:`MIN_CLICK_DAYS` days with clicks.
+    """
+    comp = _components(rows)
+    if comp is None:
+        return None
+    infl = (1 + _rho(comp["resid"])) / (1 - _rho(comp["resid"]))
+    slope, se = _lifetime_from(comp, infl)
+    return slope, se, int(comp["age_today"])
+
+
 def _state_from(comp: dict[str, Any], campaign_id: str) -> CreativeState | None:
     if comp["age"][-1] + 1 < RECENT_DAYS:
         return None
@@ -270,14 +340,7 @@ def _state_from(comp: dict[str, Any], campaign_id: str) -> CreativeState | None:
     b_r, cov_r, _ = _wls(xr, adj[recent], w[recent])
     cov_r = cov_r * infl
 
-    # wear of a new creative in normal times: from finished generations when there are any,
-    # so that a wear-out under way in the current one does not pass for the norm
-    young = ok & (age < NATURAL_DAYS) & ((gen < gen[-1]) if n_gen > 1 else True)
-    if young.sum() < FRESH_DAYS:
-        young = ok & (age < NATURAL_DAYS)
-    xn = np.concatenate([g[young], age[young, None]], axis=1)
-    b_n, cov_n, _ = _wls(xn, adj[young], w[young])
-    nat, nat_se = float(b_n[-1]), float(np.sqrt(max(cov_n[-1, -1] * infl, 0.0)))
+    nat, nat_se = _natural_from(comp, infl)
 
     fe = fe_se = f_fresh = f_now = None
     if "reach" in daily.columns:
