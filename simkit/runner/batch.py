@@ -815,7 +815,8 @@ def _run(
     pivots_file: list[Path] = []
 
     def prepare() -> None:  # while the workers start
-        payload = compute_run_pivots(params, loaded, hash_of_data)
+        with _logs_aside(log_file):
+            payload = compute_run_pivots(params, loaded, hash_of_data)
         pivots_file.append(write_run_pivots(output_dir, payload))
 
     portfolio = _portfolio_job(
@@ -888,6 +889,28 @@ def _run(
         error="; ".join(f"{o.campaign_id}: {o.error}" for o in with_errors) or None,
     )
     return index
+
+
+@contextmanager
+def _logs_aside(log_file: str | None) -> Iterator[None]:
+    """Send simkit's log records to the run's log file instead of the terminal while the
+    engines run in this process (the pivots' forecasts warn per campaign, and the terminal
+    shows only the progress bar and one line per campaign); no-op without a log file."""
+    if log_file is None:
+        yield
+        return
+    logger = logging.getLogger("simkit")
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate = propagate
+        logger.removeHandler(handler)
+        handler.close()
 
 
 def _prestart(job: CampaignJob) -> Any | None:
