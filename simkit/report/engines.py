@@ -44,6 +44,7 @@ from simkit.viz import fan_chart
 
 __all__ = [
     "EngineResults",
+    "compute_engines",
     "diagnostics_section",
     "forecast_section",
     "market_section",
@@ -100,7 +101,20 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
     The forecast uses ``params.members`` and ``params.backtest_cutoffs`` (the LSTM is off
     by default), no on-disk cache (a report depends only on its inputs), and the
     campaign's own seed; the simulation reuses that forecast's drivers.
+
+    In a batch run the worker has already computed them with the same inputs and seed, and
+    the kernel takes those (:mod:`simkit.report.handoff`).
     """
+    from simkit.report import handoff
+
+    handed = handoff.load(ctx)
+    if handed is not None:
+        return handed
+    return compute_engines(ctx)
+
+
+def compute_engines(ctx: CampaignContext) -> EngineResults:
+    """What :func:`run_engines` returns, always computed here."""
     results = EngineResults()
     for key, (module, name, what) in _ENGINES.items():
         if _api(module, name) is None:

@@ -36,10 +36,17 @@ from simkit.registry import Registry
 from simkit.report.context import PLAN_LOOKBACK_DAYS, data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
-from simkit.runner.execute import CampaignJob, CampaignOutcome, execute_job
+from simkit.runner.execute import (
+    CampaignJob,
+    CampaignOutcome,
+    close_kernel,
+    execute_job,
+    prestart_kernel,
+)
 from simkit.runner.layout import STAGING, RunLayout, campaign_folders
 from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
+from simkit.runner.warmup import warm_worker
 
 __all__ = [
     "EXECUTORS",
@@ -136,7 +143,15 @@ class _Started:
     at: float
 
 
-Event = _Started | CampaignOutcome
+@dataclass(frozen=True)
+class _Finishing:
+    """Every job is done; the workers are exiting.  ``join()`` waits for them, which the
+    batch does after writing the index (a worker's exit takes seconds on a busy machine)."""
+
+    join: Callable[[], None]
+
+
+Event = _Started | CampaignOutcome | _Finishing
 _POLL_SECONDS = 0.25
 _PR_SET_PDEATHSIG = 1
 
@@ -202,6 +217,7 @@ def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     set_start_hook(partial(_put_start, queue))
+    warm_worker()
 
 
 def _drain(queue: Any) -> Iterator[_Started]:
@@ -227,8 +243,15 @@ def _stop_workers(children: list[Any], grace_seconds: float = 5.0) -> None:
             child.join(1.0)
 
 
+def _noop() -> None:
+    """A first task that makes the pool start a worker (which then warms up)."""
+
+
 def _run_processes(
-    jobs: list[CampaignJob], workers: int, log_file: str | None = None
+    jobs: list[CampaignJob],
+    workers: int,
+    log_file: str | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> Iterator[Event]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -243,6 +266,12 @@ def _run_processes(
         initargs=(started, os.getpid(), log_file),
     )
     try:
+        if prepare is not None:
+            # the workers start and import the engines' libraries while this process
+            # prepares what the jobs read (the run's pivots)
+            for _ in range(workers):
+                pool.submit(_noop)
+            prepare()
         pending = {pool.submit(execute_job, job) for job in jobs}  # FIFO: priority order
         while pending:
             done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -260,9 +289,10 @@ def _run_processes(
         started.close()
         started.cancel_join_thread()
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=False)
     yield from _drain(started)
     started.close()
+    yield _Finishing(partial(pool.shutdown, wait=True))
 
 
 def _execute_on_dask(job: CampaignJob, topic: str) -> CampaignOutcome:
@@ -275,8 +305,13 @@ def _execute_on_dask(job: CampaignJob, topic: str) -> CampaignOutcome:
     )
 
 
-def _run_dask(jobs: list[CampaignJob], scheduler: str) -> Iterator[Event]:
+def _run_dask(
+    jobs: list[CampaignJob], scheduler: str, prepare: Callable[[], None] | None = None
+) -> Iterator[Event]:
     import queue as queue_module
+
+    if prepare is not None:
+        prepare()
 
     try:
         from distributed import Client
@@ -315,12 +350,15 @@ def _run_dask(jobs: list[CampaignJob], scheduler: str) -> Iterator[Event]:
 
 
 #: How a batch is spread: local processes, or a Dask cluster when a scheduler is given.
-#: Each yields a ``_Started`` event when a worker starts a campaign, then its outcome.
+#: Each calls ``prepare()`` (if given) before any job starts, then yields a ``_Started``
+#: event when a worker starts a campaign, then its outcome.
 EXECUTORS: dict[str, Callable[..., Iterator[Event]]] = {
-    "processes": lambda jobs, workers, scheduler, log_file=None: _run_processes(
-        jobs, workers, log_file
+    "processes": lambda jobs, workers, scheduler, log_file=None, prepare=None: _run_processes(
+        jobs, workers, log_file, prepare
     ),
-    "dask": lambda jobs, workers, scheduler, log_file=None: _run_dask(jobs, scheduler),
+    "dask": lambda jobs, workers, scheduler, log_file=None, prepare=None: _run_dask(
+        jobs, scheduler, prepare
+    ),
 }
 
 
@@ -371,17 +409,11 @@ def _plain_index(manifest: dict[str, Any], error: str | None) -> str:
     )
 
 
-def _write_index(
-    params: RunParams,
-    layout: RunLayout,
-    base: Path,
-    manifest: dict[str, Any],
-    notebook: Path,
-    log_file: str | None,
-) -> Path:
+def _portfolio_job(
+    params: RunParams, layout: RunLayout, base: Path, notebook: Path, log_file: str | None
+) -> CampaignJob:
     output_dir = layout.output_dir
-    index = layout.inside(output_dir / "index.html")
-    job = CampaignJob(
+    return CampaignJob(
         campaign_id="_portfolio",
         notebook=str(notebook),
         parameters=_notebook_params(params, base),
@@ -396,7 +428,15 @@ def _write_index(
         run_id=layout.run_id,
         log_file=log_file,
     )
-    outcome = execute_job(job)
+
+
+def _write_index(
+    layout: RunLayout, manifest: dict[str, Any], job: CampaignJob, km: Any | None = None
+) -> Path:
+    """Run the portfolio notebook (on ``km`` if a kernel was started for it) and put its
+    page in place as ``index.html``; a plain index if it fails."""
+    index = layout.inside(layout.output_dir / "index.html")
+    outcome = execute_job(job, km=km)
     if outcome.status == "succeeded":
         tmp = layout.inside(index.with_name(f".index.{uuid.uuid4().hex}.tmp"))
         shutil.copyfile(layout.portfolio_dir / "index.html", tmp)
@@ -768,10 +808,23 @@ def _run(
             failed_dir=str(layout.failed_dir(cid)),
             run_id=run_id,
             log_file=log_file,
+            precompute=True,
         )
         for rank, cid in enumerate(ordered)
     ]
-    pivots = write_run_pivots(output_dir, compute_run_pivots(params, loaded, hash_of_data))
+    pivots_file: list[Path] = []
+
+    def prepare() -> None:  # while the workers start
+        with _logs_aside(log_file):
+            payload = compute_run_pivots(params, loaded, hash_of_data)
+        pivots_file.append(write_run_pivots(output_dir, payload))
+
+    portfolio = _portfolio_job(
+        params, layout, base, Path(portfolio_notebook or NOTEBOOKS["portfolio"]), log_file
+    )
+    started: set[str] = set()
+    portfolio_km: Any | None = None
+    finishing: list[_Finishing] = []
     executor = EXECUTORS["dask" if scheduler else "processes"]
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = tqdm(
@@ -781,11 +834,18 @@ def _run(
         disable=not progress or bool(os.environ.get("TQDM_DISABLE")),
     )
     try:
-        for event in executor(jobs, n_workers, scheduler, log_file=log_file):
+        for event in executor(jobs, n_workers, scheduler, log_file=log_file, prepare=prepare):
+            if isinstance(event, _Finishing):
+                finishing.append(event)
+                continue
             if isinstance(event, _Started):
                 if event.campaign_id not in outcomes:  # a late notice changes nothing
                     registry.campaign_running(run_id, event.campaign_id, started_at=event.at)
                     bar.set_postfix_str(f"{event.campaign_id} running")
+                started.add(event.campaign_id)
+                if portfolio_km is None and len(started) == len(jobs):
+                    # the last reports are running: the index's kernel boots meanwhile
+                    portfolio_km = _prestart(portfolio)
                 continue
             outcome = event
             outcomes[outcome.campaign_id] = outcome
@@ -795,8 +855,12 @@ def _run(
             if progress:
                 bar.write(_finished_line(outcome), file=sys.stderr)
             bar.update()
+    except BaseException:
+        close_kernel(portfolio_km)
+        raise
     finally:
         bar.close()
+    pivots = pivots_file[0]
     results = [outcomes[c] for c in ordered]
     with_errors = [o for o in results if o.status != "succeeded"]
     manifest = _manifest(
@@ -810,14 +874,12 @@ def _run(
         outcomes,
     )
     atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
-    index = _write_index(
-        params,
-        layout,
-        base,
-        manifest,
-        Path(portfolio_notebook or NOTEBOOKS["portfolio"]),
-        log_file,
-    )
+    try:
+        index = _write_index(layout, manifest, portfolio, portfolio_km)
+    finally:
+        close_kernel(portfolio_km)
+        for done in finishing:
+            done.join()
     shutil.rmtree(layout.staging_root, ignore_errors=True)
     _remove_if_empty(output_dir / STAGING)
     registry.finish_run(
@@ -827,6 +889,38 @@ def _run(
         error="; ".join(f"{o.campaign_id}: {o.error}" for o in with_errors) or None,
     )
     return index
+
+
+@contextmanager
+def _logs_aside(log_file: str | None) -> Iterator[None]:
+    """Send simkit's log records to the run's log file instead of the terminal while the
+    engines run in this process (the pivots' forecasts warn per campaign, and the terminal
+    shows only the progress bar and one line per campaign); no-op without a log file."""
+    if log_file is None:
+        yield
+        return
+    logger = logging.getLogger("simkit")
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate = propagate
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def _prestart(job: CampaignJob) -> Any | None:
+    """A kernel started now for ``job``, or ``None`` if it cannot start (the job then
+    starts its own, and labels the failure if that fails too)."""
+    try:
+        return prestart_kernel(job)
+    except Exception as exc:  # noqa: BLE001 - only a head start is lost
+        log.info("could not start the index's kernel ahead of time: %s", exc)
+        return None
 
 
 def _finished_line(outcome: CampaignOutcome) -> str:

@@ -16,6 +16,7 @@ plain picklable dataclasses.  Papermill's sharp edges are handled here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,8 +24,10 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,8 +47,10 @@ __all__ = [
     "CampaignJob",
     "CampaignOutcome",
     "classify_failure",
+    "close_kernel",
     "execute_job",
     "kill_kernel",
+    "prestart_kernel",
     "set_start_hook",
 ]
 
@@ -78,6 +83,9 @@ class CampaignJob:
     run_id: str | None = None
     #: Where the kernel's stderr goes (``None``: inherited, e.g. with ``--verbose``).
     log_file: str | None = None
+    #: Run the report's engines in this worker process and hand the results to the kernel
+    #: (:mod:`simkit.report.handoff`); campaign reports only.
+    precompute: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,9 @@ class CampaignOutcome:
     summary: dict[str, Any] | None = field(default=None, repr=False)
     #: The full error (traceback) for the log and the registry, never the output folder.
     detail: str | None = field(default=None, repr=False)
+    #: Seconds spent in each stage of the last attempt (engines in the worker, the
+    #: notebook, HTML render, publish), for run.json and the speed bench.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def campaign_state(self) -> str:
@@ -244,9 +255,12 @@ def _stamp_run_id(page: str, run_id: str | None) -> str:
     return page[:at] + footer + page[at:] if at >= 0 else page + footer
 
 
-def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | None]:
+def _publish(
+    job: CampaignJob, executed: Path, timings: dict[str, float]
+) -> tuple[str, dict[str, Any] | None]:
     import nbformat
 
+    t0 = time.perf_counter()
     staging = Path(job.staging_dir)
     nb = nbformat.read(executed, as_version=4)
     summary = extract_summary(nb)
@@ -254,7 +268,9 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
         summary = {**summary, "run_id": job.run_id}
     scrub_paths(nb, [job.cwd, job.staging_dir, job.final_dir, *job.scrub_roots])
     nbformat.write(nb, executed)
+    t1 = time.perf_counter()
     page = _stamp_run_id(render_html(nb), job.run_id)
+    t2 = time.perf_counter()
     (staging / job.html_name).write_text(page, encoding="utf-8")
     if job.parameters.get("pdf") and job.html_name == "report.html":
         (staging / "report.pdf").write_bytes(render_pdf(nb))
@@ -270,6 +286,8 @@ def _publish(job: CampaignJob, executed: Path) -> tuple[str, dict[str, Any] | No
     if _exit_state["requested"]:
         kill_kernel()
         os._exit(128 + signal.SIGTERM)
+    timings["render_html"] = t2 - t1
+    timings["publish"] = (t1 - t0) + (time.perf_counter() - t2)
     return str(final / job.html_name), summary
 
 
@@ -350,7 +368,113 @@ def _kernel_manager_class(log_file: str | None) -> type:
                     sink.close()  # the child has its own copy of the descriptor
             _kernel["process"] = getattr(self.provisioner, "process", None)
 
+        def client(self, **kw: Any) -> Any:
+            # a kernel started here is not nbclient's to clean up: its clients are
+            # closed by _close_kernel
+            kc = super().client(**kw)
+            self.__dict__.setdefault("_simkit_clients", []).append(kc)
+            return kc
+
     return _QuietKernelManager
+
+
+def _start_kernel(manager: type, job: CampaignJob, env: dict[str, str]) -> Any:
+    """A kernel started now for ``job`` (cwd, environment plus ``env``), which imports
+    simkit and starts the chart renderer at start-up (:func:`simkit.runner.warmup.warm_kernel`);
+    handed to Papermill as ``km``."""
+    from jupyter_core.utils import run_sync
+
+    from simkit.runner.warmup import KERNEL_STARTUP_LINE
+
+    km = manager(kernel_name=job.kernel_name)
+    run_sync(km.start_kernel)(
+        cwd=job.cwd,
+        env={**os.environ, **env},
+        extra_arguments=[
+            # as nbclient would: no history file written by report kernels
+            "--HistoryManager.hist_file=:memory:",
+            f"--IPKernelApp.exec_lines={KERNEL_STARTUP_LINE}",
+        ],
+    )
+    return km
+
+
+def _close_kernel(km: Any | None) -> None:
+    """Kill a kernel started by :func:`_start_kernel` (no graceful shutdown: its outputs
+    are in), reap it, close its clients' channels and remove its connection file."""
+    process = _kernel["process"]
+    kill_kernel()
+    if process is not None:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.info("kernel %s did not exit within 5 s of SIGKILL", process.pid)
+    if km is None:
+        return
+    from jupyter_core.utils import run_sync
+
+    for kc in km.__dict__.pop("_simkit_clients", []):
+        try:
+            kc.stop_channels()
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the job's outcome
+            log.info("could not close a kernel client: %s", exc)
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception as exc:  # noqa: BLE001
+        log.info("could not clean up the kernel's resources: %s", exc)
+
+
+def _precompute(job: CampaignJob, path: Path) -> bool:
+    """Run the report's engines for ``job``'s campaign in this process and write them to
+    ``path`` for the kernel (:mod:`simkit.report.handoff`).
+
+    Any failure leaves no file: the kernel then computes the engines itself and the
+    failure is labelled there, with its code cell, exactly as without a hand-off.
+    """
+    import warnings
+
+    from simkit.params import RunParams
+    from simkit.report import handoff
+    from simkit.report.context import load_campaign
+    from simkit.report.engines import compute_engines
+
+    try:
+        with (
+            _time_limit(job.timeout_seconds),
+            contextlib.chdir(job.cwd),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
+            ctx = load_campaign(RunParams(**job.parameters))
+            handoff.save(path, ctx, compute_engines(ctx))
+    except Exception as exc:  # noqa: BLE001 - the kernel computes and labels it
+        log.info("campaign %s: engines not computed in the worker (%s)", job.campaign_id, exc)
+        return False
+    return True
+
+
+class _TimeLimit(Exception):
+    """The engines ran longer than a cell may (see :func:`_time_limit`)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Raise :class:`_TimeLimit` after ``seconds`` (main thread only, else no limit): the
+    worker's engines get no more time than the notebook's cell would."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _TimeLimit(f"the engines ran longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def kill_kernel() -> None:
@@ -400,29 +524,72 @@ def _notify_start(hook: Callable[[str, float], None] | None, job: CampaignJob, a
         log.warning("could not report the start of %s: %s", job.campaign_id, exc)
 
 
+def prestart_kernel(job: CampaignJob) -> Any:
+    """A kernel for ``job``, started now so that it is warm when the job runs
+    (:func:`execute_job`'s ``km``); close it with :func:`close_kernel` if the job never
+    runs."""
+    return _start_kernel(_kernel_manager_class(job.log_file), job, {})
+
+
+def close_kernel(km: Any | None) -> None:
+    """Kill a kernel from :func:`prestart_kernel` and release its resources."""
+    _close_kernel(km)
+
+
 def execute_job(
-    job: CampaignJob, on_start: Callable[[str, float], None] | None = None
+    job: CampaignJob,
+    on_start: Callable[[str, float], None] | None = None,
+    *,
+    km: Any | None = None,
 ) -> CampaignOutcome:
     """Execute, label and publish one notebook; never raises for a notebook's failure.
 
     ``on_start(campaign_id, started_at)`` (default: the hook of :func:`set_start_hook`)
     is told when the job starts, so the run registry can mark the campaign running.
+    ``km``: a kernel already started for this job (:func:`prestart_kernel`), used by the
+    first attempt and closed with the job; otherwise each attempt starts its own.
     """
-    import papermill as pm
-
     started = time.time()
     _notify_start(on_start or _start_hook, job, started)
     check_parameter_names(list(job.parameters))
     staging = _checked(job, Path(job.staging_dir))
     executed = staging / "report.ipynb"
+    with tempfile.TemporaryDirectory(prefix="simkit-handoff-") as private:
+        return _attempts(job, started, staging, executed, Path(private) / "engines.pickle", km)
+
+
+def _attempts(
+    job: CampaignJob,
+    started: float,
+    staging: Path,
+    executed: Path,
+    handoff_file: Path,
+    ready: Any | None,
+) -> CampaignOutcome:
+    import papermill as pm
+
+    from simkit.report.handoff import ENV_VAR
+
     manager = _kernel_manager_class(job.log_file)
+    env = {ENV_VAR: str(handoff_file)} if job.precompute else {}
     attempts, kind, message, detail = 0, None, None, None
+    timings: dict[str, float] = {}
     while attempts <= job.retries:
         attempts += 1
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        _kernel["process"] = None
+        km, ready = ready, None
+        if km is None:
+            _kernel["process"] = None
+        timings = {}
         try:
+            t0 = time.perf_counter()
+            # the kernel starts and imports simkit while this process fits the engines
+            km = km or _start_kernel(manager, job, env)
+            if job.precompute and not handoff_file.exists():
+                _precompute(job, handoff_file)
+                timings["engines_in_worker"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
             pm.execute_notebook(
                 job.notebook,
                 str(executed),
@@ -432,9 +599,12 @@ def execute_job(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout_seconds,
-                kernel_manager_class=manager,
+                km=km,
             )
-            report, summary = _publish(job, executed)
+            timings["notebook"] = time.perf_counter() - t1
+            _close_kernel(km)
+            km = None
+            report, summary = _publish(job, executed, timings)
             return CampaignOutcome(
                 job.campaign_id,
                 "succeeded",
@@ -443,6 +613,7 @@ def execute_job(
                 time.time(),
                 report_path=report,
                 summary=summary,
+                timings=timings,
             )
         except Exception as exc:  # noqa: BLE001 - every failure is labelled, never lost
             kind, message, transient = classify_failure(
@@ -457,7 +628,7 @@ def execute_job(
             if not transient:
                 break
         finally:
-            kill_kernel()
+            _close_kernel(km)
     if attempts > 1:
         message = f"{message} (after {attempts} attempts)"
     _keep_failed(job, staging)
@@ -470,6 +641,7 @@ def execute_job(
         error=message,
         kind=kind,
         detail=detail,
+        timings=timings,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
+import functools
 import json
 import os
 import re
@@ -118,19 +119,24 @@ def _without_summary(nb: Any) -> Any:
     return shown
 
 
-def render_html(nb: Any) -> str:
-    """Offline HTML of an executed notebook, without input cells or prompts."""
+@functools.cache
+def _exporter() -> Any:
+    """One HTML exporter per process: building one (template lookup, Jinja environment)
+    costs more than rendering a report, and a worker renders many."""
     from nbconvert import HTMLExporter
 
-    shown = _without_summary(nb)
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(template_root())],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(shown)
+
+
+def render_html(nb: Any) -> str:
+    """Offline HTML of an executed notebook, without input cells or prompts."""
+    body, _ = _exporter().from_notebook_node(_without_summary(nb))
     return body
 
 
