@@ -1,9 +1,9 @@
 """Imports of simkit modules sit at the top of their modules (README, "Package structure").
 
 import-linter (``make lint``) checks the layers and cycles but cannot tell an import at the
-top from one inside a function, which hides a dependency and often a cycle.  The modules
-below still have such imports, in files that other work was changing when the rule came;
-each line goes once its imports move up.  A new one anywhere fails this test.
+top from one inside a function, which hides a dependency and often a cycle.  There are none
+left (annotation-only imports under ``if TYPE_CHECKING:`` are module level, not in a
+function); a new one anywhere fails this test.
 """
 
 from __future__ import annotations
@@ -14,15 +14,6 @@ from pathlib import Path
 import simkit
 
 PACKAGE = Path(simkit.__file__).parent
-
-#: (file under simkit/, simkit module imported inside a function) still to move up.
-NOT_YET_AT_THE_TOP = {
-    ("runner/batch.py", "simkit.data"),
-    ("runner/batch.py", "simkit.metadata"),
-    ("runner/batch.py", "simkit.runner"),
-    ("runner/batch.py", "simkit.runner.execute"),
-    ("runner/publish.py", "simkit._browser"),
-}
 
 
 def _function_level_simkit_imports(path: Path) -> set[str]:
@@ -47,7 +38,7 @@ def test_no_new_import_of_a_simkit_module_inside_a_function() -> None:
         for path in sorted(PACKAGE.rglob("*.py"))
         for module in _function_level_simkit_imports(path)
     }
-    assert sorted(found - NOT_YET_AT_THE_TOP) == []
+    assert sorted(found) == []
 
 
 def test_the_scan_sees_an_import_inside_a_function(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.metadata import how_to_give
+from simkit.report import handoff
 from simkit.report.context import CampaignContext
 from simkit.report.pivots import pivots_section as build_pivots_section
 from simkit.report.pivots import run_pivots
@@ -105,8 +106,6 @@ def run_engines(ctx: CampaignContext) -> EngineResults:
     In a batch run the worker has already computed them with the same inputs and seed, and
     the kernel takes those (:mod:`simkit.report.handoff`).
     """
-    from simkit.report import handoff
-
     handed = handoff.load(ctx)
     if handed is not None:
         return handed

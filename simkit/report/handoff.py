@@ -27,6 +27,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simkit import __version__
+
 if TYPE_CHECKING:
     from simkit.report.context import CampaignContext
     from simkit.report.engines import EngineResults
@@ -42,8 +44,6 @@ ENV_VAR = "SIMKIT_ENGINE_RESULTS"
 def handoff_key(ctx: CampaignContext) -> dict[str, Any]:
     """What the results depend on: the campaign, the parameters and data (their hashes),
     the campaign's state, the day (the loader's "today") and the simkit version."""
-    from simkit import __version__
-
     return {
         "campaign_id": ctx.campaign_id,
         "params_hash": ctx.params_hash,

@@ -30,18 +30,22 @@ from pathlib import Path
 from typing import Any
 
 from simkit._resources import resource_dir
+from simkit.data import load
 from simkit.errors import ParamsError, SimkitError
+from simkit.metadata import resolve_for_run
 from simkit.params import RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
 from simkit.report.context import PLAN_LOOKBACK_DAYS, data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
+from simkit.runner import execute
 from simkit.runner.execute import (
     CampaignJob,
     CampaignOutcome,
     close_kernel,
     execute_job,
     prestart_kernel,
+    set_start_hook,
 )
 from simkit.runner.layout import STAGING, RunLayout, campaign_folders
 from simkit.runner.lock import RunLock
@@ -163,8 +167,6 @@ def _put_start(queue: Any, campaign_id: str, at: float) -> None:
 def _worker_exit(signum: int, frame: Any) -> None:
     """A worker told to stop (by the batch, or its parent's death): kill its kernel and go,
     unless it is moving a finished report into place, which it completes first."""
-    from simkit.runner import execute
-
     if execute.publishing():
         execute.request_exit()
         return
@@ -203,8 +205,6 @@ def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
     """Worker process start-up: report each job's start through ``queue``; die with the
     parent; log to the run's log file instead of the terminal."""
     import signal
-
-    from simkit.runner.execute import set_start_hook
 
     signal.signal(signal.SIGTERM, _worker_exit)
     signal.signal(signal.SIGINT, _worker_exit)
@@ -633,8 +633,6 @@ def run_batch(
         Send the kernels' and workers' own messages to the run's log file
         (``.simkit-cache/logs/<run id>.log``) rather than the terminal.
     """
-    from simkit.data import load
-    from simkit.metadata import resolve_for_run
 
     t0 = time.perf_counter()
     registry = registry or Registry()

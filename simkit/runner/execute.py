@@ -33,8 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from simkit.errors import SimkitError
-from simkit.params import check_parameter_names
+from simkit.params import RunParams, check_parameter_names
 from simkit.paths import ensure_inside
+from simkit.report import handoff
+from simkit.report.context import load_campaign
+from simkit.report.engines import compute_engines
+from simkit.report.handoff import ENV_VAR
 from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
@@ -42,6 +46,7 @@ from simkit.runner.publish import (
     render_pdf,
     scrub_paths,
 )
+from simkit.runner.warmup import KERNEL_STARTUP_LINE
 
 __all__ = [
     "CampaignJob",
@@ -384,8 +389,6 @@ def _start_kernel(manager: type, job: CampaignJob, env: dict[str, str]) -> Any:
     handed to Papermill as ``km``."""
     from jupyter_core.utils import run_sync
 
-    from simkit.runner.warmup import KERNEL_STARTUP_LINE
-
     km = manager(kernel_name=job.kernel_name)
     run_sync(km.start_kernel)(
         cwd=job.cwd,
@@ -432,11 +435,6 @@ def _precompute(job: CampaignJob, path: Path) -> bool:
     failure is labelled there, with its code cell, exactly as without a hand-off.
     """
     import warnings
-
-    from simkit.params import RunParams
-    from simkit.report import handoff
-    from simkit.report.context import load_campaign
-    from simkit.report.engines import compute_engines
 
     try:
         with (
@@ -567,8 +565,6 @@ def _attempts(
     ready: Any | None,
 ) -> CampaignOutcome:
     import papermill as pm
-
-    from simkit.report.handoff import ENV_VAR
 
     manager = _kernel_manager_class(job.log_file)
     env = {ENV_VAR: str(handoff_file)} if job.precompute else {}

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from simkit._browser import CHROMIUM, CHROMIUM_ARGS
 from simkit._resources import resource_dir
 from simkit.errors import SimkitError
 from simkit.paths import atomic_write_text  # re-exported: it moved down, beside safe_name
@@ -156,8 +157,6 @@ def render_pdf(nb: Any) -> bytes:
     """
     from nbconvert.exporters.webpdf import WebPDFExporter
 
-    from simkit._browser import CHROMIUM
-
     if not CHROMIUM.is_file():
         raise SimkitError(
             f"pdf: true needs Chromium at {CHROMIUM} to print the report (apt-get install "
@@ -187,8 +186,6 @@ def _print_pdf(html: str) -> bytes:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise SimkitError("pdf: true needs playwright (pip install playwright)") from exc
-
-    from simkit._browser import CHROMIUM, CHROMIUM_ARGS
 
     with tempfile.TemporaryDirectory(prefix="simkit-pdf-") as folder:
         page_file = Path(folder) / "report.html"
