@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simkit._browser import CHROMIUM, CHROMIUM_ARGS
+from simkit import _browser
 from simkit._resources import resource_dir
 from simkit.errors import SimkitError
 from simkit.paths import atomic_write_text  # re-exported: it moved down, beside safe_name
@@ -157,9 +157,9 @@ def render_pdf(nb: Any) -> bytes:
     """
     from nbconvert.exporters.webpdf import WebPDFExporter
 
-    if not CHROMIUM.is_file():
+    if not _browser.CHROMIUM.is_file():
         raise SimkitError(
-            f"pdf: true needs Chromium at {CHROMIUM} to print the report (apt-get install "
+            f"pdf: true needs Chromium at {_browser.CHROMIUM} to print the report (apt-get install "
             "chromium), or set pdf: false"
         )
 
@@ -191,7 +191,9 @@ def _print_pdf(html: str) -> bytes:
         page_file = Path(folder) / "report.html"
         page_file.write_text(html, encoding="utf-8")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+            browser = p.chromium.launch(
+                executable_path=str(_browser.CHROMIUM), args=list(_browser.CHROMIUM_ARGS)
+            )
             try:
                 page = browser.new_context(offline=True).new_page()
                 page.emulate_media(media="print")

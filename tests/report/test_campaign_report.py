@@ -298,7 +298,7 @@ def test_the_publish_step_writes_a_pdf_only_when_asked(built, tmp_path: Path) ->
             timeout_seconds=60,
             retries=0,
         )
-        _publish(job, staging / "report.ipynb")
+        _publish(job, staging / "report.ipynb", {})
         assert (final / "report.html").is_file()
         assert (final / "report.pdf").is_file() is pdf
     assert (tmp_path / "out-True" / "C001" / "report.pdf").read_bytes().startswith(b"%PDF")
