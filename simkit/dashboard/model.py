@@ -69,6 +69,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simkit._suggest import did_you_mean
 from simkit.dashboard.charts import whatif_chart
 from simkit.data import load
+from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError
 from simkit.pivots import find_pivots
 from simkit.pivots.sessions import (
@@ -777,9 +778,11 @@ class WhatIfModel:
         session = self.fit(campaign_id, h)
         paths = session.baseline_paths(h)
         result = session.baseline(h)
-        hist = session.history.groupby("date", as_index=False)[
-            ["spend", "impressions", "clicks", "conversions", "revenue"]
-        ].sum()
+        days = CampaignPanel.from_data(session.history).campaign(campaign_id)
+        hist = days.loc[
+            days["present"], ["spend", "impressions", "clicks", "conversions", "revenue"]
+        ]
+        hist = hist.rename_axis("date").reset_index()
         with np.errstate(divide="ignore", invalid="ignore"):
             hist["cpa"] = hist["spend"] / hist["conversions"]
             hist["roas"] = hist["revenue"] / hist["spend"]
