@@ -132,7 +132,12 @@ def data_quality(ctx: CampaignContext) -> Section:
             )
         )
     if warnings:
-        tables.append(("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]})))
+        # the data file by its name: the path as the run passed it (relative to the kernel's
+        # folder) means nothing to a reader and says where the data live on this machine
+        data_file = str(ctx.params.data)
+        name = data_file.rsplit("/", 1)[-1]
+        lines = [str(w).replace(data_file, name) for w in warnings]
+        tables.append(("Warnings", pd.DataFrame({"warning": lines})))
     else:
         text.append("No validation warnings for this campaign.")
     return Section(

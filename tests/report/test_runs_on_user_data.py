@@ -68,6 +68,9 @@ def test_the_real_file_with_its_mapping_and_no_metadata_publishes_every_report(
     assert "stopped (last day 2020-04-30)" in (out / "index.html").read_text()
     html = (out / safe_name("camp 2") / "report.html").read_text()
     assert "This campaign has stopped: its last day with spend is 2020-04-30" in html
+    # validation warnings name the data file, not the machine's path to it
+    assert "online_advertising_performance_data.csv, rows 176, 4684" in html
+    assert "shared/data/online_ad_performance" not in html
     for cid in ("camp 1", "camp 3"):
         active = _summary(out, cid)
         assert (active["campaign_state"], active["campaign_last_date"]) == ("active", "2020-06-30")
