@@ -84,7 +84,7 @@ campaign_runs = Table(
         index=True,
         nullable=False,
     ),
-    Column("campaign_id", String(128), nullable=False),
+    Column("campaign_id", Text, nullable=False),
     Column("rank", Integer, nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),

@@ -2,7 +2,7 @@
 
 Every stage (forecast drivers, simulation, risk histories, pivots, the report) reads a
 campaign through :class:`CampaignPanel`, so two sections of one report cannot disagree
-about the same campaign's day (STYLE.md rule 16, issue 13).  The contract frame may hold
+about the same campaign's day (STYLE.md rule 16).  The contract frame may hold
 several rows per campaign-day (breakdowns by creative, ad group, channel, placement); the
 panel holds exactly one row per ``campaign_id`` x calendar day, from the campaign's first
 row to its last, and these are **the aggregation rules, written down in one place**:
@@ -350,6 +350,7 @@ def _dominant(rows: pd.DataFrame, column: str) -> pd.Series:
         }
     ).dropna(subset=["v"])
     frame["v"] = frame["v"].astype(str)
+    frame = frame[frame["v"].str.strip() != ""]  # a blank cell (read from a CSV as "") is no value
     totals = frame.groupby([*_KEY, "v"], sort=False).agg(w=("w", "sum"), order=("order", "min"))
     totals = totals.reset_index().sort_values(
         [*_KEY, "w", "order"], ascending=[True, True, False, True], kind="mergesort"

@@ -1,4 +1,4 @@
-"""World families: synthetic campaign panels from independent processes (issue 16).
+"""World families: synthetic campaign panels from independent processes.
 
 A model scored on the generator it was tuned on measures the generator.  So the benches
 score simkit on more than one **family** of worlds, each written apart from the others in

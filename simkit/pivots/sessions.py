@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simkit._rng import make_rng
+from simkit.errors import DataError
 from simkit.pivots.curves import ResponseCurve
 from simkit.pivots.portfolio import fit_portfolio
 from simkit.simulate.campaign import ForecastFn
@@ -71,12 +72,15 @@ def campaign_response(
     if rows.empty:
         return None
     offset, _ = creative_analysis(rows, str(campaign_id))
-    pf = fit_portfolio(
-        rows,
-        rng=make_rng(campaign_seed(seed, campaign_id)),
-        n_draws=n_draws,
-        creative_offsets={str(campaign_id): offset} if offset is not None else {},
-    )
+    try:
+        pf = fit_portfolio(
+            rows,
+            rng=make_rng(campaign_seed(seed, campaign_id)),
+            n_draws=n_draws,
+            creative_offsets={str(campaign_id): offset} if offset is not None else {},
+        )
+    except DataError:  # paused or too little recent spend to fit a curve: none, as documented
+        return None
     if str(campaign_id) not in pf.keys:
         return None
     return CurveResponse(pf.curves[str(campaign_id)])

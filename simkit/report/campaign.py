@@ -225,14 +225,10 @@ def headline(ctx: CampaignContext, sections: dict[str, Section]) -> Headline:
 
 
 def _stopped(ctx: CampaignContext) -> str | None:
-    """When the campaign stopped before the file's last day, that fact as a clause.
-
-    Read with ``getattr``: ``stopped``, ``last_date`` and ``file_last_date`` are the
-    context's stopped-campaign fields (issue 14 item 2), absent from older contexts.
-    """
-    if not getattr(ctx, "stopped", False):
+    """When the campaign stopped before the file's last day, that fact as a clause."""
+    if not ctx.stopped:
         return None
-    last, end = getattr(ctx, "last_date", None), getattr(ctx, "file_last_date", None)
+    last, end = ctx.last_date, ctx.file_last_date
     day = last.date().isoformat() if last is not None else "an unknown day"
     return f"its last day with spend is {day}" + (
         f", and the data run to {end.date().isoformat()}" if end is not None else ""

@@ -10,8 +10,8 @@ reaches :func:`~simkit.report.engines.run_engines`, which asks :func:`load` firs
 file is there and was made for the same campaign, parameters, data and simkit, the kernel
 only builds and shows the sections; otherwise (a notebook run alone, by nbval, in Voila, or
 any mismatch) it computes as before.  The numbers are the same either way: both paths call
-the same function with the same inputs and seed (issue 14, "doing the fitting once per
-campaign and not in the kernel's cold start").
+the same function with the same inputs and seed: the fitting is done once per campaign,
+in the warm worker, not in the kernel's cold start.
 
 The file is a pickle: it is written by this user's own worker into a folder only that user
 can read (:func:`tempfile.mkdtemp`), read by the kernel the worker started, and deleted when

@@ -31,11 +31,12 @@ from typing import Any
 
 from simkit._resources import resource_dir
 from simkit.data import load
+from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.metadata import resolve_for_run
 from simkit.params import RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
-from simkit.report.context import PLAN_LOOKBACK_DAYS, data_hash
+from simkit.report.context import data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
 from simkit.runner import execute
@@ -51,6 +52,7 @@ from simkit.runner.layout import STAGING, RunLayout, campaign_folders
 from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
 from simkit.runner.warmup import warm_worker
+from simkit.simulate.budget import recent_spend_level
 
 __all__ = [
     "EXECUTORS",
@@ -595,6 +597,20 @@ def _clean_dead_staging(layout: RunLayout) -> None:
             shutil.rmtree(layout.inside(leftover), ignore_errors=True)
 
 
+def _recent_spend(data: Any, campaigns: list[str]) -> dict[str, float]:
+    """Each campaign's recent daily spend level (the default plan's rule), for the order of
+    the reports: from the campaign-day panel, so breakdown rows are summed per day first."""
+    panel = CampaignPanel.from_data(data)
+    spend = {}
+    for cid in campaigns:
+        if cid not in panel.ids:
+            continue
+        days = panel.campaign(cid)
+        days = days[days["present"]]
+        spend[cid] = recent_spend_level(days["spend"], days.get("budget"))
+    return spend
+
+
 def run_batch(
     params: RunParams,
     *,
@@ -646,8 +662,7 @@ def run_batch(
     # merged metadata (simkit.metadata): a bad source fails here, before any kernel starts,
     # and the run's pivots see the same metadata as the reports
     loaded, _ = resolve_for_run(params, loaded)
-    recent = loaded.data.sort_values("date").groupby("campaign_id")["spend"]
-    spend = {c: float(s.tail(PLAN_LOOKBACK_DAYS).mean()) for c, s in recent}
+    spend = _recent_spend(loaded.data, campaigns)
     ordered = order_campaigns(params, spend, campaigns)
     campaign_folders(ordered)  # two ids that would share a folder stop the run here
     hash_of_data = data_hash(params.data, params.mapping, params.metadata)

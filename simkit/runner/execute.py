@@ -328,7 +328,9 @@ def _keep_failed(job: CampaignJob, staging: Path) -> None:
     """
     import nbformat
 
-    failed_dir = _checked(job, Path(job.failed_dir or Path(job.final_dir).parent / ".failed"))
+    # never the whole .failed folder: only this campaign's place in it
+    fallback = Path(job.final_dir).parent / ".failed" / Path(job.final_dir).name
+    failed_dir = _checked(job, Path(job.failed_dir) if job.failed_dir else fallback)
     shutil.rmtree(failed_dir, ignore_errors=True)
     if not staging.exists():
         return
@@ -445,14 +447,18 @@ def _precompute(job: CampaignJob, path: Path) -> bool:
             warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
             ctx = load_campaign(RunParams(**job.parameters))
             handoff.save(path, ctx, compute_engines(ctx))
-    except Exception as exc:  # noqa: BLE001 - the kernel computes and labels it
+    except (Exception, _TimeLimit) as exc:  # noqa: BLE001 - the kernel computes and labels it
         log.info("campaign %s: engines not computed in the worker (%s)", job.campaign_id, exc)
+        path.unlink(missing_ok=True)  # a half-written file is no hand-off
         return False
     return True
 
 
-class _TimeLimit(Exception):
-    """The engines ran longer than a cell may (see :func:`_time_limit`)."""
+class _TimeLimit(BaseException):
+    """The engines ran longer than a cell may (see :func:`_time_limit`).
+
+    A ``BaseException``, so that no ``except Exception`` on the way (a forecast member's
+    fallback, for one) can take it for a member's failure and carry on past the limit."""
 
 
 @contextlib.contextmanager

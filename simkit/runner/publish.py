@@ -22,7 +22,7 @@ from typing import Any
 from simkit import _browser
 from simkit._resources import resource_dir
 from simkit.errors import SimkitError
-from simkit.paths import atomic_write_text  # re-exported: it moved down, beside safe_name
+from simkit.paths import atomic_write_text, ensure_inside  # atomic_write_text: re-exported
 from simkit.report.section import SUMMARY_MIME
 
 __all__ = [
@@ -214,6 +214,11 @@ def atomic_replace_dir(staged: Path, final: Path) -> None:
     if final.exists():
         old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex}")
         os.replace(final, old)
-    os.replace(staged, final)
+    try:
+        os.replace(staged, final)
+    except OSError:
+        if old is not None:  # put the previous report back: a failed move loses nothing
+            os.replace(old, final)
+        raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(ensure_inside(final.parent, old), ignore_errors=True)
