@@ -213,3 +213,19 @@ def test_a_prophet_fit_logs_nothing_at_the_default_level(tmp_path: Path) -> None
     assert '"prophet"' in done.stdout, "prophet was fitted"
     assert "plotly" not in done.stderr
     assert "cmdstanpy" not in done.stderr
+
+
+def test_a_cgroup_limit_below_the_machines_memory_is_what_is_available(
+    monkeypatch, tmp_path
+) -> None:
+    (tmp_path / "memory.max").write_text("1000000000\n")
+    (tmp_path / "memory.current").write_text("400000000\n")
+    monkeypatch.setattr(_memory, "_CGROUP", tmp_path)
+    assert _memory.available_memory_bytes() == 600_000_000
+    (tmp_path / "memory.max").write_text("max\n")
+    assert _memory.available_memory_bytes() > 600_000_000  # no limit: the machine's figure
+
+
+def test_unknown_memory_is_not_reported_as_zero_gigabytes() -> None:
+    message = str(_memory.paths_error(10_000_000, 90, 0))
+    assert "0.0 GB is available" not in message and "try fewer paths" in message

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
+from simkit._rng import make_rng
 from simkit.cli import render
 from simkit.cli.errors import handle_errors
 from simkit.cli.options import (
@@ -61,9 +61,7 @@ def generate(
 ) -> None:
     """Generate synthetic campaigns with injected events and known ground truth."""
     last = parse_date_option(end, "--end") or date.today() - timedelta(days=1)
-    world = make(
-        campaigns, days, rng=np.random.default_rng(seed), start=last - timedelta(days=days - 1)
-    )
+    world = make(campaigns, days, rng=make_rng(seed), start=last - timedelta(days=days - 1))
     data_path, meta_path = world.write(output_dir)
     summary = {
         "data": str(data_path),

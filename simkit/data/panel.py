@@ -245,11 +245,12 @@ class CampaignPanel:
         spent = days.index[days["spend"].fillna(0.0).to_numpy() > 0]
         return pd.Timestamp(spent[-1]) if len(spent) else None
 
-    def is_stopped(self, campaign_id: str, *, quiet_days: int = 7) -> bool:
+    def is_stopped(self, campaign_id: str, *, quiet_days: int = 14) -> bool:
         """Whether the campaign had stopped by the panel's last day.
 
         Stopped: its rows end before the panel's last day, or it spent nothing in the last
-        ``quiet_days`` days (the rule of the report's campaign state).
+        ``quiet_days`` days: the rule, and the 14 days, of the report's campaign state
+        (:func:`simkit.report.context.campaign_state`).
         """
         last = self.last_date
         if self.campaign_last_date(campaign_id) < last:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from simkit._suggest import did_you_mean
 from simkit.data.schema import FULL_HISTORY_DAYS, MIN_HISTORY_DAYS
@@ -137,7 +138,7 @@ class ForecastFallback:
         return (
             f"the ensemble of {', '.join(self.requested)} failed ({self.error}); this "
             f"forecast comes from the fallback member {self.member} alone, so its intervals "
-            "are wider and less reliable than usual"
+            "may be less reliable than usual"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -640,7 +641,7 @@ def forecast_campaign(
     try:
         return run(members)
     except FALLBACK_ERRORS as exc:
-        if isinstance(exc, ParamsError | DataError):
+        if isinstance(exc, ParamsError | DataError | ValidationError):
             raise  # bad parameters or data: no member would do better
         first = f"{type(exc).__name__}: {exc}"
         if list(requested) == [fallback]:

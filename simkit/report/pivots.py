@@ -33,7 +33,7 @@ import pandas as pd
 
 from simkit import __version__
 from simkit.params import RunParams
-from simkit.paths import atomic_write_text
+from simkit.paths import atomic_write_text, ensure_inside
 from simkit.pivots import find_pivots
 from simkit.report.section import Section
 
@@ -125,7 +125,7 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
 
 def write_run_pivots(output_dir: str | Path, payload: dict[str, Any]) -> Path:
     """Write the payload to ``output_dir/pivots.json`` (atomically)."""
-    path = Path(output_dir) / PIVOTS_FILE
+    path = ensure_inside(Path(output_dir), Path(output_dir) / PIVOTS_FILE)
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True))
     return path
 

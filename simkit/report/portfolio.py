@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from simkit.report.pivots import PIVOTS_FILE, reallocation_section
 from simkit.report.section import Section, missing
 
 __all__ = ["MANIFEST", "Portfolio", "load_run", "portfolio_headline", "portfolio_sections"]
+
+log = logging.getLogger(__name__)
 
 #: The runner's manifest of a run, in the output folder.
 MANIFEST = "run.json"
@@ -53,7 +56,10 @@ def load_run(output_dir: str | Path) -> Portfolio:
             f"no run in {folder.name or folder}: {MANIFEST} is missing (run "
             "`simkit run PARAMS.yaml` first)"
         )
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SimkitError(f"{path.name} in {folder.name or folder} is not readable: {exc}") from exc
     summaries = {}
     for item in manifest.get("campaigns", []):
         # the runner names the folder (a safe name); a manifest from before that names
@@ -63,10 +69,24 @@ def load_run(output_dir: str | Path) -> Portfolio:
             continue
         summary = folder / name / "summary.json"
         if name and item.get("status") == "succeeded" and summary.is_file():
-            summaries[item["campaign_id"]] = json.loads(summary.read_text())
+            read = _read_json(summary)
+            if read is not None:
+                summaries[item["campaign_id"]] = read
     pivots_path = folder / Path(str(manifest.get("pivots") or PIVOTS_FILE)).name
-    pivots = json.loads(pivots_path.read_text()) if pivots_path.is_file() else None
+    pivots = _read_json(pivots_path) if pivots_path.is_file() else None
     return Portfolio(folder, manifest, summaries, pivots)
+
+
+def _read_json(path: Path) -> Any | None:
+    """A report's JSON file, or ``None`` (logged, naming it) when it cannot be read: one
+    damaged file leaves that campaign's numbers out of the index, not the whole index."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning(
+            "%s/%s is not readable (%s): left out of the index", path.parent.name, path.name, exc
+        )
+        return None
 
 
 _ADDITIVE: tuple[str, ...] = ("spend", "impressions", "clicks", "conversions", "revenue")

@@ -312,15 +312,14 @@ def _run_dask(
 ) -> Iterator[Event]:
     import queue as queue_module
 
-    if prepare is not None:
-        prepare()
-
     try:
-        from distributed import Client
+        from distributed import Client  # optional (the dask extra), so imported here
     except ImportError:
         raise ParamsError(
             "--scheduler needs dask[distributed] (pip install 'simkit[dask]')", field="scheduler"
         ) from None
+    if prepare is not None:  # after the check: no minutes of pivots before that error
+        prepare()
     started: queue_module.Queue[_Started] = queue_module.Queue()
     topic = f"simkit-start-{uuid.uuid4().hex}"
     with Client(scheduler, timeout="30s") as client:

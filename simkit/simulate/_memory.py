@@ -26,18 +26,39 @@ _USABLE_SHARE = 0.8
 _MEMINFO = Path("/proc/meminfo")
 
 
+_CGROUP = Path("/sys/fs/cgroup")
+
+
+def _cgroup_headroom() -> int | None:
+    """What this process's cgroup (v2) still allows, ``memory.max - memory.current``, or
+    ``None`` without a limit: in a container ``MemAvailable`` shows the host's memory."""
+    try:
+        limit = (_CGROUP / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(int(limit) - int((_CGROUP / "memory.current").read_text().strip()), 0)
+    except (OSError, ValueError):
+        return None
+
+
 def available_memory_bytes() -> int | None:
-    """Memory available to this process now (Linux ``MemAvailable``), or ``None`` if unknown."""
+    """Memory available to this process now: Linux ``MemAvailable``, or less when a cgroup
+    limit leaves less; ``None`` if unknown."""
+    system: int | None = None
     try:
         for line in _MEMINFO.read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+                system = int(line.split()[1]) * 1024
+                break
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (OSError, ValueError, AttributeError):
-        return None
+    if system is None:
+        try:
+            system = int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            system = None
+    limits = [m for m in (system, _cgroup_headroom()) if m is not None]
+    return min(limits) if limits else None
 
 
 def _bytes_needed(n_paths: int, horizon_days: int) -> int:
@@ -57,6 +78,14 @@ def paths_error(n_paths: int, horizon_days: int, available: int) -> OutOfMemoryE
     needed = _bytes_needed(n_paths, horizon_days)
     usable = int(available * _USABLE_SHARE)
     n_fit = _round_down(max(usable // _bytes_needed(1, horizon_days), 0))
+    if available <= 0:  # the memory available could not be read
+        return OutOfMemoryError(
+            f"{n_paths:,} paths over {horizon_days} days need about {needed / 1e9:.1f} GB of "
+            "memory, more than this process could allocate: try fewer paths",
+            needed_bytes=needed,
+            available_bytes=available,
+            n_fit=0,
+        )
     return OutOfMemoryError(
         f"{n_paths:,} paths over {horizon_days} days need about {needed / 1e9:.1f} GB of "
         f"memory and {available / 1e9:.1f} GB is available: about {n_fit:,} paths would fit",

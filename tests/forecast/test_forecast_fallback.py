@@ -72,3 +72,28 @@ def test_when_the_fallback_fails_too_both_failures_are_named(one_campaign, monke
             cache=False,
             fallback=FALLBACK,
         )
+
+
+def test_a_validation_error_is_a_bug_not_a_numerical_failure(one_campaign, monkeypatch) -> None:
+    """pydantic's ValidationError is a ValueError, but a member that builds a bad settings
+    object has a bug that the fallback must not hide."""
+    from pydantic import BaseModel
+
+    class Settings(BaseModel):
+        order: int
+
+    try:
+        Settings(order="high")
+    except ValueError as exc:  # the ValidationError, as a member would raise it
+        error = exc
+    calls = _failing(monkeypatch, error)
+    with pytest.raises(ValueError, match="order"):
+        forecast_campaign(
+            one_campaign,
+            "C001",
+            14,
+            members=["seasonal_naive", "ets"],
+            cache=False,
+            fallback=FALLBACK,
+        )
+    assert calls == [["seasonal_naive", "ets"]]

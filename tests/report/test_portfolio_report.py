@@ -88,3 +88,22 @@ def test_spend_in_several_currencies_is_not_added_up(run_dir: Path) -> None:
         "its own."
     )
     assert "spend" not in top.numbers and top.numbers["currency"] is None
+
+
+def test_a_damaged_summary_leaves_its_campaign_out_not_the_index(run_dir: Path) -> None:
+    manifest = json.loads((run_dir / "run.json").read_text())
+    first = manifest["campaigns"][0]
+    folder = first.get("folder") or first["campaign_id"]
+    (run_dir / folder / "summary.json").write_text('{"numbers": ')  # cut short
+    run = load_run(run_dir)
+    assert first["campaign_id"] not in run.summaries
+    assert len(run.summaries) == len(manifest["campaigns"]) - 1
+    assert portfolio_sections(run)["campaigns"].status == "ok"
+
+
+def test_a_damaged_run_json_is_one_line_naming_it(run_dir: Path) -> None:
+    from simkit.errors import SimkitError
+
+    (run_dir / "run.json").write_text("{")
+    with pytest.raises(SimkitError, match=r"^run.json in run is not readable: "):
+        load_run(run_dir)
