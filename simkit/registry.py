@@ -288,11 +288,11 @@ class Registry:
                     report_path=outcome.report_path,
                     summary_path=summary_path,
                     error=outcome.error,
-                    error_detail=getattr(outcome, "detail", None),
-                    campaign_state=getattr(outcome, "campaign_state", None)
+                    error_detail=outcome.detail,
+                    campaign_state=outcome.campaign_state
                     if outcome.status == "succeeded"
                     else None,
-                    last_date=getattr(outcome, "last_date", None),
+                    last_date=outcome.last_date,
                 )
             )
 

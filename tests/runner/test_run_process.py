@@ -68,6 +68,29 @@ def _params(tmp_path: Path, test_data: Path, name: str, **extra: object) -> Path
     return path
 
 
+def _run(
+    params: Path, tmp_path: Path, *more: str, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """``simkit run PARAMS`` to its end, on this test's registry, its output captured."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simkit.cli",
+            "run",
+            str(params),
+            "--registry",
+            f"sqlite:///{tmp_path / 'r.sqlite'}",
+            *more,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _start(
     params: Path, registry: str, mark: str, tmp_path: Path, *more: str
 ) -> subprocess.Popen[bytes]:
@@ -197,21 +220,7 @@ def test_a_second_run_into_a_busy_folder_is_refused_in_one_line(
     lock = RunLock(tmp_path / "busy" / ".simkit.lock", "20260101T000000Z-aaaaaa")
     lock.acquire()
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "simkit.cli",
-                "run",
-                str(params),
-                "--registry",
-                f"sqlite:///{tmp_path / 'r.sqlite'}",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = _run(params, tmp_path)
     finally:
         lock.release()
     assert done.returncode == 1
@@ -227,21 +236,7 @@ def test_output_dir_that_is_a_file_is_one_line_and_a_failed_run(
 ) -> None:
     (tmp_path / "afile").write_text("not a folder")
     params = _params(tmp_path, test_data, "afile")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simkit.cli",
-            "run",
-            str(params),
-            "--registry",
-            f"sqlite:///{tmp_path / 'r.sqlite'}",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run(params, tmp_path)
     assert done.returncode == 1
     [line] = done.stderr.strip().splitlines()
     assert line.endswith(f"error: output_dir {tmp_path / 'afile'} is a file, not a folder"), line
@@ -256,24 +251,7 @@ def test_a_run_prints_a_progress_bar_and_one_line_per_campaign(
 ) -> None:
     params = _params(tmp_path, test_data, "quiet", campaigns=["C001", "C002"])
     env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simkit.cli",
-            "run",
-            str(params),
-            "--registry",
-            f"sqlite:///{tmp_path / 'r.sqlite'}",
-            "-w",
-            "2",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run(params, tmp_path, "-w", "2", env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     pieces = [p.strip() for p in done.stderr.replace("\r", "\n").splitlines() if p.strip()]
     other = [p for p in pieces if not p.startswith("campaign reports:")]
