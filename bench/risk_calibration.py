@@ -118,28 +118,36 @@ def _demand_drop(frame: pd.DataFrame, onset: int, size: float, rng: np.random.Ge
     return out
 
 
+def _draw_event(
+    rng: np.random.Generator, event_share: float, n_events: int
+) -> tuple[str | None, str | None, int, float, int]:
+    """Whether a campaign gets an event, and its kind, strength, onset day and size: kinds
+    and strengths in turn, so every kind x size is about equally common.  Returns them with
+    the new event count (``kind`` ``None``: no event, onset -1, size 0)."""
+    if rng.random() >= event_share:
+        return None, None, -1, 0.0, n_events
+    kinds = list(SIZES)
+    kind = kinds[n_events % len(kinds)]
+    strength = ("strong", "subtle")[(n_events // len(kinds)) % 2]
+    onset = int(rng.integers(70, 160))
+    size = float(rng.uniform(*SIZES[kind][strength]))
+    return kind, strength, onset, size, n_events + 1
+
+
 def make_campaigns(n_campaigns: int, rng: np.random.Generator, event_share: float = 0.75):
     """Event-free and one-event campaigns, with their truth (kind, strength, onset).
 
     Event campaigns take the kinds and sizes in turn (kind x size groups of equal size).
     """
     days = pd.date_range(START, periods=N_DAYS, freq="D")
-    kinds = list(SIZES)
     out = []
     n_events = 0
     for i in range(n_campaigns):
         cid = f"B{i:04d}"
         truth = sample_truth(cid, rng, start=START, n_days=N_DAYS)
         budget = sample_budget_schedule(N_DAYS, truth.reference_spend, rng)
-        kind = strength = None
-        onset = -1
-        size = 0.0
-        if rng.random() < event_share:
-            kind = kinds[n_events % len(kinds)]
-            strength = ("strong", "subtle")[(n_events // len(kinds)) % 2]
-            n_events += 1
-            onset = int(rng.integers(70, 160))
-            size = float(rng.uniform(*SIZES[kind][strength]))
+        kind, strength, onset, size, n_events = _draw_event(rng, event_share, n_events)
+        if kind is not None:
             start = START + timedelta(days=onset)
             if kind == "fatigue":
                 keep = tuple(
@@ -166,21 +174,13 @@ def make_campaigns_b(n_campaigns: int, rng: np.random.Generator, event_share: fl
     its event come from family B's process (which pauses the creative rotation around a
     fatigue onset itself).  ``truth`` is B's :class:`~simkit.data.worlds.WorldTruth`.
     """
-    kinds = list(SIZES)
     out = []
     n_events = 0
     for i in range(n_campaigns):
         cid = f"B{i:04d}"
-        kind = strength = None
-        onset = -1
-        size = 0.0
+        kind, strength, onset, size, n_events = _draw_event(rng, event_share, n_events)
         events: list[InjectedEvent] = []
-        if rng.random() < event_share:
-            kind = kinds[n_events % len(kinds)]
-            strength = ("strong", "subtle")[(n_events // len(kinds)) % 2]
-            n_events += 1
-            onset = int(rng.integers(70, 160))
-            size = float(rng.uniform(*SIZES[kind][strength]))
+        if kind is not None:
             start = START + timedelta(days=onset)
             events = [InjectedEvent(kind=kind, campaign_id="B001", start=start, magnitude=size)]  # type: ignore[arg-type]
         channel = str(rng.choice(worlds.CHANNELS))
