@@ -23,20 +23,12 @@ from simkit.dashboard.views import (
 from simkit.errors import ParamsError, SimkitError
 from simkit.params import load_params
 from simkit.registry import Registry
+from simkit.runner.execute import CampaignOutcome
 
 
 def _outcome(cid: str, status: str, seconds: float = 12.0, error: str | None = None):
     now = time.time()
-    return SimpleNamespace(
-        campaign_id=cid,
-        status=status,
-        attempts=1,
-        started_at=now - seconds,
-        finished_at=now,
-        duration_seconds=seconds,
-        report_path=None,
-        error=error,
-    )
+    return CampaignOutcome(cid, status, 1, now - seconds, now, error=error)
 
 
 @pytest.fixture()
