@@ -78,6 +78,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "ledger": (
+        "simkit.cli.ledger",
+        "The forecast ledger: list, show, score, compare and give feedback.",
+    ),
 }
 
 
