@@ -17,6 +17,7 @@ from simkit.ledger.api import (
     compare_challengers,
     give_feedback,
     invalidate_campaign,
+    record_report,
     score_ledger,
 )
 from simkit.ledger.compare import Comparison, compare_configs
@@ -39,6 +40,7 @@ __all__ = [
     "compare_configs",
     "give_feedback",
     "invalidate_campaign",
+    "record_report",
     "record_simulation",
     "score_forecast",
     "score_forecasts",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError
@@ -34,7 +35,7 @@ from simkit.ledger.score import (
     new_scoring_id,
     score_forecasts,
 )
-from simkit.ledger.store import Ledger, ledger_exists
+from simkit.ledger.store import Ledger, LedgerError, ledger_exists
 
 __all__ = [
     "CampaignHealth",
@@ -42,6 +43,7 @@ __all__ = [
     "compare_challengers",
     "give_feedback",
     "invalidate_campaign",
+    "record_report",
     "score_ledger",
 ]
 
@@ -261,3 +263,48 @@ def campaign_health(
         )
     finally:
         ledger.dispose()
+
+
+def record_report(
+    summary: dict[str, Any] | None,
+    *,
+    run_id: str | None,
+    url: str | None = None,
+    cache_dir: str | Path | None = DEFAULT_CACHE_DIR,
+) -> list[str]:
+    """Store what a campaign report issued (``summary.json``'s ``numbers.ledger``): its
+    forecast and its challengers' shadow forecasts, tagged with ``run_id``.  When the report
+    refitted because of alerts, the campaign's cached fits are invalidated and its refit
+    requests are marked done by ``run_id`` (an alert the report found itself is recorded
+    as a request done at once).  Returns the forecast ids stored.
+
+    A ledger that cannot be written is a warning, never a failed run: the report is out.
+    """
+    block = ((summary or {}).get("numbers") or {}).get("ledger") or {}
+    records = block.get("records") or []
+    if not records:
+        return []
+    campaign_id = str(summary.get("campaign_id") or records[0]["campaign_id"])
+    try:
+        ledger = Ledger(url)
+        ids = []
+        for record in records:
+            ledger.add_forecast({**record, "run_id": run_id})
+            ids.append(record["forecast_id"])
+        if block.get("refit_reasons"):
+            pending = [int(i) for i in block.get("pending_refit_ids") or []]
+            removed = invalidate_campaign(ledger, campaign_id, cache_dir=cache_dir)
+            if not pending and block.get("alerts"):
+                ledger.request_retrain(campaign_id, list(block["alerts"]), removed)
+                pending = [int(r["id"]) for r in ledger.pending_retrains(campaign_id)]
+            ledger.retrains_done(campaign_id, run_id, pending)
+        ledger.dispose()
+        return ids
+    except (LedgerError, SQLAlchemyError, OSError, KeyError, TypeError) as exc:
+        log.warning(
+            "campaign %s: its forecast could not be recorded in the ledger (%s: %s)",
+            campaign_id,
+            type(exc).__name__,
+            exc,
+        )
+        return []
