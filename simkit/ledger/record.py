@@ -47,6 +47,18 @@ def _clean(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _rounded(value: Any) -> Any:
+    """``value`` with every float at 9 significant digits: the id names the forecast, not
+    the last bits a platform's floating point leaves in it."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    return value
+
+
 @dataclass(frozen=True)
 class ForecastRecord:
     """One issued forecast (see the module docstring).
@@ -83,7 +95,7 @@ class ForecastRecord:
     def forecast_id(self) -> str:
         """``f-`` and 20 hex digits of the SHA-256 of the content (not of when or by which
         run it was issued)."""
-        content = asdict(self)
+        content = _rounded(asdict(self))
         for key in ("source", "run_id", "cache_keys"):
             content.pop(key)
         text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
