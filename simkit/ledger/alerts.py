@@ -54,12 +54,13 @@ CUSUM_H = 6.0
 
 
 def judged_days(days: pd.DataFrame) -> pd.DataFrame:
-    """One row per date: the scored day of the latest forecast (latest ``as_of``) covering
-    it, in date order."""
+    """One row per campaign and date: the scored day of the latest forecast (latest
+    ``as_of``) covering it, in date order."""
     if days.empty:
         return days
-    ordered = days.sort_values(["date", "as_of", "forecast_id"])
-    return ordered.drop_duplicates("date", keep="last").reset_index(drop=True)
+    keys = ["campaign_id", "date"] if "campaign_id" in days else ["date"]
+    ordered = days.sort_values([*keys, "as_of", "forecast_id"], kind="stable")
+    return ordered.drop_duplicates(keys, keep="last").reset_index(drop=True)
 
 
 def cusum(z: np.ndarray, *, k: float = CUSUM_K, h: float = CUSUM_H) -> dict[str, Any] | None:
@@ -82,28 +83,46 @@ def cusum(z: np.ndarray, *, k: float = CUSUM_K, h: float = CUSUM_H) -> dict[str,
 
 
 def _day(value: Any) -> str:
-    return pd.Timestamp(value).date().isoformat()
+    return str(np.datetime64(value, "D"))
 
 
 def campaign_alerts(days: pd.DataFrame, campaign_id: str, metric: str) -> list[dict[str, Any]]:
     """The alerts of one campaign's scored champion days (see the module docstring)."""
     judged = judged_days(days)
+    return _alerts(
+        campaign_id,
+        metric,
+        judged["date"].to_numpy(dtype="datetime64[D]"),
+        judged["in_80"].to_numpy(dtype=bool),
+        judged["abs_error"].to_numpy(dtype=float),
+        judged["naive_abs_error"].to_numpy(dtype=float),
+        judged["pit"].to_numpy(dtype=float),
+    )
+
+
+def _alerts(
+    campaign_id: str,
+    metric: str,
+    dates: np.ndarray,
+    in_80: np.ndarray,
+    abs_error: np.ndarray,
+    naive_abs_error: np.ndarray,
+    pit: np.ndarray,
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    window = judged.tail(WINDOW_DAYS)
-    n = len(window)
+    n = min(len(dates), WINDOW_DAYS)
     if n >= MIN_DAYS:
-        hits = int(window["in_80"].sum())
+        window, hits_mask = dates[-n:], in_80[-n:]
+        hits = int(hits_mask.sum())
         test = binomtest(hits, n, 0.8, alternative="less")
         if test.pvalue < COVERAGE_ALPHA:
-            outside = window[~window["in_80"].astype(bool)]
+            outside = window[~hits_mask]
             out.append(
                 {
                     "campaign_id": campaign_id,
                     "metric": metric,
                     "kind": "coverage",
-                    "since": _day(
-                        outside["date"].iloc[0] if len(outside) else window["date"].iloc[0]
-                    ),
+                    "since": _day(outside[0] if len(outside) else window[0]),
                     "evidence": {
                         "interval": "80%",
                         "days": n,
@@ -111,24 +130,25 @@ def campaign_alerts(days: pd.DataFrame, campaign_id: str, metric: str) -> list[d
                         "coverage": hits / n,
                         "nominal": 0.8,
                         "p_value": float(test.pvalue),
-                        "from": _day(window["date"].iloc[0]),
-                        "to": _day(window["date"].iloc[-1]),
+                        "from": _day(window[0]),
+                        "to": _day(window[-1]),
                     },
                 }
             )
-    recent = judged.tail(NAIVE_WINDOW_DAYS)
-    recent = recent[recent["naive_abs_error"].notna()]
-    if len(recent) >= MIN_DAYS // 2 + 2:
-        model, naive = float(recent["abs_error"].mean()), float(recent["naive_abs_error"].mean())
+    recent = slice(max(len(dates) - NAIVE_WINDOW_DAYS, 0), len(dates))
+    ok = np.isfinite(naive_abs_error[recent])
+    if ok.sum() >= MIN_DAYS // 2 + 2:
+        model = float(abs_error[recent][ok].mean())
+        naive = float(naive_abs_error[recent][ok].mean())
         if naive > 0 and model > NAIVE_RATIO * naive:
             out.append(
                 {
                     "campaign_id": campaign_id,
                     "metric": metric,
                     "kind": "worse_than_naive",
-                    "since": _day(recent["date"].iloc[0]),
+                    "since": _day(dates[recent][ok][0]),
                     "evidence": {
-                        "days": len(recent),
+                        "days": int(ok.sum()),
                         "mae": model,
                         "naive_mae": naive,
                         "ratio": model / naive,
@@ -136,22 +156,22 @@ def campaign_alerts(days: pd.DataFrame, campaign_id: str, metric: str) -> list[d
                     },
                 }
             )
-    if len(judged) >= 2:
-        found = cusum(pit_z(judged["pit"].to_numpy()))
+    if len(dates) >= 2:
+        found = cusum(pit_z(pit))
         if found is not None:
             out.append(
                 {
                     "campaign_id": campaign_id,
                     "metric": metric,
                     "kind": "drift",
-                    "since": _day(judged["date"].iloc[found["start"]]),
+                    "since": _day(dates[found["start"]]),
                     "evidence": {
                         "test": "two-sided CUSUM on Phi^-1(PIT)",
                         "direction": f"actuals {found['direction']} the forecast",
                         "statistic": float(found["statistic"]),
                         "k": CUSUM_K,
                         "h": CUSUM_H,
-                        "crossed_on": _day(judged["date"].iloc[found["index"]]),
+                        "crossed_on": _day(dates[found["index"]]),
                         "days": int(found["index"]) + 1,
                     },
                 }
@@ -163,9 +183,24 @@ def detect_alerts(days: pd.DataFrame) -> list[dict[str, Any]]:
     """Alerts for every campaign in ``days`` (all scored days; only the champion's judged)."""
     if days.empty:
         return []
-    champion = days[days["config"] == "champion"]
+    judged = judged_days(days[days["config"] == "champion"])
+    dates = judged["date"].to_numpy(dtype="datetime64[D]")
+    in_80 = judged["in_80"].to_numpy(dtype=bool)
+    abs_error = judged["abs_error"].to_numpy(dtype=float)
+    naive = judged["naive_abs_error"].to_numpy(dtype=float)
+    pit = judged["pit"].to_numpy(dtype=float)
+    metrics = judged["metric"].to_numpy()
     out = []
-    for cid, group in champion.groupby("campaign_id", sort=True):
-        metric = str(group["metric"].iloc[0]) if "metric" in group else "conversions"
-        out.extend(campaign_alerts(group, str(cid), metric))
+    for cid, rows in sorted(judged.groupby("campaign_id", sort=True).indices.items()):
+        out.extend(
+            _alerts(
+                str(cid),
+                str(metrics[rows[0]]),
+                dates[rows],
+                in_80[rows],
+                abs_error[rows],
+                naive[rows],
+                pit[rows],
+            )
+        )
     return out

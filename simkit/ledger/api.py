@@ -92,24 +92,31 @@ def score_ledger(
     digest = data_hash or _data_hash(panel)
     forecasts = ledger.list_forecasts(full=True)
     scored = score_forecasts(forecasts, panel)
-    pooled = aggregate(scored)
     days = all_days(scored)
+    pooled = aggregate(scored, days)
     alerts = detect_alerts(days)
     scoring_id = new_scoring_id(digest)
     refits: list[dict[str, Any]] = []
     if record:
-        ledger.add_scores([s.ledger_row(scoring_id, digest) for s in scored])
-        ledger.add_alerts(scoring_id, alerts)
+        keys: dict[str, set[str]] = {}
+        for fc in forecasts:
+            keys.setdefault(fc["campaign_id"], set()).update(fc.get("cache_keys") or [])
+        cache = ForecastCache(cache_dir) if cache_dir is not None else None
         for cid in sorted({a["campaign_id"] for a in alerts}):
             reason = [a for a in alerts if a["campaign_id"] == cid]
-            removed = invalidate_campaign(ledger, cid, cache_dir=cache_dir)
-            ledger.request_retrain(cid, reason, removed)
-            refits.append({"campaign_id": cid, "cache_entries_removed": removed})
+            removed = cache.invalidate(sorted(keys.get(cid, ()))) if cache is not None else 0
+            refits.append({"campaign_id": cid, "cache_entries_removed": removed, "reason": reason})
             log.warning(
                 "campaign %s: forecast alert(s) %s: fits invalidated",
                 cid,
                 ", ".join(a["kind"] for a in reason),
             )
+        ledger.add_scoring(
+            scoring_id,
+            [s.ledger_row(scoring_id, digest) for s in scored],
+            alerts,
+            [(r["campaign_id"], r.pop("reason"), r["cache_entries_removed"]) for r in refits],
+        )
     return LedgerScores(
         scoring_id=scoring_id,
         data_hash=digest,

@@ -75,21 +75,20 @@ def pit_values(actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) ->
     y = np.asarray(actual, dtype=float)
     q = np.asarray(quantiles, dtype=float)
     lv = np.asarray(levels, dtype=float)
+    k = q.shape[1]
+    lo = (q < y[:, None]).sum(axis=1)  # quantiles strictly below the actual
+    hi = (q <= y[:, None]).sum(axis=1)  # ... or equal to it
     out = np.empty(len(y))
-    for i in range(len(y)):
-        row = q[i]
-        if y[i] < row[0]:
-            out[i] = lv[0] / 2.0
-        elif y[i] > row[-1]:
-            out[i] = (1.0 + lv[-1]) / 2.0
-        else:
-            lo = np.searchsorted(row, y[i], side="left")
-            hi = np.searchsorted(row, y[i], side="right")
-            if hi > lo:  # the actual equals quantiles lo .. hi-1
-                out[i] = (lv[lo] + lv[hi - 1]) / 2.0
-            else:  # strictly between quantiles lo-1 and lo
-                x0, x1 = row[lo - 1], row[lo]
-                out[i] = lv[lo - 1] + (lv[lo] - lv[lo - 1]) * (y[i] - x0) / (x1 - x0)
+    below, above = hi == 0, lo == k
+    tied = (hi > lo) & ~below & ~above
+    between = ~(below | above | tied)
+    out[below] = lv[0] / 2.0
+    out[above] = (1.0 + lv[-1]) / 2.0
+    out[tied] = (lv[lo[tied]] + lv[hi[tied] - 1]) / 2.0
+    rows = np.nonzero(between)[0]
+    j = lo[rows]
+    x0, x1 = q[rows, j - 1], q[rows, j]
+    out[rows] = lv[j - 1] + (lv[j] - lv[j - 1]) * (y[rows] - x0) / (x1 - x0)
     return out
 
 

@@ -14,7 +14,8 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,14 @@ class ForecastRecord:
     def role(self) -> str:
         return "champion" if self.config == CHAMPION else "challenger"
 
-    @property
+    def _fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @cached_property
     def forecast_id(self) -> str:
         """``f-`` and 20 hex digits of the SHA-256 of the content (not of when or by which
         run it was issued)."""
-        content = _rounded(asdict(self))
+        content = _rounded(self._fields())
         for key in ("source", "run_id", "cache_keys"):
             content.pop(key)
         text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
@@ -103,7 +107,7 @@ class ForecastRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The ledger row (JSON-able)."""
-        return {"forecast_id": self.forecast_id, "role": self.role, **asdict(self)}
+        return {"forecast_id": self.forecast_id, "role": self.role, **self._fields()}
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> ForecastRecord:

@@ -74,9 +74,10 @@ def _none(value: float) -> float | None:
 class ForecastScore:
     """One forecast's scores over the days that have actuals.
 
-    ``per_day`` has one row per scored day: ``date, horizon_day, actual, mean, p5 ... p95,
-    naive, in_50, in_80, in_90, abs_error, scaled_error, naive_abs_error, crps, pit,
-    pit_bin`` (``naive``: the seasonal naive forecast from the same ``as_of``).
+    ``columns`` holds one array per column of the scored days (``per_day`` is the same as a
+    table): ``date, horizon_day, actual, mean, p5 ... p95, naive, in_50, in_80, in_90,
+    abs_error, scaled_error, naive_abs_error, crps, pit, pit_bin`` (``naive``: the seasonal
+    naive forecast from the same ``as_of``).
     """
 
     forecast_id: str
@@ -92,7 +93,11 @@ class ForecastScore:
     crps: float
     bias: float | None
     pit: tuple[int, ...]
-    per_day: pd.DataFrame = field(repr=False)
+    columns: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    @property
+    def per_day(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
 
     def to_dict(self, *, per_day: bool = False) -> dict[str, Any]:
         out = {
@@ -111,11 +116,11 @@ class ForecastScore:
             "pit": {"edges": list(PIT_EDGES), "counts": list(self.pit)},
         }
         if per_day:
-            out["per_day"] = _records(self.per_day)
+            out["per_day"] = _columns_json(self.columns)
         return out
 
     def ledger_row(self, scoring_id: str, data_hash: str) -> dict[str, Any]:
-        """The ``scores`` row of this scoring."""
+        """The ``scores`` row of this scoring (the scored days as JSON columns)."""
         return {
             "scoring_id": scoring_id,
             "forecast_id": self.forecast_id,
@@ -130,67 +135,102 @@ class ForecastScore:
             "crps": self.crps,
             "bias": self.bias,
             "pit": {"edges": list(PIT_EDGES), "counts": list(self.pit)},
-            "per_day": _records(self.per_day),
+            "per_day": _columns_json(self.columns, STORED_COLUMNS),
         }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean: dict[str, Any] = {}
-        for k, v in row.items():
-            if isinstance(v, pd.Timestamp):
-                clean[k] = v.date().isoformat()
-            elif isinstance(v, (bool, np.bool_)):
-                clean[k] = bool(v)
-            elif isinstance(v, (int, np.integer)):
-                clean[k] = int(v)
-            elif isinstance(v, (float, np.floating)):
-                clean[k] = _none(v)
-            else:
-                clean[k] = v
-        out.append(clean)
+#: The scored days' columns kept in the ledger's ``scores`` rows (the rest follow from the
+#: forecast's stored quantiles).
+STORED_COLUMNS = (
+    "date",
+    "horizon_day",
+    "actual",
+    "in_50",
+    "in_80",
+    "in_90",
+    "abs_error",
+    "scaled_error",
+    "naive_abs_error",
+    "crps",
+    "pit",
+)
+
+
+def _columns_json(columns: dict[str, np.ndarray], names: Iterable[str] | None = None) -> dict:
+    out: dict[str, list] = {}
+    for name in names or columns:
+        values = columns[name]
+        if name == "date":
+            out[name] = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]")).tolist()
+        elif values.dtype.kind == "f" and not np.isfinite(values).all():
+            out[name] = [v if np.isfinite(v) else None for v in values.tolist()]
+        else:
+            out[name] = values.tolist()
     return out
 
 
-def score_forecast(forecast: dict[str, Any], actuals: pd.Series) -> ForecastScore | None:
+@dataclass(frozen=True)
+class _Actuals:
+    """One campaign's metric by calendar day from ``start`` (NaN where not reported)."""
+
+    start: np.datetime64
+    values: np.ndarray
+
+    def at(self, dates: np.ndarray) -> np.ndarray:
+        idx = (dates - self.start).astype(int)
+        ok = (idx >= 0) & (idx < len(self.values))
+        out = np.full(len(dates), np.nan)
+        out[ok] = self.values[idx[ok]]
+        return out
+
+    def until(self, day: np.datetime64) -> np.ndarray:
+        return self.values[: max(int((day - self.start).astype(int)) + 1, 0)]
+
+
+def _as_actuals(actuals: pd.Series | _Actuals) -> _Actuals:
+    if isinstance(actuals, _Actuals):
+        return actuals
+    series = actuals.sort_index()
+    index = pd.DatetimeIndex(series.index)
+    start = np.datetime64(index[0].date(), "D")
+    full = pd.date_range(index[0], index[-1], freq="D")
+    return _Actuals(start, series.reindex(full).to_numpy(dtype=float))
+
+
+def score_forecast(forecast: dict[str, Any], actuals: pd.Series | _Actuals) -> ForecastScore | None:
     """Score one forecast (a full ledger row) against ``actuals`` (the campaign's metric by
     calendar day, NaN on days it did not report); ``None`` while no forecast day has one."""
     daily = forecast["daily"]
-    dates = pd.DatetimeIndex(pd.to_datetime(daily["date"]))
-    observed = actuals.reindex(dates).to_numpy(dtype=float)
-    q_all = np.column_stack([np.asarray(daily[n], dtype=float) for n in _NAMES])
+    series = _as_actuals(actuals)
+    dates = np.array(daily["date"], dtype="datetime64[D]")
+    observed = series.at(dates)
+    q_all = np.array([daily[n] for n in _NAMES], dtype=float).T
     keep = np.isfinite(observed) & np.isfinite(q_all).all(axis=1)
     if not keep.any():
         return None
-    as_of = pd.Timestamp(forecast["as_of"])
-    history = actuals[actuals.index <= as_of].to_numpy(dtype=float)
+    history = series.until(np.datetime64(str(forecast["as_of"])[:10], "D"))
     scale = seasonal_naive_scale(history)
-    horizon = np.arange(1, len(dates) + 1)
-    naive_all = seasonal_naive(history, len(dates))
     y = observed[keep]
     q = np.sort(q_all[keep], axis=1)
     p50 = q[:, _NAMES.index("p50")]
-    frame = pd.DataFrame(
-        {
-            "date": dates[keep],
-            "horizon_day": horizon[keep],
-            "actual": y,
-            "mean": np.asarray(daily["mean"], dtype=float)[keep],
-            **{n: q[:, i] for i, n in enumerate(_NAMES)},
-            "naive": naive_all[keep],
-        }
-    )
+    columns: dict[str, np.ndarray] = {
+        "date": dates[keep],
+        "horizon_day": np.arange(1, len(dates) + 1)[keep],
+        "actual": y,
+        "mean": np.array(daily["mean"], dtype=float)[keep],
+        **{n: q[:, i] for i, n in enumerate(_NAMES)},
+        "naive": seasonal_naive(history, len(dates))[keep],
+    }
     for name, (lo, hi) in INTERVALS.items():
-        frame["in_" + name.split("_")[1]] = covered(y, frame[lo].to_numpy(), frame[hi].to_numpy())
-    frame["abs_error"] = np.abs(p50 - y)
-    frame["scaled_error"] = (p50 - y) / scale if scale else np.nan
-    frame["naive_abs_error"] = np.abs(frame["naive"].to_numpy() - y)
-    frame["crps"] = quantile_crps(y, q, _LEVELS)
-    frame["pit"] = pit_values(y, q, _LEVELS)
-    frame["pit_bin"] = pit_bins(y, q)
+        columns["in_" + name.split("_")[1]] = covered(y, columns[lo], columns[hi])
+    columns["abs_error"] = np.abs(p50 - y)
+    columns["scaled_error"] = (p50 - y) / scale if scale else np.full(len(y), np.nan)
+    columns["naive_abs_error"] = np.abs(columns["naive"] - y)
+    columns["crps"] = quantile_crps(y, q, _LEVELS)
+    columns["pit"] = pit_values(y, q, _LEVELS)
+    columns["pit_bin"] = pit_bins(y, q)
     total = float(y.sum())
-    counts = np.bincount(frame["pit_bin"].to_numpy(), minlength=len(PIT_EDGES) - 1)
+    counts = np.bincount(columns["pit_bin"], minlength=len(PIT_EDGES) - 1)
     return ForecastScore(
         forecast_id=forecast["forecast_id"],
         campaign_id=forecast["campaign_id"],
@@ -198,28 +238,30 @@ def score_forecast(forecast: dict[str, Any], actuals: pd.Series) -> ForecastScor
         as_of=str(forecast["as_of"]),
         metric=forecast["metric"],
         days_scored=int(keep.sum()),
-        coverage_50=float(frame["in_50"].mean()),
-        coverage_80=float(frame["in_80"].mean()),
-        coverage_90=float(frame["in_90"].mean()),
-        mase=float(frame["abs_error"].mean()) / scale if scale else None,
-        crps=float(frame["crps"].mean()),
+        coverage_50=float(columns["in_50"].mean()),
+        coverage_80=float(columns["in_80"].mean()),
+        coverage_90=float(columns["in_90"].mean()),
+        mase=float(columns["abs_error"].mean()) / scale if scale else None,
+        crps=float(columns["crps"].mean()),
         bias=(float(p50.sum()) - total) / total if total > 0 else None,
         pit=tuple(int(c) for c in counts),
-        per_day=frame,
+        columns=columns,
     )
 
 
 def actuals_by_campaign(
     panel: CampaignPanel, campaign_ids: Iterable[str], metric: str
-) -> dict[str, pd.Series]:
+) -> dict[str, _Actuals]:
     """Each campaign's ``metric`` by calendar day from the panel (NaN where not reported)."""
+    wanted = {str(c) for c in campaign_ids}
+    frame = panel.frame
+    values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
+    values = np.where(frame["present"].to_numpy(dtype=bool), values, np.nan)
+    dates = frame["date"].to_numpy(dtype="datetime64[D]")
     out = {}
-    for cid in campaign_ids:
-        if cid not in panel:
-            continue
-        days = panel.campaign(cid)
-        values = pd.to_numeric(days[metric], errors="coerce").astype(float)
-        out[cid] = values.where(days["present"].astype(bool))
+    for cid, rows in frame.groupby("campaign_id", sort=False).indices.items():
+        if str(cid) in wanted:  # the panel's days of a campaign are consecutive, gap-free
+            out[str(cid)] = _Actuals(dates[rows[0]], values[rows])
     return out
 
 
@@ -228,7 +270,7 @@ def score_forecasts(
 ) -> list[ForecastScore]:
     """Score every forecast (full ledger rows) whose days have actuals in ``data``."""
     panel = data if isinstance(data, CampaignPanel) else CampaignPanel.from_data(data)
-    by_metric: dict[str, dict[str, pd.Series]] = {}
+    by_metric: dict[str, dict[str, _Actuals]] = {}
     out = []
     for fc in forecasts:
         metric = fc["metric"]
@@ -261,28 +303,25 @@ def _pooled(days: pd.DataFrame) -> dict[str, Any]:
 
 def all_days(scored: list[ForecastScore]) -> pd.DataFrame:
     """Every scored day of ``scored`` in one frame, with the forecast's id, campaign,
-    configuration and ``as_of``."""
+    configuration, ``as_of`` and metric."""
     if not scored:
         return pd.DataFrame()
-    return pd.concat(
-        [
-            s.per_day.assign(
-                forecast_id=s.forecast_id,
-                campaign_id=s.campaign_id,
-                config=s.config,
-                as_of=s.as_of,
-                metric=s.metric,
-            )
-            for s in scored
-        ],
-        ignore_index=True,
-    )
+    names = list(scored[0].columns)
+    frame = pd.DataFrame({n: np.concatenate([s.columns[n] for s in scored]) for n in names})
+    frame["date"] = pd.to_datetime(frame["date"])
+    lengths = [s.days_scored for s in scored]
+    for key in ("forecast_id", "campaign_id", "config", "as_of", "metric"):
+        frame[key] = np.repeat([getattr(s, key) for s in scored], lengths)
+    return frame
 
 
-def aggregate(scored: list[ForecastScore]) -> dict[str, list[dict[str, Any]]]:
+def aggregate(
+    scored: list[ForecastScore], days: pd.DataFrame | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Scores pooled over days: per campaign (the champion's), per model configuration,
-    and per configuration and horizon bucket."""
-    days = all_days(scored)
+    and per configuration and horizon bucket (``days``: :func:`all_days` of ``scored``,
+    when the caller has it)."""
+    days = all_days(scored) if days is None else days.copy()
     if days.empty:
         return {"campaigns": [], "models": [], "horizons": []}
     days["bucket"] = [horizon_bucket(int(h)) for h in days["horizon_day"]]

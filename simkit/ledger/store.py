@@ -179,6 +179,18 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def _alert_row(scoring_id: str, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "scoring_id": scoring_id,
+        "campaign_id": alert["campaign_id"],
+        "metric": alert["metric"],
+        "kind": alert["kind"],
+        "since": alert["since"],
+        "evidence": _dumps(alert["evidence"]),
+        "raised_at": now,
+    }
+
+
 def _sqlite_file(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
@@ -311,6 +323,44 @@ class Ledger:
         with self._engine.begin() as conn:
             conn.execute(insert(scores), values)
 
+    def add_scoring(
+        self,
+        scoring_id: str,
+        score_rows: list[dict[str, Any]],
+        alert_rows: list[dict[str, Any]],
+        refits: list[tuple[str, list[dict[str, Any]], int]],
+    ) -> None:
+        """One scoring, in one transaction: its score rows, its alerts, and the refits the
+        alerts ask for (campaign, reason, cache entries removed)."""
+        now = _now()
+        with self._engine.begin() as conn:
+            if score_rows:
+                conn.execute(
+                    insert(scores),
+                    [
+                        {
+                            **{k: (_dumps(v) if k in _JSON_COLUMNS else v) for k, v in r.items()},
+                            "scored_at": now,
+                        }
+                        for r in score_rows
+                    ],
+                )
+            if alert_rows:
+                conn.execute(insert(alerts), [_alert_row(scoring_id, a, now) for a in alert_rows])
+            if refits:
+                conn.execute(
+                    insert(retrains),
+                    [
+                        {
+                            "campaign_id": cid,
+                            "requested_at": now,
+                            "reason": _dumps(reason),
+                            "invalidated": removed,
+                        }
+                        for cid, reason, removed in refits
+                    ],
+                )
+
     def list_scores(
         self, *, forecast_id: str | None = None, campaign_id: str | None = None
     ) -> list[dict[str, Any]]:
@@ -329,21 +379,7 @@ class Ledger:
             return
         now = _now()
         with self._engine.begin() as conn:
-            conn.execute(
-                insert(alerts),
-                [
-                    {
-                        "scoring_id": scoring_id,
-                        "campaign_id": a["campaign_id"],
-                        "metric": a["metric"],
-                        "kind": a["kind"],
-                        "since": a["since"],
-                        "evidence": _dumps(a["evidence"]),
-                        "raised_at": now,
-                    }
-                    for a in items
-                ],
-            )
+            conn.execute(insert(alerts), [_alert_row(scoring_id, a, now) for a in items])
 
     def list_alerts(self, *, campaign_id: str | None = None) -> list[dict[str, Any]]:
         """Alerts as raised, newest first."""
