@@ -21,6 +21,7 @@ from simkit.ledger.api import (
     score_ledger,
 )
 from simkit.ledger.compare import Comparison, compare_configs
+from simkit.ledger.performance import ModelPerformance, model_performance
 from simkit.ledger.record import CHAMPION, ForecastRecord, capturing_forecaster, record_simulation
 from simkit.ledger.score import ForecastScore, LedgerScores, score_forecast, score_forecasts
 from simkit.ledger.store import Ledger, LedgerError
@@ -34,12 +35,14 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerScores",
+    "ModelPerformance",
     "campaign_health",
     "capturing_forecaster",
     "compare_challengers",
     "compare_configs",
     "give_feedback",
     "invalidate_campaign",
+    "model_performance",
     "record_report",
     "record_simulation",
     "score_forecast",
