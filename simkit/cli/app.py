@@ -78,6 +78,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "keys": (
+        "simkit.cli.keys",
+        "Store, list, rotate and delete API keys (never shown, never on the command line).",
+    ),
+    "fetch": ("simkit.cli.fetch", "Fetch market data: Meta Ads insights, SEMrush keywords."),
 }
 
 
