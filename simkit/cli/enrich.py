@@ -148,7 +148,15 @@ def _table(payload: dict[str, Any]) -> None:
     regressors = payload.get("regressors")
     if regressors:
         r = Table(title=f"forecast backtest ({regressors['horizon_days']}-day horizon, sarimax)")
-        for column in ("campaign", "column", "MAE without", "MAE with", "ratio", "decision"):
+        for column in (
+            "campaign",
+            "column",
+            "MAE without",
+            "MAE with",
+            "ratio",
+            "wins",
+            "decision",
+        ):
             r.add_column(column)
         for d in regressors["decisions"]:
             r.add_row(
@@ -157,6 +165,7 @@ def _table(payload: dict[str, Any]) -> None:
                 "-" if d["mae_without"] is None else f"{d['mae_without']:.2f}",
                 "-" if d["mae_with"] is None else f"{d['mae_with']:.2f}",
                 "-" if d["ratio"] is None else f"{d['ratio']:.3f}",
+                f"{d['wins']}/{d['n_cutoffs']}",
                 "used"
                 if d["used"]
                 else "not used: "

@@ -38,7 +38,7 @@ from pyrate_limiter import Duration, Limiter, Rate
 from simkit.connectors.cache import CachedReply, DiskResponseCache, ResponseCache
 from simkit.connectors.health import HealthState
 from simkit.errors import SimkitError
-from simkit.keys import register_secret, scrub
+from simkit.keys import install_log_scrubber, register_secret, scrub
 
 __all__ = [
     "ApiError",
@@ -243,6 +243,7 @@ class Connector:
         self._key = key
         if key:
             register_secret(key)
+        install_log_scrubber()  # httpx logs every URL at INFO: never with the key
         if cache is None or cache is True:
             self.cache: ResponseCache | None = DiskResponseCache(spec.name, cache_dir)
         else:
