@@ -45,7 +45,10 @@ def enrich(
     data: Annotated[Path, typer.Argument(help="campaign data (CSV or Parquet)")],
     output: Annotated[Path, typer.Option("--output", "-o", help="enriched CSV to write")],
     trends: Annotated[
-        Path | None, typer.Option("--trends", help="folder of Google Trends CSV exports")
+        Path | None,
+        typer.Option(
+            "--trends", envvar="SIMKIT_TRENDS_DIR", help="folder of Google Trends CSV exports"
+        ),
     ] = None,
     keywords: Annotated[
         Path | None, typer.Option("--keywords", help="keywords file from `simkit fetch semrush`")

@@ -37,7 +37,9 @@ def _ms(value: float | None) -> str:
 def status(
     trends: Annotated[
         Path | None,
-        typer.Option("--trends", help="Trends exports folder (default $SIMKIT_TRENDS_DIR)"),
+        typer.Option(
+            "--trends", envvar="SIMKIT_TRENDS_DIR", help="folder of Google Trends CSV exports"
+        ),
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -286,6 +286,12 @@ class Connector:
             )
         if status in (401, 403):
             raise AuthError("the credential was refused", source=self.spec.name, status=status)
+        if 300 <= status < 400:
+            raise ApiError(
+                "a redirect, not followed (the credential is only sent to --base-url)",
+                source=self.spec.name,
+                status=status,
+            )
         if status >= 500:
             raise TransientError("server error", source=self.spec.name, status=status)
         if status >= 400:
@@ -405,7 +411,18 @@ class Connector:
                 log.info("%s: pausing %.1f s (rate-limit usage is high)", spec.name, pause)
                 self.stats.paused_seconds += pause
                 self._sleep(pause)
-        _limiter(spec).try_acquire(spec.name, blocking=True, timeout=max(0.0, self.remaining()))
+        try:
+            acquired = _limiter(spec).try_acquire(
+                spec.name, blocking=True, timeout=max(0.0, self.remaining())
+            )
+        except TimeoutError:
+            acquired = False
+        if not acquired:
+            raise ConnectorError(
+                f"the fetch deadline of {spec.deadline_seconds:.0f} s passed while waiting for "
+                f"the rate limit ({spec.requests_per_second}/s)",
+                source=spec.name,
+            )
         query = dict(params)
         if spec.auth_param and self._key:
             query[spec.auth_param] = self._key

@@ -411,8 +411,10 @@ def enrich_panel(
             notes.append(f"{cid}: {links.how.get(cid, 'no tie')}; no market columns")
         frames.append(out)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if "present" in frame.columns:
-        frame = frame.drop(columns=["present"])
+    # the panel's own bookkeeping is not data: the file stays in the contract + mkt_*
+    frame = frame.drop(
+        columns=[c for c in ("present", "creative_generation", "creative_age") if c in frame]
+    )
     front = ["date", "campaign_id"]
     frame = frame[front + [c for c in frame.columns if c not in front]]
     return EnrichmentResult(frame, quality, links, notes)

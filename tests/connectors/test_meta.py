@@ -10,12 +10,19 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from simkit.cli import app
-from simkit.connectors.base import AuthError, RateLimitedError, TransientError
+from simkit.connectors.base import (
+    ApiError,
+    AuthError,
+    RateLimitedError,
+    TransientError,
+    retry_after_seconds,
+)
 from simkit.connectors.meta import META, MetaConnector, fetch_meta_insights, usage_percent
 
 SENTINEL = "SENTINEL-KEY-7f3a9c1e5b"
@@ -281,3 +288,53 @@ def test_sentinel_key_is_in_no_output_cache_log_or_error(workdir, fake_meta, mon
     assert any(".simkit-cache/http/meta" in str(p) for p in files)
     for path in files:
         assert SENTINEL.encode() not in path.read_bytes(), path
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def _response(status: int, body: object, headers: dict[str, str] | None = None):
+    text = body if isinstance(body, str) else json.dumps(body)
+    return httpx.Response(status, text=text, headers=headers or {})
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80000, 80004])
+def test_meta_rate_limit_codes(workdir, code) -> None:
+    connector = MetaConnector(FAST, key=SENTINEL, cache=False)
+    body = {"error": {"message": "limit", "type": "OAuthException", "code": code}}
+    with pytest.raises(RateLimitedError, match=f"error code {code}"):
+        connector.check(_response(400, body))
+
+
+def test_meta_estimated_time_to_regain_access_becomes_the_wait(workdir) -> None:
+    connector = MetaConnector(FAST, key=SENTINEL, cache=False)
+    usage = {
+        "1": [{"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 3}]
+    }
+    body = {"error": {"message": "limit", "code": 80004, "error_subcode": 2446079}}
+    with pytest.raises(RateLimitedError) as info:
+        connector.check(_response(400, body, {"x-business-use-case-usage": json.dumps(usage)}))
+    assert info.value.retry_after == 180.0
+
+
+def test_a_redirect_is_not_followed_and_a_non_page_is_an_error(workdir) -> None:
+    connector = MetaConnector(FAST, key=SENTINEL, cache=False)
+    with pytest.raises(ApiError, match="redirect, not followed"):
+        connector.check(_response(302, "", {"location": "http://elsewhere/"}))
+    with pytest.raises(ApiError, match="not an insights page"):
+        connector.check(_response(200, {"rows": []}))
+
+
+def test_retry_after_as_seconds_or_http_date() -> None:
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert retry_after_seconds("soon") is None
+
+
+def test_cache_keys_leave_the_credential_out(workdir) -> None:
+    a = MetaConnector(FAST, key="token-one-111", cache=False)
+    b = MetaConnector(FAST, key="token-two-222", cache=False)
+    url = "https://graph.facebook.com/v21.0/act_1/insights?access_token=token-one-111&after=x"
+    key_a = a.cache_key(url, {"limit": 5})
+    assert key_a == b.cache_key(url.replace("token-one-111", "token-two-222"), {"limit": 5})
+    assert key_a != a.cache_key(url.replace("after=x", "after=y"), {"limit": 5})
