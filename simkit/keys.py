@@ -199,9 +199,16 @@ def _check_name(name: str) -> str:
 
 
 def _usable_keyring() -> Any | None:
-    """The keyring backend, or ``None`` when only the fail/null backends exist."""
+    """The keyring backend to store values in, or ``None`` when only the fail/null backends
+    exist or ``SIMKIT_KEYS_BACKEND=file`` asks for the encrypted file."""
     if os.environ.get("SIMKIT_KEYS_BACKEND", "").lower() == "file":
         return None
+    return _keyring_backend()
+
+
+def _keyring_backend() -> Any | None:
+    """The OS keyring if a usable backend exists (the master key may live there even when
+    values go to the file)."""
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
         return None
@@ -257,7 +264,7 @@ class _Store:
         raw = os.environ.get("SIMKIT_MASTER_KEY", "")
         keys = [k.strip() for k in re.split(r"[,\s]+", raw) if k.strip()]
         if not keys:
-            backend = _usable_keyring()
+            backend = _keyring_backend()
             stored = backend.get_password(SERVICE, _MASTER_ENTRY) if backend else None
             if stored:
                 keys = [stored]

@@ -10,7 +10,7 @@ import keyring
 import pytest
 from cryptography.fernet import Fernet
 from keyring.backend import KeyringBackend
-from keyring.backends import fail
+from keyring.backends import chainer, fail, null
 from typer.testing import CliRunner
 
 from simkit.cli import app
@@ -162,12 +162,31 @@ def test_a_usable_keyring_holds_the_value_and_the_file_holds_none(keyhome, monke
         keyring.set_keyring(previous)
 
 
-def test_the_fail_backend_counts_as_no_keyring(keyhome, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "backend", [fail.Keyring, null.Keyring, lambda: chainer.ChainerBackend()], ids=str
+)
+def test_fail_null_and_empty_chainer_backends_count_as_no_keyring(keyhome, monkeypatch, backend):
     monkeypatch.delenv("SIMKIT_KEYS_BACKEND")
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [])
     previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(backend())
     try:
         assert store_backend() == "file"
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_master_key_may_come_from_the_keyring(keyhome, monkeypatch) -> None:
+    monkeypatch.delenv("SIMKIT_MASTER_KEY")
+    ring = MemoryKeyring()
+    ring.set_password("simkit", "__master_key__", Fernet.generate_key().decode())
+    previous = keyring.get_keyring()
+    keyring.set_keyring(ring)
+    try:
+        set_key("SEMRUSH_API_KEY", SENTINEL)  # SIMKIT_KEYS_BACKEND=file: the file store
+        assert ("simkit", "SEMRUSH_API_KEY") not in ring.values
+        assert get_key("SEMRUSH_API_KEY") == SENTINEL
+        assert SENTINEL.encode() not in _all_bytes(keyhome)
     finally:
         keyring.set_keyring(previous)
 
