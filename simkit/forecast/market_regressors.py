@@ -33,7 +33,13 @@ from simkit.forecast.backtest import choose_cutoffs
 from simkit.forecast.drivers import calendar_features, driver_history, funnel_from_drivers
 from simkit.forecast.members import SARIMAX
 
-__all__ = ["MarketRegressorReport", "RegressorDecision", "choose_market_regressors"]
+__all__ = [
+    "MarketForecast",
+    "MarketRegressorReport",
+    "RegressorDecision",
+    "choose_market_regressors",
+    "forecast_with_market",
+]
 
 MIN_IMPROVEMENT = 0.02
 
@@ -253,3 +259,58 @@ def choose_market_regressors(
                 )
             )
     return MarketRegressorReport(horizon_days, decisions, notes)
+
+
+@dataclass(frozen=True)
+class MarketForecast:
+    """The SARIMAX member's driver forecast with the market columns the backtest chose."""
+
+    campaign_id: str
+    columns: tuple[str, ...]
+    drivers: np.ndarray
+    conversions: np.ndarray
+    decisions: tuple[RegressorDecision, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "columns": list(self.columns),
+            "conversions": self.conversions.tolist(),
+            "decisions": [d.to_dict() for d in self.decisions],
+        }
+
+
+def forecast_with_market(
+    panel: CampaignPanel,
+    campaign_id: str,
+    report: MarketRegressorReport,
+    spend_plan: np.ndarray,
+    *,
+    country: str | None = "US",
+) -> MarketForecast:
+    """Fit the SARIMAX member on the whole history, with the market columns ``report``
+    says help this campaign (none: the plain member), and forecast ``len(spend_plan)``
+    days; a market column's future is its last value (persistence)."""
+    history = driver_history(panel, campaign_id)
+    chosen = tuple(report.used(campaign_id))
+    h = len(spend_plan)
+    X = calendar_features(history.dates, history.log_spend(), country)
+    future_dates = pd.date_range(history.dates[-1] + pd.Timedelta(days=1), periods=h)
+    floor = history.spend_floor
+    X_future = calendar_features(
+        future_dates, np.log(np.maximum(np.asarray(spend_plan, dtype=float), floor)), country
+    )
+    member: SARIMAX = SARIMAX()
+    if chosen:
+        market = panel.campaign(campaign_id).reindex(history.dates)
+        for column in chosen:
+            values = pd.to_numeric(market[column], errors="coerce").ffill().bfill()
+            X[column] = values.to_numpy(dtype=float)
+            X_future[column] = float(values.iloc[-1])
+        member = _SarimaxWithMarket(chosen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drivers = np.asarray(member.fit(history.drivers, X).predict(h, X_future), dtype=float)
+    conversions = funnel_from_drivers(drivers, np.asarray(spend_plan, dtype=float))["conversions"]
+    mine = tuple(d for d in report.decisions if d.campaign_id == campaign_id)
+    return MarketForecast(campaign_id, chosen, drivers, conversions, mine)

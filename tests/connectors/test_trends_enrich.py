@@ -4,6 +4,7 @@ quality scores, the fallback, and the forecast's candidate-regressor decision.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from simkit.connectors.trends import TrendsFolderSource, read_trends_export
 from simkit.data.panel import CampaignPanel
 from simkit.data.synthetic import generate
 from simkit.errors import DataError, ParamsError
-from simkit.forecast.market_regressors import choose_market_regressors
+from simkit.forecast.market_regressors import choose_market_regressors, forecast_with_market
 
 runner = CliRunner()
 
@@ -252,6 +253,14 @@ def test_market_regressor_is_used_only_where_the_backtest_says_it_helps() -> Non
                 d.reason
             )
     assert json.dumps(report.to_dict())  # the diagnostics serialise
+    plan = np.full(7, float(panel.campaign("C001")["spend"].iloc[-14:].mean()))
+    forecast = forecast_with_market(enriched, "C001", report, plan)
+    assert report.used("C001") == [] and forecast.columns == ()  # noise does not help
+    assert forecast.conversions.shape == (7,) and np.all(forecast.conversions > 0)
+    forced = replace(report, decisions=[replace(by["mkt_trend"], used=True)])
+    with_noise = forecast_with_market(enriched, "C001", forced, plan)
+    assert with_noise.columns == ("mkt_trend",)
+    assert not np.allclose(with_noise.conversions, forecast.conversions)
 
 
 @pytest.mark.slow
