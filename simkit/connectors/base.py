@@ -264,6 +264,8 @@ class Connector:
 
     def close(self) -> None:
         self._client.close()
+        if self.cache is not None:
+            self.cache.close()
 
     def start_fetch(self) -> None:
         """Start the deadline clock of a new fetch."""
