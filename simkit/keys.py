@@ -48,7 +48,7 @@ from simkit.paths import atomic_write_text, ensure_inside
 
 __all__ = [
     "ENV_OVERRIDES",
-    "KeyError_",
+    "KeyStoreError",
     "KeyInfo",
     "SecretFilter",
     "delete_key",
@@ -83,7 +83,7 @@ _CREDENTIAL_PARAM = re.compile(
 )
 
 
-class KeyError_(SimkitError):  # noqa: N801 - ``KeyError`` is a builtin with other meaning
+class KeyStoreError(SimkitError):
     """A key is missing, malformed or cannot be decrypted; names the key, never its value."""
 
     def __init__(self, message: str, *, name: str | None = None) -> None:
@@ -190,7 +190,7 @@ def _now() -> str:
 
 def _check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise KeyError_(
+        raise KeyStoreError(
             "a key name is upper-case letters, digits and '_', starting with a letter "
             "(e.g. META_ACCESS_TOKEN); the name given is not repeated here in case it "
             "was a value"
@@ -243,9 +243,9 @@ class _Store:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise KeyError_(f"cannot read {path} ({type(exc).__name__})") from None
+            raise KeyStoreError(f"cannot read {path} ({type(exc).__name__})") from None
         if not isinstance(data, dict):
-            raise KeyError_(f"{path} is not a key file")
+            raise KeyStoreError(f"{path} is not a key file")
         return data
 
     def _write(self, path: Path, data: dict[str, Any]) -> None:
@@ -269,7 +269,7 @@ class _Store:
             if stored:
                 keys = [stored]
         if not keys:
-            raise KeyError_(
+            raise KeyStoreError(
                 "no OS keyring is usable here and SIMKIT_MASTER_KEY is not set: set it to a "
                 "Fernet key (`simkit keys master-key` prints a new one) to keep keys in an "
                 "encrypted file, or pass the key in its environment variable"
@@ -277,7 +277,7 @@ class _Store:
         try:
             return MultiFernet([Fernet(k.encode()) for k in keys])
         except (ValueError, TypeError):
-            raise KeyError_(
+            raise KeyStoreError(
                 "SIMKIT_MASTER_KEY is not a Fernet key (32 url-safe base64-encoded bytes)"
             ) from None
 
@@ -285,7 +285,7 @@ class _Store:
         if backend == "keyring":
             kr = _usable_keyring()
             if kr is None:
-                raise KeyError_(
+                raise KeyStoreError(
                     "it was stored in the OS keyring, which is not usable now", name=name
                 )
             return kr.get_password(SERVICE, name)
@@ -295,7 +295,7 @@ class _Store:
         try:
             return self._fernet().decrypt(token.encode()).decode()
         except InvalidToken:
-            raise KeyError_(
+            raise KeyStoreError(
                 "cannot decrypt it: SIMKIT_MASTER_KEY is not the key it was stored with "
                 "(after a master-key change, list the new key first and the old one after it)",
                 name=name,
@@ -328,9 +328,9 @@ class _Store:
 def _clean_value(value: str, name: str) -> str:
     value = value.strip()
     if not value:
-        raise KeyError_("the value is empty", name=name)
+        raise KeyStoreError("the value is empty", name=name)
     if "\n" in value or "\r" in value:
-        raise KeyError_("the value holds a line break", name=name)
+        raise KeyStoreError("the value holds a line break", name=name)
     return value
 
 
@@ -352,7 +352,7 @@ def _put(name: str, value: str, *, cache_dir: str | Path | None, action: str) ->
         index = store.index()
         entry = index.get(name)
         if action == "rotated" and entry is None:
-            raise KeyError_("is not stored: set it first (`simkit keys set NAME`)", name=name)
+            raise KeyStoreError("is not stored: set it first (`simkit keys set NAME`)", name=name)
         backend = store_backend()
         if entry is not None and entry.get("backend") != backend:
             store.delete_value(name, entry["backend"])
@@ -378,7 +378,7 @@ def delete_key(name: str, *, cache_dir: str | Path | None = None) -> None:
         index = store.index()
         entry = index.pop(name, None)
         if entry is None:
-            raise KeyError_("is not stored", name=name)
+            raise KeyStoreError("is not stored", name=name)
         store.delete_value(name, entry.get("backend", "file"))
         store.save_index(index)
     key_event("deleted", name)
@@ -418,15 +418,13 @@ def get_key(name: str, *, cache_dir: str | Path | None = None) -> str:
 
     Raises
     ------
-    KeyError_
+    KeyStoreError
         When the key is in neither place, or cannot be decrypted; the message names the
         key and how to set it, never a value.
 
     Examples
     --------
-    >>> import os; os.environ["OPENAI_API_KEY"] = "sk-example"
-    >>> get_key("OPENAI_API_KEY")
-    'sk-example'
+    >>> client = OpenAI(api_key=get_key("OPENAI_API_KEY"))  # doctest: +SKIP
     """
     _check_name(name)
     env = os.environ.get(name)
@@ -440,14 +438,14 @@ def get_key(name: str, *, cache_dir: str | Path | None = None) -> str:
         index = store.index()
         entry = index.get(name)
         if entry is None:
-            raise KeyError_(
+            raise KeyStoreError(
                 f"is not set: run `simkit keys set {name}` (the value is read from a hidden "
                 f"prompt or stdin) or set the environment variable {name}",
                 name=name,
             )
         value = store.get_value(name, entry.get("backend", "file"))
         if value is None:
-            raise KeyError_(
+            raise KeyStoreError(
                 f"is listed but its value is gone from the {entry.get('backend')} store: "
                 f"set it again (`simkit keys set {name}`)",
                 name=name,
@@ -474,7 +472,7 @@ def rotate_master_key(*, cache_dir: str | Path | None = None) -> int:
                 name: fernet.rotate(token.encode()).decode() for name, token in values.items()
             }
         except InvalidToken:
-            raise KeyError_(
+            raise KeyStoreError(
                 "a stored key cannot be decrypted with any key of SIMKIT_MASTER_KEY"
             ) from None
         if rotated:

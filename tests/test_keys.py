@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from simkit.cli import app
 from simkit.keys import (
-    KeyError_,
+    KeyStoreError,
     delete_key,
     get_key,
     install_log_scrubber,
@@ -82,9 +82,9 @@ def test_rotate_records_the_date_and_replaces_the_value(keyhome) -> None:
 
 
 def test_rotate_of_an_unknown_key_and_delete_of_one_are_errors(keyhome) -> None:
-    with pytest.raises(KeyError_, match="is not stored: set it first"):
+    with pytest.raises(KeyStoreError, match="is not stored: set it first"):
         rotate_key("META_ACCESS_TOKEN", SENTINEL)
-    with pytest.raises(KeyError_, match="is not stored"):
+    with pytest.raises(KeyStoreError, match="is not stored"):
         delete_key("META_ACCESS_TOKEN")
 
 
@@ -92,7 +92,7 @@ def test_delete_removes_value_and_entry(keyhome) -> None:
     set_key("OPENAI_API_KEY", SENTINEL)
     delete_key("OPENAI_API_KEY")
     assert list_keys() == []
-    with pytest.raises(KeyError_, match="OPENAI_API_KEY: is not set: run `simkit keys set"):
+    with pytest.raises(KeyStoreError, match="OPENAI_API_KEY: is not set: run `simkit keys set"):
         get_key("OPENAI_API_KEY")
 
 
@@ -120,14 +120,14 @@ def test_env_only_keys_are_listed_without_values(keyhome, monkeypatch) -> None:
 
 def test_no_master_key_and_no_keyring_is_a_clear_error(keyhome, monkeypatch) -> None:
     monkeypatch.delenv("SIMKIT_MASTER_KEY")
-    with pytest.raises(KeyError_, match="SIMKIT_MASTER_KEY is not set"):
+    with pytest.raises(KeyStoreError, match="SIMKIT_MASTER_KEY is not set"):
         set_key("SEMRUSH_API_KEY", SENTINEL)
 
 
 def test_a_wrong_master_key_cannot_decrypt_and_says_so(keyhome, monkeypatch) -> None:
     set_key("SEMRUSH_API_KEY", SENTINEL)
     monkeypatch.setenv("SIMKIT_MASTER_KEY", Fernet.generate_key().decode())
-    with pytest.raises(KeyError_, match="cannot decrypt it") as info:
+    with pytest.raises(KeyStoreError, match="cannot decrypt it") as info:
         get_key("SEMRUSH_API_KEY")
     assert SENTINEL not in str(info.value)
 
