@@ -128,7 +128,7 @@ def _report(payload: dict[str, Any], fmt: Format, line: str) -> None:
         fetch = p.get("fetch", {})
         render.console.print(
             f"{p['source']}: {line}; {fetch.get('requests', 0)} request(s), "
-            f"{fetch.get('cache_hits', 0)} cache hit(s), {fetch.get('retries', 0)} retr(ies); "
+            f"{fetch.get('cache_hits', 0)} cache hit(s), {fetch.get('retries', 0)} retry(-ies); "
             f"wrote {p['output']} and {Path(p['output']).name}.provenance.json",
             highlight=False,
         )

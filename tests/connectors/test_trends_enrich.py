@@ -301,3 +301,42 @@ def test_cli_enrich_on_demo_data_with_the_real_trends_exports(shared_data, tmp_p
     assert others and all(d["reason"] == "no values for this campaign" for d in others)
     assert all(d["used"] is False for d in others)
     assert json.loads((tmp_path / "enriched.csv.enrichment.json").read_text())["regressors"]
+
+
+def test_cli_enrich_with_a_keywords_file_and_its_errors(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SIMKIT_TRENDS_DIR", raising=False)
+    world = generate(2, 30, rng=np.random.default_rng(2), events=None, start="2025-06-01")
+    data = tmp_path / "c.csv"
+    world.data.to_csv(data, index=False)
+    keywords = tmp_path / "kw.csv"
+    pd.DataFrame(
+        {
+            "phrase": ["running shoes"],
+            "database": ["us"],
+            "search_volume": [30437.5],
+            "cpc": [1.5],
+            "competition": [0.4],
+            "status": ["ok"],
+            "fetched_at": [pd.Timestamp.now(tz="UTC").isoformat()],
+            "from_cache": [False],
+            "stale": [False],
+        }
+    ).to_csv(keywords, index=False)
+    out = tmp_path / "e.csv"
+    args = ["enrich", str(data), "--keywords", str(keywords), "--output", str(out)]
+    missing = runner.invoke(app, args)
+    assert missing.exit_code == 1 and "no links file" in missing.output
+    (tmp_path / "c_market.yaml").write_text("campaigns:\n  C002: {phrases: [Running Shoes]}\n")
+    done = runner.invoke(app, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(out)
+    c2 = written[written["campaign_id"] == "C002"]
+    assert (c2["mkt_search_volume"] == 1000.0).all() and (
+        c2["mkt_keywords_flag"] == "observed"
+    ).all()
+    assert written.loc[written["campaign_id"] == "C001", "mkt_search_volume"].isna().all()
+    assert {"creative_generation", "present"}.isdisjoint(written.columns)
+    checked = runner.invoke(app, ["validate", str(out), "--format", "json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["ok"] is True
+    nothing = runner.invoke(app, ["enrich", str(data), "--output", str(out)])
+    assert nothing.exit_code == 1 and "nothing to merge" in nothing.output
