@@ -32,6 +32,7 @@ from simkit.dashboard.model import (
     WhatIfModel,
     parse_pivot,
 )
+from simkit.dashboard.sources import sources_tab
 from simkit.dashboard.views import run_tabs
 from simkit.errors import SimkitError
 
@@ -475,8 +476,12 @@ def open_dashboard(
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
     ledger_view = LedgerView(model, workdir=base)
-    tabs = [*(views.tabs if views is not None else []), ("Forecast ledger", ledger_view.tab)]
-    app = DashboardApp(model, extra_tabs=tabs)
+    extra = [
+        *(views.tabs if views is not None else []),
+        sources_tab(base),
+        ("Forecast ledger", ledger_view.tab),
+    ]
+    app = DashboardApp(model, extra_tabs=extra)
     if views is not None:
         views.attach(app)
     ledger_view.attach(app)
