@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simkit.ledger.alerts import cusum
 from simkit.ledger.metrics import pit_bins, pit_values, quantile_crps
@@ -52,3 +54,23 @@ def test_cusum_finds_a_shift_and_not_noise():
     z = np.r_[np.zeros(10), np.full(10, -2.0)]
     found = cusum(z)
     assert found["direction"] == "below" and found["start"] == 10 and found["index"] == 16
+
+
+_quantile_rows = st.lists(
+    st.floats(min_value=0, max_value=1e4, allow_nan=False), min_size=7, max_size=7
+).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(row=_quantile_rows, a=st.floats(0, 2e4), b=st.floats(0, 2e4))
+def test_pit_is_a_cdf_and_crps_a_distance(row, a, b):
+    q = np.array([row, row])
+    levels = np.array(list(LEVELS.values()))
+    y = np.array(sorted((a, b)))
+    pit = pit_values(y, q, levels)
+    assert np.all((pit > 0) & (pit < 1))
+    assert pit[0] <= pit[1] + 1e-12  # a larger actual never has a smaller PIT
+    crps = quantile_crps(y, q, levels)
+    assert np.all(crps >= 0)
+    bins = pit_bins(y, q)
+    assert np.all((bins >= 0) & (bins <= 7)) and bins[0] <= bins[1]

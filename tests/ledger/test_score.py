@@ -64,6 +64,14 @@ def test_cli_score_equals_a_hand_recomputation(issued, ledger_copy, tmp_path):
     assert ledger.get_forecast(scored["forecast_id"]) == row
     models = {m["config"]: m for m in payload["models"]}
     assert models["champion"]["days_scored"] == 4 * 28
+    table = CliRunner().invoke(
+        app, ["ledger", "score", str(truth_csv), "--registry", ledger_copy, "--dry-run"]
+    )
+    assert table.exit_code == 0, table.output
+    assert "Forecasts scored" in table.stdout and "No degradation or drift alert." in table.stdout
+    assert len(ledger.list_scores()) == 4  # --dry-run records nothing
+    listed = CliRunner().invoke(app, ["ledger", "list", "--registry", ledger_copy])
+    assert listed.exit_code == 0 and "Recorded forecasts" in listed.stdout
 
 
 def test_a_40_percent_drop_is_alerted_and_controls_are_not(issued, ledger_copy, tmp_path):
