@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 import simkit.simulate.campaign as campaign_module
 from simkit.cli.app import app
 from simkit.data.synthetic import generate
+from simkit.errors import ParamsError
 from simkit.ledger import Ledger
+from simkit.params import load_params
 
 
 @pytest.fixture
@@ -58,3 +60,22 @@ def test_simulate_records_the_forecast_and_prints_its_id(tmp_path, monkeypatch, 
     other_seed = runner.invoke(app, [*args, "--registry", url, "--seed", "3", "-f", "json"])
     assert json.loads(other_seed.stdout)["forecast_id"] != payload["forecast_id"]
     assert len(Ledger(url).list_forecasts()) == 2
+
+
+@pytest.mark.parametrize(
+    ("challenger", "message"),
+    [
+        ("{name: champion, members: [ets]}", r"'champion' is not a challenger name"),
+        ("{name: sticky}", r"a challenger changes members or persistent_share"),
+        (
+            "{name: sticky, persistant_share: 0.9}",
+            r"field 'challengers\.0\.persistant_share': unknown key.*persistent_share",
+        ),
+        ("{name: sticky, persistent_share: 1.5}", r"challengers\.0\.persistent_share"),
+    ],
+)
+def test_challenger_params_are_checked_where_they_enter(tmp_path, challenger, message):
+    path = tmp_path / "run.yaml"
+    path.write_text(f"data: x.csv\nchallengers: [{challenger}]\n")
+    with pytest.raises(ParamsError, match=message):
+        load_params(path)
