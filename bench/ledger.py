@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -55,13 +56,13 @@ def bench_recording(folder: Path, repeats: int) -> None:
     t0 = time.perf_counter()
     simulate_campaign(world.data, "C001", 28, n_paths=10_000, seed=1, drivers=drivers)
     simulate_only = time.perf_counter() - t0
-    url = f"sqlite:///{folder / 'registry.sqlite'}"
-    Ledger(url).dispose()  # the database exists, as after a first simkit command
-    times = []
-    for i in range(repeats):
+    template = folder / "registry.sqlite"
+    Ledger(f"sqlite:///{template}").dispose()  # the tables exist, as after a first command
+
+    def record_once(url: str, seed: int) -> float:
         t0 = time.perf_counter()
         record = ForecastRecord.from_simulation(
-            dataclasses.replace(sim, seed=i),
+            dataclasses.replace(sim, seed=seed),
             forecast=kept[0],
             source="bench",
             params_hash="p" * 64,
@@ -70,7 +71,17 @@ def bench_recording(folder: Path, repeats: int) -> None:
         ledger = Ledger(url)
         ledger.add_forecast(record.to_dict())
         ledger.dispose()
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
+    # a process's first recording (simkit simulate records once): a database this process
+    # has not opened yet, so its engine is made and its statements compiled
+    first = []
+    for i in range(repeats):
+        copy = folder / f"first-{i}.sqlite"
+        shutil.copyfile(template, copy)
+        first.append(record_once(f"sqlite:///{copy}", i))
+    # later recordings in one process (simkit run's parent, the dashboard)
+    times = [record_once(f"sqlite:///{template}", i) for i in range(repeats)]
     commits = []
     raw = sqlite3.connect(folder / "raw.sqlite")
     raw.execute("create table t (x text)")
@@ -87,8 +98,13 @@ def bench_recording(folder: Path, repeats: int) -> None:
         f"{simulate_only * 1000:.0f} ms"
     )
     print(
-        f"recording: median {statistics.median(times) * 1000:.1f} ms, worst "
-        f"{max(times) * 1000:.1f} ms of {repeats} (bar: <= 50 ms)"
+        f"recording, first in a process (simkit simulate): median "
+        f"{statistics.median(first) * 1000:.1f} ms, worst {max(first) * 1000:.1f} ms of "
+        f"{repeats} (bar: <= 50 ms)"
+    )
+    print(
+        f"recording, later in the same process (simkit run, dashboard): median "
+        f"{statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms of {repeats}"
     )
     print(
         f"  of which the disk's own cost: one bare SQLite commit of 20 KB (default journal, "

@@ -39,9 +39,11 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
+    inspect,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -157,6 +159,10 @@ _JSON_COLUMNS = {
 }
 
 
+#: Dialects with ``INSERT ... ON CONFLICT DO NOTHING``.
+_UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
 class LedgerError(SimkitError):
     """The ledger cannot be opened, or holds no such forecast."""
 
@@ -198,6 +204,36 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+#: One engine per database in a process (a SQLite file by its absolute path and inode, or a
+#: server URL; never ``:memory:``), so that its compiled statements are reused: the runner
+#: records one report after another.
+_ENGINES: dict[str, tuple[Engine, int | None]] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    """The engine of ``url`` with the ledger's tables created (``checkfirst``): the process's
+    one engine for a file or a server (tables checked again when the SQLite file was
+    replaced), a new one for an in-memory database (each is its own database)."""
+    parsed = make_url(url)
+    path = _sqlite_file(url)
+    if parsed.get_backend_name() == "sqlite" and path is None:
+        engine = create_engine(url)
+        metadata.create_all(engine, checkfirst=True)
+        return engine
+    if path is not None:
+        parsed = parsed.set(database=str(path.resolve()))
+    key = parsed.render_as_string(hide_password=False)
+    inode = path.stat().st_ino if path is not None and path.is_file() else None
+    engine, known = _ENGINES.get(key, (None, None))
+    if engine is None or (path is not None and (inode is None or inode != known)):
+        engine = engine or create_engine(parsed)
+        if not set(metadata.tables) <= set(inspect(engine).get_table_names()):
+            metadata.create_all(engine, checkfirst=True)
+        inode = path.stat().st_ino if path is not None else None
+        _ENGINES[key] = (engine, inode)
+    return engine
+
+
 def ledger_exists(url: str | None = None) -> bool:
     """Whether there may be a ledger at ``url`` to read (a SQLite file that is not there
     holds nothing; other databases are asked when opened)."""
@@ -224,8 +260,7 @@ class Ledger:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._engine: Engine = create_engine(self.url)
-            metadata.create_all(self._engine, checkfirst=True)
+            self._engine: Engine = _engine_for(self.url)
         except SQLAlchemyError as exc:
             raise LedgerError(
                 f"cannot open the forecast ledger at {self.display_url}: {type(exc).__name__}"
@@ -237,7 +272,8 @@ class Ledger:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        """Close the connection pool (a SQLite file can then be removed)."""
+        """Close the pooled connections (a SQLite file can then be removed); the engine and
+        its compiled statements stay for the next :class:`Ledger` of this URL."""
         self._engine.dispose()
 
     # forecasts -------------------------------------------------------------------------
@@ -248,8 +284,13 @@ class Ledger:
         again: it is one record, never rewritten)."""
         values = {k: (_dumps(v) if k in _JSON_COLUMNS else v) for k, v in row.items()}
         values.setdefault("issued_at", _now())
+        dialect = self._engine.dialect.name
         try:
             with self._engine.begin() as conn:
+                if dialect in _UPSERT:  # one statement: insert unless the id is there
+                    statement = _UPSERT[dialect](forecasts).values(**values)
+                    done = conn.execute(statement.on_conflict_do_nothing())
+                    return bool(done.rowcount)
                 exists = conn.execute(
                     select(forecasts.c.forecast_id).where(
                         forecasts.c.forecast_id == values["forecast_id"]
