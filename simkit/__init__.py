@@ -10,6 +10,10 @@ engines (forecast, simulate, risk, pivots, market) are loaded on first use, so
     result = simkit.simulate_campaign(loaded.data, "C001", 28, seed=7)
     alerts = simkit.detect_risks(loaded.data, loaded.campaigns)
     pivots = simkit.find_pivots(loaded.data, loaded.campaigns, seed=7, horizon_days=28)
+
+Each result shows itself in JupyterLab (a compact table and a small chart), and has
+``.to_frame()`` (a tidy pandas frame) and ``.plot()`` (an Altair chart that renders
+offline).  ``simkit.register_member`` adds your own forecast member.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ _LAZY: dict[str, str] = {
     "backtest_campaign": "simkit.forecast",
     "backtest_all": "simkit.forecast",
     "DriverForecast": "simkit.forecast",
+    "calibration_check": "simkit.forecast",
+    "register_member": "simkit.forecast",
     "simulate_campaign": "simkit.simulate",
     "what_if_campaign": "simkit.simulate",
     "BudgetPlan": "simkit.simulate",
