@@ -39,6 +39,8 @@ _LAZY: dict[str, str] = {
     "register_member": "simkit.forecast",
     "simulate_campaign": "simkit.simulate",
     "what_if_campaign": "simkit.simulate",
+    "WhatIfSession": "simkit.simulate",
+    "WhatIfPivot": "simkit.simulate",
     "BudgetPlan": "simkit.simulate",
     "make_factor": "simkit.simulate",
     "detect_risks": "simkit.risk",

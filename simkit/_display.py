@@ -212,6 +212,42 @@ def _bar(
     return bars.properties(width=width, height=max(18 * len(frame), 40), title=title)
 
 
+# -- a validated file --------------------------------------------------------------------------
+def validation_frame(report: Any) -> pd.DataFrame:
+    """One row per campaign: its days, span and data-quality score with its parts."""
+    columns = ["campaign_id", "days", "first_date", "last_date", "quality_score",
+               "completeness", "consistency", "history", "recency", "missing_days", "reasons"]  # fmt: skip
+    rows = [
+        {**{c: getattr(q, c) for c in columns[:-1]}, "reasons": "; ".join(q.reasons)}
+        for q in report.campaigns
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def validation_chart(report: Any) -> Any:
+    frame = validation_frame(report)[["campaign_id", "quality_score"]]
+    return _bar(frame, x="quality_score", y="campaign_id", title="Data quality (0-100)",
+                x_title="quality score", width=260)  # fmt: skip
+
+
+def validation_html(report: Any) -> str:
+    frame = validation_frame(report)
+    shown = frame[["campaign_id", "days", "first_date", "last_date", "quality_score"]]
+    notes = [str(e) for e in report.errors[:5]] + [str(w) for w in report.warnings[:5]]
+    more = len(report.errors) + len(report.warnings) - len(notes)
+    if more > 0:
+        notes.append(f"… and {more} more messages (.errors, .warnings)")
+    return render(
+        f"{'Valid' if report.ok else 'Invalid'} data: {report.n_rows:,} rows, "
+        f"{len(frame)} campaigns ({report.source} format)",
+        subtitle=f"{len(report.errors)} errors, {len(report.warnings)} warnings, "
+        f"{len(report.repairs)} repairs recorded",
+        tables=[frame_html(shown)],
+        charts=[validation_chart(report)] if len(frame) else [],
+        notes=notes,
+    )
+
+
 # -- a simulation ------------------------------------------------------------------------------
 def simulation_frame(result: Any) -> pd.DataFrame:
     """Tidy daily quantiles: one row per day and metric."""

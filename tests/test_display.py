@@ -15,7 +15,8 @@ from simkit import _display
 from simkit.data.synthetic import generate
 from simkit.errors import ParamsError
 from simkit.risk import RiskReport
-from simkit.simulate import BudgetPlan
+from simkit.simulate import BudgetPlan, WhatIfSession
+from simkit.viz import what_if_explorer
 
 H = 14
 MEMBERS = ["seasonal_naive", "ets"]
@@ -232,3 +233,16 @@ def test_calibration_check_rejects_an_unknown_source(world) -> None:
 )
 def test_format_number(value, text) -> None:
     assert _display.format_number(value) == text
+
+
+def test_what_if_explorer_previews_what_the_controls_say(world) -> None:
+    session = WhatIfSession(world.data, "C001", H, seed=3, n_paths=300)
+    explorer = what_if_explorer(session, budget_pct=0)
+    assert explorer.result.delta["spend"]["p50"] == pytest.approx(0.0)
+    explorer.budget.value = 50  # the slider's observer previews again
+    assert explorer.pivot().budget_factor == pytest.approx(1.5)
+    assert explorer.result.delta["spend"]["p50"] > 0
+    assert explorer.result.to_dict() == session.preview(explorer.pivot()).to_dict()
+    explorer.horizon.value = 7
+    assert explorer.result.baseline.horizon_days == 7
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()

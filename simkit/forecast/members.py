@@ -444,7 +444,12 @@ def register_member(
                 field="members",
             )
         known = MEMBERS.get(key)
-        if known is not None and known is not member and not replace:
+        # the same class defined again (a notebook cell run twice) replaces itself
+        redefined = known is not None and (known.__module__, known.__qualname__) == (
+            member.__module__,
+            member.__qualname__,
+        )
+        if known is not None and known is not member and not (replace or redefined):
             raise ParamsError(
                 f"member name {key!r} is taken by {known.__module__}.{known.__qualname__}; "
                 "choose another name or pass replace=True",
