@@ -70,7 +70,13 @@ __all__ = [
 ]
 
 
+#: Engine subpackages reachable as attributes (``simkit.forecast.Member``), loaded on first use.
+_SUBPACKAGES = frozenset({"forecast", "simulate", "risk", "pivots", "market", "viz"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"simkit.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
