@@ -19,8 +19,10 @@ offline).  ``simkit.register_member`` adds your own forecast member.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
+from simkit import _resources
 from simkit._rng import make_rng
 from simkit.data import LoadedData, load, load_mapping, validate
 from simkit.data.synthetic import generate as generate_synthetic
@@ -65,6 +67,7 @@ __all__ = [
     "load_mapping",
     "load_params",
     "make_rng",
+    "sample_data",
     "validate",
     *sorted(_LAZY),
 ]
@@ -72,6 +75,12 @@ __all__ = [
 
 #: Engine subpackages reachable as attributes (``simkit.forecast.Member``), loaded on first use.
 _SUBPACKAGES = frozenset({"forecast", "simulate", "risk", "pivots", "market", "viz"})
+
+
+def sample_data() -> Path:
+    """The small sample file shipped with simkit (three campaigns, 70 days, with a metadata
+    sidecar): what the notebooks and the dashboard show when given no data."""
+    return _resources.dashboard_sample()
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import numpy as np
 import papermill as pm
 import pytest
 
+import simkit
 from simkit.data.synthetic import generate
 from simkit.params import RunParams
 
@@ -137,10 +138,14 @@ def test_workbench_notebook_is_thin_stripped_and_parameterised(path: Path) -> No
     assert len(lessons) == (1 if path.name == "compare_models.ipynb" else 0)
 
 
-def test_workbench_defaults_point_at_the_shipped_sample() -> None:
+def test_workbench_defaults_read_the_shipped_sample() -> None:
+    """``data = None`` reads ``simkit.sample_data()``, which ships in the wheel too (a path
+    relative to the notebook would not: the wheel bundles notebooks/ apart from the package)."""
     for path in WORKBENCH:
-        default = ast.literal_eval(pm.inspect_notebook(str(path))["data"]["default"])
-        assert (NOTEBOOK_DIR / default).resolve() == REPO_SAMPLE
+        assert pm.inspect_notebook(str(path))["data"]["default"] == "None"
+        source = nbformat.read(path, as_version=4).cells
+        assert any("simkit.load(data or simkit.sample_data()" in c.source for c in source)
+    assert simkit.sample_data().resolve() == REPO_SAMPLE
 
 
 @pytest.fixture(scope="module")
