@@ -4,6 +4,7 @@ forecast, the backtest, a simulation, a what-if, a risk report and a pivot set."
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import altair as alt
 import numpy as np
@@ -14,7 +15,7 @@ import simkit
 from simkit import _display
 from simkit.data.synthetic import generate
 from simkit.errors import ParamsError
-from simkit.risk import RiskReport
+from simkit.risk import Alert, RiskReport
 from simkit.simulate import BudgetPlan, WhatIfSession
 from simkit.viz import what_if_explorer
 
@@ -246,3 +247,32 @@ def test_what_if_explorer_previews_what_the_controls_say(world) -> None:
     explorer.horizon.value = 7
     assert explorer.result.baseline.horizon_days == 7
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
+def test_ids_and_messages_are_escaped_in_the_html() -> None:
+    """Campaign ids and messages come from data: they never become markup."""
+    evil = "<script>alert(1)</script>"
+    alert = Alert(
+        campaign_id=evil,
+        type="performance_dip",
+        probability=0.9,
+        severity="high",
+        onset=date(2026, 1, 2),
+        evidence={},
+        message=evil,
+        suggested_pivots=("check_tracking",),
+        as_of=date(2026, 1, 9),
+    )
+    html = RiskReport(as_of=date(2026, 1, 9), alerts=(alert,))._repr_html_()
+    assert "<svg" in html
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_ipython_displays_a_simulation_as_html(simulation) -> None:
+    """What JupyterLab shows when ``simkit.simulate_campaign(...)`` ends a cell."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(simulation)
+    assert "Simulation of C001" in data["text/html"]
+    assert "<svg" in data["text/html"]
