@@ -22,7 +22,9 @@ from __future__ import annotations
 import html
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -107,6 +109,59 @@ def _percent(p: float) -> str:
     if 0.99 < p < 1:
         return ">99%"
     return f"{100 * p:.0f}%"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A frame to show, with the columns shown as percentages."""
+
+    frame: pd.DataFrame
+    percent: tuple[str, ...] = ()
+
+    def html(self) -> str:
+        return frame_html(self.frame, percent=self.percent)
+
+    def text(self, max_rows: int = 12) -> str:
+        shown = self.frame.head(max_rows)
+        cells = {
+            label(str(c)): [
+                _percent(float(v))
+                if c in self.percent and isinstance(v, int | float | np.number) and v == v
+                else format_number(v)
+                for v in shown[c]
+            ]
+            for c in shown.columns
+        }
+        text = pd.DataFrame(cells).to_string(index=False)
+        more = len(self.frame) - len(shown)
+        return text + (f"\n… and {more} more rows (.to_frame())" if more else "")
+
+
+@dataclass(frozen=True)
+class View:
+    """What a result shows: a title, a subtitle, tables, charts (drawn only for HTML) and
+    notes.  :meth:`html` is the ``_repr_html_``, :meth:`text` the short text form."""
+
+    title: str
+    subtitle: str = ""
+    tables: Sequence[Table] = ()
+    charts: Sequence[Callable[[], Any]] = ()
+    notes: Sequence[str] = ()
+
+    def html(self) -> str:
+        return render(
+            self.title,
+            subtitle=self.subtitle,
+            tables=[t.html() for t in self.tables],
+            charts=[draw() for draw in self.charts],
+            notes=self.notes,
+        )
+
+    def text(self) -> str:
+        parts = [self.title, *([self.subtitle] if self.subtitle else [])]
+        parts += [t.text() for t in self.tables]
+        parts += [f"warning: {n}" for n in self.notes]
+        return "\n\n".join(parts)
 
 
 def render(
@@ -230,20 +285,20 @@ def validation_chart(report: Any) -> Any:
                 x_title="quality score", width=260)  # fmt: skip
 
 
-def validation_html(report: Any) -> str:
+def validation_view(report: Any) -> View:
     frame = validation_frame(report)
     shown = frame[["campaign_id", "days", "first_date", "last_date", "quality_score"]]
     notes = [str(e) for e in report.errors[:5]] + [str(w) for w in report.warnings[:5]]
     more = len(report.errors) + len(report.warnings) - len(notes)
     if more > 0:
         notes.append(f"… and {more} more messages (.errors, .warnings)")
-    return render(
+    return View(
         f"{'Valid' if report.ok else 'Invalid'} data: {report.n_rows:,} rows, "
         f"{len(frame)} campaigns ({report.source} format)",
         subtitle=f"{len(report.errors)} errors, {len(report.warnings)} warnings, "
         f"{len(report.repairs)} repairs recorded",
-        tables=[frame_html(shown)],
-        charts=[validation_chart(report)] if len(frame) else [],
+        tables=[Table(shown)],
+        charts=[partial(validation_chart, report)] if len(frame) else [],
         notes=notes,
     )
 
@@ -273,7 +328,7 @@ def simulation_chart(result: Any, metric: str | None = None) -> Any:
     )
 
 
-def simulation_html(result: Any) -> str:
+def simulation_view(result: Any) -> View:
     rows = []
     for metric in ("spend", "conversions", "revenue", "cpa", "roas"):
         s = result.totals.get(metric)
@@ -295,16 +350,16 @@ def simulation_html(result: Any) -> str:
     )
     start, end = result.dates[0].date(), result.dates[-1].date()
     tables = [
-        frame_html(pd.DataFrame(rows).assign(metric=lambda f: f["metric"].map(label))),
-        frame_html(scen, percent=["probability"]),
-        frame_html(probs, percent=["p"]),
+        Table(pd.DataFrame(rows).assign(metric=lambda f: f["metric"].map(label))),
+        Table(scen, ("probability",)),
+        Table(probs, ("p",)),
     ]
-    return render(
+    return View(
         f"Simulation of {result.campaign_id}: {result.horizon_days} days ({start} to {end})",
         subtitle=f"{result.n_paths:,} Monte Carlo paths, seed {result.seed}; horizon totals "
         "with their 80% range, the scenarios that partition the paths, goal probabilities",
         tables=tables,
-        charts=[simulation_chart(result)],
+        charts=[partial(simulation_chart, result)],
         notes=[str(n) for n in result.extra.get("notes", ())],
     )
 
@@ -348,18 +403,18 @@ def what_if_chart(result: Any, metric: str | None = None) -> Any:
     )
 
 
-def what_if_html(result: Any) -> str:
+def what_if_view(result: Any) -> View:
     frame = what_if_frame(result)
     keep = frame[frame["metric"].isin(["spend", "conversions", "revenue", "cpa", "roas"])]
     keep = keep[["metric", "baseline_p50", "pivot_p50", "delta_p10", "delta_p50", "delta_p90"]]
     keep = keep.assign(metric=keep["metric"].map(label))
     improves = result.probabilities.get("p_outcome_improves", math.nan)
-    return render(
+    return View(
         f"What-if on {result.baseline.campaign_id}: pivot against baseline",
         subtitle=f"P({label(result.outcome).lower()} improves on the same path) = "
         f"{_percent(improves)}; deltas are per path, pivot minus baseline",
-        tables=[frame_html(keep)],
-        charts=[what_if_chart(result)],
+        tables=[Table(keep)],
+        charts=[partial(what_if_chart, result)],
     )
 
 
@@ -394,16 +449,24 @@ def backtest_chart(result: Any) -> Any:
     return alt.hconcat(weights, mase)
 
 
-def backtest_html(result: Any) -> str:
+def backtest_view(result: Any) -> View:
     frame = backtest_frame(result)
     cols = ["member", "weight", "mase", "crps", "coverage_80", "n_points"]
-    return render(
+    return View(
         f"Backtest of {result.campaign_id}: {len(result.cutoffs)} cutoffs, "
         f"{result.horizon}-day horizon",
         subtitle=f"scores on {label(result.metric).lower()}, each cutoff scored with weights "
         "and intervals learnt on the others",
-        tables=[frame_html(frame[cols], percent=["weight", "coverage_80"])],
-        charts=[backtest_chart(result)],
+        tables=[
+            Table(
+                frame[cols],
+                (
+                    "weight",
+                    "coverage_80",
+                ),
+            )
+        ],
+        charts=[partial(backtest_chart, result)],
         notes=list(result.warnings),
     )
 
@@ -470,7 +533,7 @@ def forecast_chart(forecast: Any, metric: str = "conversions") -> Any:
     )
 
 
-def forecast_html(forecast: Any) -> str:
+def forecast_view(forecast: Any) -> View:
     scores = forecast.backtest.members
     weights = pd.DataFrame(
         [
@@ -488,12 +551,12 @@ def forecast_html(forecast: Any) -> str:
     notes = list(forecast.warnings)
     if forecast.fallback is not None:
         notes.append(forecast.fallback.message)
-    return render(
+    return View(
         f"Forecast of {forecast.campaign_id}: {d.horizon_days} days from {d.dates[0].date()}",
         subtitle=f"{forecast.history_days} days of history; members weighted by their "
         "backtest MASE on conversions; point forecasts (intervals come from the simulation)",
-        tables=[frame_html(weights, percent=["weight"]), frame_html(totals)],
-        charts=[forecast_chart(forecast)],
+        tables=[Table(weights, ("weight",)), Table(totals)],
+        charts=[partial(forecast_chart, forecast)],
         notes=notes,
     )
 
@@ -549,16 +612,16 @@ def calibration_chart(check: Any) -> Any:
     return alt.hconcat(by_step, hist)
 
 
-def calibration_html(check: Any) -> str:
+def calibration_view(check: Any) -> View:
     summary = pd.DataFrame(
         [{"interval": f"{int(100 * lv)}%", "coverage": check.coverage[lv]} for lv in check.levels]
     )
-    return render(
+    return View(
         f"Calibration of the {check.source} on {check.campaign_id}: {check.n_cutoffs} cutoffs",
         subtitle=f"{label(check.metric)}; each cutoff's interval learnt on the other cutoffs; "
         f"{len(check.pit)} actuals, mean PIT {np.mean(check.pit):.2f} (0.5 = unbiased)",
-        tables=[frame_html(summary, percent=["coverage"])],
-        charts=[calibration_chart(check)],
+        tables=[Table(summary, ("coverage",))],
+        charts=[partial(calibration_chart, check)],
     )
 
 
@@ -603,23 +666,23 @@ def risk_chart(report: Any) -> Any:
     )
 
 
-def risk_html(report: Any) -> str:
+def risk_view(report: Any) -> View:
     frame = risk_frame(report)
     if frame.empty:
-        return render(
+        return View(
             f"Risks as of {report.as_of}",
             subtitle="no detector reached its reporting threshold on any campaign",
         )
     shown = frame[["campaign_id", "type", "probability", "severity", "onset"]].assign(
         type=lambda f: f["type"].map(label)
     )
-    return render(
+    return View(
         f"Risks as of {report.as_of}: {len(frame)} alerts on "
         f"{frame['campaign_id'].nunique()} campaigns",
         subtitle="calibrated probabilities that a change of this kind is under way; "
         "messages and evidence in .to_frame() and .alerts",
-        tables=[frame_html(shown, percent=["probability"])],
-        charts=[risk_chart(report)],
+        tables=[Table(shown, ("probability",))],
+        charts=[partial(risk_chart, report)],
     )
 
 
@@ -675,7 +738,7 @@ def pivot_chart(result: Any) -> Any:
     )
 
 
-def pivot_html(result: Any) -> str:
+def pivot_view(result: Any) -> View:
     frame = pivot_frame(result)
     a = result.allocation
     alloc = pd.DataFrame(
@@ -684,15 +747,15 @@ def pivot_html(result: Any) -> str:
             for k, v in a.allocation.items()
         ]
     )
-    tables = [frame_html(alloc)]
+    tables = [Table(alloc)]
     charts: list[Any] = []
     if not frame.empty:
         shown = frame[["rank", "type", "campaign_ids", "delta_p50", "confidence"]].assign(
             type=lambda f: f["type"].map(label)
         )
-        tables.insert(0, frame_html(shown, percent=["confidence"]))
-        charts.append(pivot_chart(result))
-    return render(
+        tables.insert(0, Table(shown, ("confidence",)))
+        charts.append(partial(pivot_chart, result))
+    return View(
         f"Pivots as of {pd.Timestamp(result.as_of).date()}: {len(frame)} recommendations",
         subtitle=f"objective {label(result.objective).lower()} over {result.horizon_days} days; "
         f"budget allocation of {format_number(float(a.total_budget))} a day",
@@ -700,3 +763,31 @@ def pivot_html(result: Any) -> str:
         charts=charts,
         notes=list(result.notes),
     )
+
+
+def to_html(result: Any) -> str:
+    """The ``_repr_html_`` of any displayable result."""
+    return _VIEWS[type(result).__name__](result).html()
+
+
+def to_text(result: Any) -> str:
+    """A short text form of any displayable result (IPython's plain-text display, a terminal)."""
+    return _VIEWS[type(result).__name__](result).text()
+
+
+def pretty(result: Any, printer: Any, cycle: bool) -> None:
+    """``_repr_pretty_``: IPython prints :func:`text` instead of the whole dataclass."""
+    printer.text(f"{type(result).__name__}(...)" if cycle else to_text(result))
+
+
+#: The view of each displayable result class, by class name (the classes live above).
+_VIEWS: dict[str, Callable[[Any], View]] = {
+    "ValidationReport": validation_view,
+    "CampaignForecast": forecast_view,
+    "BacktestResult": backtest_view,
+    "CalibrationCheck": calibration_view,
+    "SimulationResult": simulation_view,
+    "WhatIfResult": what_if_view,
+    "RiskReport": risk_view,
+    "PivotResult": pivot_view,
+}

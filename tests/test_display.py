@@ -10,6 +10,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.formatters import DisplayFormatter
+from IPython.lib.pretty import pretty
 
 import simkit
 from simkit import _display
@@ -271,8 +273,15 @@ def test_ids_and_messages_are_escaped_in_the_html() -> None:
 
 def test_ipython_displays_a_simulation_as_html(simulation) -> None:
     """What JupyterLab shows when ``simkit.simulate_campaign(...)`` ends a cell."""
-    from IPython.core.formatters import DisplayFormatter
-
     data, _ = DisplayFormatter().format(simulation)
     assert "Simulation of C001" in data["text/html"]
     assert "<svg" in data["text/html"]
+
+
+def test_ipython_text_form_is_a_short_summary(simulation, forecast) -> None:
+    text = pretty(simulation)
+    assert text.startswith("Simulation of C001: 14 days")
+    assert "Pessimistic" in text and "P(budget runs out)" in text
+    assert "DataFrame" not in text and "<svg" not in text
+    assert len(text.splitlines()) < 40  # not the whole dataclass
+    assert pretty(forecast.backtest).startswith("Backtest of C001")

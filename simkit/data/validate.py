@@ -178,7 +178,10 @@ class ValidationReport:
         return _display.validation_chart(self)
 
     def _repr_html_(self) -> str:
-        return _display.validation_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 @dataclass(frozen=True)

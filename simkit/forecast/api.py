@@ -113,7 +113,10 @@ class BacktestResult:
         return _display.backtest_chart(self)
 
     def _repr_html_(self) -> str:
-        return _display.backtest_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 #: Failures of an ensemble that its fallback member may survive (numerical trouble in a
@@ -237,7 +240,10 @@ class CampaignForecast:
         return _display.forecast_chart(self)
 
     def _repr_html_(self) -> str:
-        return _display.forecast_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 @dataclass

@@ -126,7 +126,10 @@ class PivotResult:
         return _display.pivot_chart(self)
 
     def _repr_html_(self) -> str:
-        return _display.pivot_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def _fatigue_alerts(

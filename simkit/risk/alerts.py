@@ -116,4 +116,7 @@ class RiskReport:
         return _display.risk_chart(self)
 
     def _repr_html_(self) -> str:
-        return _display.risk_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)

@@ -293,7 +293,10 @@ class SimulationResult:
         return _display.simulation_chart(self, metric)
 
     def _repr_html_(self) -> str:
-        return _display.simulation_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def _jsonable(value: Any) -> Any:

@@ -83,7 +83,10 @@ class WhatIfResult:
         return _display.what_if_chart(self, metric)
 
     def _repr_html_(self) -> str:
-        return _display.what_if_html(self)
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def simulate_pair(
