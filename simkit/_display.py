@@ -11,6 +11,11 @@ a pivot set) has three thin methods that call this module:
   loads vega from a CDN and so shows a blank chart offline, to the ``svg`` renderer
   (vl-convert, in the kernel), unless another renderer was chosen on purpose.
 
+Each class has one *view* here (``simulation_view``, ``backtest_view``, ...): a title, a
+subtitle, tables, charts drawn only when HTML is asked for, and notes.  :func:`to_html` renders
+it for JupyterLab, :func:`to_text` as the short plain-text form IPython prints
+(``_repr_pretty_``) instead of the whole dataclass.
+
 The result classes live in layers below :mod:`simkit.viz`, so the display code lives here,
 in a low layer that knows nothing of them: it reads their attributes by name.  Altair is
 imported inside the functions that draw (about a second with jsonschema): an object that
