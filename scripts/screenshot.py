@@ -47,7 +47,7 @@ def screenshot(
                 box = page.get_by_text(from_text).first.bounding_box()
                 if box is None:
                     raise SystemExit(f"{page_path}: no element shows {from_text!r}")
-                top = max(int(box["y"]) - 60, 0)
+                top = max(int(box["y"]) - 130, 0)  # the cell that made it, too
         finally:
             browser.close()
     image = Image.open(io.BytesIO(png)).convert("RGB")
