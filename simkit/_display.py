@@ -580,8 +580,12 @@ def calibration_chart(check: Any) -> Any:
         var_name="interval",
         value_name="coverage",
     )
+    long["interval"] = long["interval"].str.replace("coverage_", "") + "% interval"
     nominal = pd.DataFrame(
-        {"interval": [f"coverage_{int(100 * lv)}" for lv in check.levels], "coverage": check.levels}
+        {
+            "interval": [f"{int(100 * lv)}% interval" for lv in check.levels],
+            "coverage": check.levels,
+        }
     )
     color = alt.Color("interval:N", legend=alt.Legend(orient="bottom", title=None))
     lines = (
