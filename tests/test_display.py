@@ -201,7 +201,7 @@ def test_pivot_set_ranks_recommendations(world) -> None:
 
 
 def test_calibration_check_by_horizon_and_pit(world) -> None:
-    check = simkit.calibration_check(world.data, "C001", 7, members=MEMBERS, seed=1)
+    check = simkit.calibration_check(world.data, "C001", 7, members=MEMBERS, seed=1, max_cutoffs=3)
     frame = check.to_frame()
     assert list(frame["step"]) == list(range(1, 8))
     assert ((frame[["coverage_50", "coverage_80", "coverage_95"]] >= 0).all()).all()
@@ -209,7 +209,7 @@ def test_calibration_check_by_horizon_and_pit(world) -> None:
     assert (frame["coverage_80"] <= frame["coverage_95"]).all()
     assert len(check.pit) == int(frame["n"].sum())
     assert ((check.pit >= 0) & (check.pit <= 1)).all()
-    again = simkit.calibration_check(world.data, "C001", 7, members=MEMBERS, seed=1)
+    again = simkit.calibration_check(world.data, "C001", 7, members=MEMBERS, seed=1, max_cutoffs=3)
     assert np.array_equal(check.pit, again.pit)
     html = check._repr_html_()
     _assert_offline_html(html, "Calibration of the ensemble on C001")
