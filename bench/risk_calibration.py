@@ -426,11 +426,9 @@ def report(
     if not ceiling:  # no oracle for these worlds (see oracle_z)
         table = table.drop(columns=[c for c in table if c.startswith("oracle")])
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(
-            "\nRecall of the right alert type (p >= 0.5 / rule fires) by days after onset;"
-            "\noracle z7: what a test knowing onset, shape, size and noise sees by day 7 (see"
-            " oracle_z)"
-        )
+        print("\nRecall of the right alert type (p >= 0.5 / rule fires) by days after onset")
+        if ceiling:
+            print("oracle z7: what a test knowing onset, shape, size and noise sees by day 7")
         print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if "channel" in frame:
         by = sim.merge(frame.groupby("campaign")["channel"].first(), on="campaign")
