@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
+import pandas as pd
 import typer
 
 from simkit.cli import render
@@ -20,7 +22,7 @@ from simkit.cli.options import (
     parse_date_option,
 )
 from simkit.errors import SimkitError
-from simkit.forecast import ForecastCache, backtest_campaign
+from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
 from simkit.forecast.cache import DEFAULT_CACHE_DIR
 from simkit.simulate import simulate_campaign
 from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
@@ -32,7 +34,15 @@ group = typer.Typer()
 @handle_errors
 def simulate(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="campaign id")],
+    campaign: Annotated[
+        str,
+        typer.Option(
+            "--campaign",
+            "-c",
+            help="campaign id, or 'all': every campaign, as a JSON list (one forecast cache "
+            "shared by their fits)",
+        ),
+    ],
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=730, help="days to simulate")],
     mapping: MappingOption = None,
     on_bad_rows: OnBadRowsOption = None,
@@ -82,10 +92,7 @@ def simulate(
             f"not '{scenario_cuts}'"
         ) from exc
     loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
-    result = simulate_campaign(
-        loaded.data,
-        campaign,
-        horizon,
+    options = dict(
         as_of=cut,
         daily_budget=daily_budget,
         total_budget=total_budget,
@@ -99,7 +106,42 @@ def simulate(
         fatigue=fatigue,
         scenario_cuts=cuts,
     )
-    render.emit(result, fmt, render.simulation)
+    if campaign != "all":
+        render.emit(
+            simulate_campaign(loaded.data, campaign, horizon, **options), fmt, render.simulation
+        )
+        return
+    _simulate_all(loaded.data, horizon, options, fmt)
+
+
+def _simulate_all(data: pd.DataFrame, horizon: int, options: dict[str, Any], fmt: Format) -> None:
+    """``--campaign all``: every campaign of the file, loaded and validated once, each
+    simulated as ``--campaign ID`` would be (same seed, same numbers), their forecast fits
+    going through one shared :class:`~simkit.forecast.ForecastCache` (a re-run, or a
+    ``simkit run`` on the same data and settings, reuses them).  A campaign that cannot be
+    simulated (stopped, too short) is an entry with its error; the exit code is then 1."""
+    cache = ForecastCache(DEFAULT_CACHE_DIR)
+
+    def forecast(history: pd.DataFrame, cid: str, h: int, plan: np.ndarray, seed: int) -> Any:
+        return forecast_campaign(history, cid, h, plan=plan, seed=seed, cache=cache).drivers
+
+    results: list[Any] = []
+    for cid in sorted(data["campaign_id"].astype(str).unique()):
+        try:
+            results.append(simulate_campaign(data, cid, horizon, forecast_fn=forecast, **options))
+        except SimkitError as exc:
+            results.append({"campaign_id": cid, "error": str(exc)})
+    if fmt is Format.json:
+        render.emit([r if isinstance(r, dict) else r.to_dict() for r in results], fmt)
+    else:
+        for r in results:
+            if isinstance(r, dict):
+                render.warn(f"{r['campaign_id']}: {r['error']}")
+            else:
+                render.simulation(r)
+        render.cache_stats(cache.stats())
+    if any(isinstance(r, dict) for r in results):
+        raise typer.Exit(1)
 
 
 @group.command()

@@ -38,10 +38,20 @@ def run(
         bool,
         typer.Option("--wait", help="wait for another run writing to the same output folder"),
     ] = False,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary-only",
+            help="compute every campaign's engines and write summary.json only: no "
+            "notebook, no HTML report (as publish: summary in the params)",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Execute one report per campaign (Papermill), publish them and write index.html."""
     params = load_params(params_file)
+    if summary_only:
+        params = params.model_copy(update={"publish": "summary"})
     verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
     try:
         result = run_batch(
