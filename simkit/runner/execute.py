@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from simkit.data import load
 from simkit.errors import SimkitError
 from simkit.params import RunParams, check_parameter_names
 from simkit.paths import ensure_inside
@@ -452,7 +453,8 @@ def _precompute(job: CampaignJob, path: Path) -> bool:
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
-            ctx = load_campaign(RunParams(**job.parameters))
+            params = RunParams(**job.parameters)
+            ctx = load_campaign(params, loaded=_load_once(params))
             handoff.save(path, ctx, compute_engines(ctx))
     except (Exception, _TimeLimit) as exc:  # noqa: BLE001 - the kernel computes and labels it
         log.info("campaign %s: engines not computed in the worker (%s)", job.campaign_id, exc)
@@ -603,6 +605,30 @@ def flag_reasons(summary: dict[str, Any], threshold: float, pivot_gain: float) -
     return tuple(reasons)
 
 
+#: The data file this worker process loaded last, by what it depends on (see
+#: :func:`_load_once`): one entry, so a worker holds one data set at a time.
+_loaded: dict[tuple[Any, ...], Any] = {}
+
+
+def _load_once(params: RunParams) -> Any:
+    """``simkit.data.load`` of the job's data, read once per worker process for all the
+    campaigns it serves (a 1,000-campaign file takes seconds to read and validate), and
+    read again when the file, its mapping, the bad-rows rule or the day changes."""
+    from datetime import date
+
+    def stamp(path: str | None) -> tuple[Any, ...]:
+        if path is None:
+            return (None,)
+        st = Path(path).stat()
+        return (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
+    key = (stamp(params.data), stamp(params.mapping), params.on_bad_rows, date.today())
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
+    return _loaded[key]
+
+
 def _summary_first(
     job: CampaignJob, started: float, staging: Path, handoff_file: Path, publish: str
 ) -> tuple[CampaignOutcome | None, tuple[str, ...]]:
@@ -620,7 +646,8 @@ def _summary_first(
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
-            ctx = load_campaign(RunParams(**job.parameters))
+            params = RunParams(**job.parameters)
+            ctx = load_campaign(params, loaded=_load_once(params))
             results = compute_engines(ctx)
             summary = assemble_campaign_report(ctx, results).summary
             # as the notebook hands it over: plain JSON

@@ -154,3 +154,29 @@ def test_publish_is_validated() -> None:
         RunParams(data="x", publish="html")
     with pytest.raises(ValueError, match="flag_threshold"):
         RunParams(data="x", flag_threshold=0)
+
+
+def test_a_worker_loads_the_data_once_until_the_file_changes(
+    test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simkit.runner import execute
+
+    data = tmp_path / "campaigns.csv"
+    data.write_bytes((test_data / "report" / "campaigns.csv").read_bytes())
+    calls: list[str] = []
+    real = execute.load
+
+    def counting(path, **kw):
+        calls.append(str(path))
+        return real(path, **kw)
+
+    monkeypatch.setattr(execute, "load", counting)
+    monkeypatch.setattr(execute, "_loaded", {})
+    first = execute._load_once(RunParams(data=str(data), campaigns=["C001"]))
+    again = execute._load_once(RunParams(data=str(data), campaigns=["C002"]))
+    assert again is first and len(calls) == 1
+    skip = execute._load_once(RunParams(data=str(data), campaigns=["C002"], on_bad_rows="skip"))
+    assert skip is not first and len(calls) == 2
+    data.write_text(data.read_text().replace("C003", "C004"))
+    changed = execute._load_once(RunParams(data=str(data), campaigns=["C001"]))
+    assert len(calls) == 3 and "C004" in changed.campaign_ids
