@@ -128,3 +128,73 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db' / 'registry.sqlite'}"
     return request.getfixturevalue("postgres_db")
+
+
+def _start_redis(folder: Path) -> tuple[str, object]:
+    import subprocess
+    import time
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(folder), "--maxmemory", "64mb"]
+        + ["--maxmemory-policy", "allkeys-lru"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    client.close()
+    return f"redis://127.0.0.1:{port}/0", proc
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """A redis-server URL: SIMKIT_TEST_REDIS_URL (.ci/run), else one started here."""
+    import shutil
+
+    url = os.environ.get("SIMKIT_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server: set SIMKIT_TEST_REDIS_URL (.ci/run does) or install it")
+    url, proc = _start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture()
+def redis_url(redis_server: str) -> str:
+    """The test Redis, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    client.flushdb()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture()
+def own_redis(tmp_path: Path):
+    """A redis-server of this test's own (it may stop it): ``(url, process)``."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server installed (apt-get install redis-server)")
+    url, proc = _start_redis(tmp_path)
+    try:
+        yield url, proc
+    finally:
+        proc.kill()
+        proc.wait(10)
