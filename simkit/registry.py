@@ -419,10 +419,11 @@ class Registry:
         with self._engine.connect() as conn:
             rows = conn.execute(select(runs).order_by(runs.c.created_at.desc()).limit(limit))
             out = [_row(r) for r in rows]
+            # counted for the listed runs only: fast with any number of runs recorded
             counts = conn.execute(
-                select(campaign_runs.c.run_id, campaign_runs.c.status, func.count()).group_by(
-                    campaign_runs.c.run_id, campaign_runs.c.status
-                )
+                select(campaign_runs.c.run_id, campaign_runs.c.status, func.count())
+                .where(campaign_runs.c.run_id.in_([r["run_id"] for r in out]))
+                .group_by(campaign_runs.c.run_id, campaign_runs.c.status)
             )
             by_run: dict[str, dict[str, int]] = {}
             for run_id, status, n in counts:

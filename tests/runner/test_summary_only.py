@@ -180,3 +180,53 @@ def test_a_worker_loads_the_data_once_until_the_file_changes(
     data.write_text(data.read_text().replace("C003", "C004"))
     changed = execute._load_once(RunParams(data=str(data), campaigns=["C001"]))
     assert len(calls) == 3 and "C004" in changed.campaign_ids
+
+
+def _numbers(out: Path, cid: str) -> dict:
+    summary = json.loads((out / safe_name(cid) / "summary.json").read_text())
+    summary.pop("run_id")
+    return summary
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_pool_s_summaries(
+    summary_run, tmp_path: Path, test_data: Path
+) -> None:
+    """The same batch on a 2-worker LocalCluster: identical summary.json files."""
+    distributed = pytest.importorskip("distributed")
+    pool, _, _ = summary_run
+    params = _params(test_data, tmp_path / "reports", publish="summary")
+    registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = run_batch(
+            params, scheduler=cluster.scheduler_address, registry=registry, progress=False
+        )
+    assert result.ok, [o.error for o in result.failed]
+    for cid in IDS:
+        assert {p.name for p in (result.output_dir / safe_name(cid)).iterdir()} == {"summary.json"}
+        assert _numbers(result.output_dir, cid) == _numbers(pool.output_dir, cid), cid
+
+
+@pytest.mark.slow
+def test_dask_adaptive_cluster(summary_run, tmp_path: Path, test_data: Path) -> None:
+    """``cluster.adapt(minimum=1, maximum=2)``: the batch runs on the workers the cluster
+    adds (from none at the start), within the bounds, with the pool's numbers."""
+    distributed = pytest.importorskip("distributed")
+    pool, _, _ = summary_run
+    params = _params(test_data, tmp_path / "reports", publish="summary").model_copy(
+        update={"campaigns": ["C001"]}
+    )
+    registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    with distributed.LocalCluster(
+        n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        assert len(cluster.workers) == 0
+        cluster.adapt(minimum=1, maximum=2, interval="200ms")
+        result = run_batch(
+            params, scheduler=cluster.scheduler_address, registry=registry, progress=False
+        )
+        assert 1 <= len(cluster.workers) <= 2
+    assert result.ok, [o.error for o in result.failed]
+    assert _numbers(result.output_dir, "C001") == _numbers(pool.output_dir, "C001")
