@@ -44,9 +44,12 @@ from typing import Any
 
 from simkit.errors import SimkitError
 
-__all__ = ["VERSION_TABLE", "current", "head", "script_dir", "upgrade"]
+__all__ = ["HEAD", "VERSION_TABLE", "current", "head", "script_dir", "upgrade"]
 
 VERSION_TABLE = "alembic_version"
+#: The newest revision, written out so that opening an up-to-date database needs one query
+#: and no Alembic import (a test checks it equals the scripts' head).
+HEAD = "0001"
 #: The tables a database made before migrations has: it is upgraded by the baseline.
 _LEGACY_TABLES = ("runs",)
 
@@ -133,7 +136,7 @@ def upgrade(engine: Any, revision: str = "head") -> tuple[str | None, str]:
         When the database is at a revision this simkit does not know (a newer simkit
         made it), or a migration fails (the message names the revision).
     """
-    target = head() if revision == "head" else revision
+    target = HEAD if revision == "head" else revision
     before = current(engine)
     if before == target:
         return before, target

@@ -102,3 +102,7 @@ def test_simkit_db_current_and_upgrade(tmp_path) -> None:
     assert (state["before"], state["current"], state["head"]) == (None, "0001", "0001")
     table = runner.invoke(app, ["db", "current", "--registry", url])
     assert "schema revision 0001 (up to date)" in table.stdout
+
+
+def test_the_written_out_head_is_the_scripts_head() -> None:
+    assert migrations.HEAD == migrations.head()
