@@ -35,11 +35,12 @@ from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.metadata import resolve_for_run
 from simkit.params import RunParams, check_parameter_names, params_hash
+from simkit.paths import safe_name
 from simkit.registry import Registry
 from simkit.report.context import data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
-from simkit.runner import execute
+from simkit.runner import execute, remote
 from simkit.runner.execute import (
     CampaignJob,
     CampaignOutcome,
@@ -62,6 +63,7 @@ __all__ = [
     "order_campaigns",
     "present_reports",
     "run_batch",
+    "run_local_batch",
 ]
 
 log = logging.getLogger(__name__)
@@ -658,7 +660,29 @@ def _recent_spend(data: Any, campaigns: list[str]) -> dict[str, float]:
     return spend
 
 
-def run_batch(
+def run_batch(params: RunParams, **options: Any) -> BatchResult:
+    """Run one report per campaign, publish each that succeeds, then write ``index.html``.
+
+    ``params.data`` and ``params.output_dir`` may be fsspec URLs (``s3://bucket/...``):
+    the data is copied in once, the output is written locally and published to the URL
+    when the run ends, staged then moved, the index last (:mod:`simkit.runner.remote`).
+    The options are those of :func:`run_local_batch`; the result's ``output_dir`` is the
+    local folder the remote one was published from.
+    """
+    cache = Path.cwd() / ".simkit-cache"
+    if remote.is_remote(params.data):
+        params = params.model_copy(update={"data": str(remote.fetch_data(params.data, cache))})
+    if not remote.is_remote(params.output_dir):
+        return run_local_batch(params, **options)
+    url = params.output_dir
+    local = cache / "publish" / safe_name(url)
+    result = run_local_batch(params.model_copy(update={"output_dir": str(local)}), **options)
+    published = remote.publish_folder(local, url, result.run_id)
+    log.info("published %d files to %s", published, url)
+    return result
+
+
+def run_local_batch(
     params: RunParams,
     *,
     params_file: str | Path | None = None,
