@@ -101,12 +101,18 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--target", type=int, default=1000, help="campaigns to extrapolate to")
     parser.add_argument("--json", default=None, help="also write the figures here (JSON)")
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="run on a LocalCluster of --workers single-threaded worker processes (started "
+        "here) instead of the process pool",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
     print(
         f"batch scale bench: {args.campaigns} campaigns x {N_DAYS} days, --summary-only, "
-        f"{args.workers} workers; machine: {machine()['cpus']} cores, load average "
+        f"{args.workers} {'Dask LocalCluster ' if args.dask else ''}workers; machine: {machine()['cpus']} cores, load average "
         f"{load_before[0]:.2f} before"
     )
     with tempfile.TemporaryDirectory(prefix="simkit-scale-") as tmp:
@@ -136,6 +142,17 @@ def main() -> int:
             "json",
         ]
         env = {**os.environ, "TQDM_DISABLE": "1"}
+        cluster = None
+        if args.dask:
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=args.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            cmd += ["--scheduler", cluster.scheduler_address]
         t0 = time.perf_counter()
         cpu0 = psutil.Process().cpu_times()
         proc = subprocess.Popen(
@@ -144,6 +161,8 @@ def main() -> int:
         with _Sampler(proc.pid) as sampler:
             out, err = proc.communicate()
         wall = time.perf_counter() - t0
+        if cluster is not None:
+            cluster.close()
         cpu1 = psutil.Process().cpu_times()
         cpu = (cpu1.children_user + cpu1.children_system) - (
             cpu0.children_user + cpu0.children_system
@@ -232,7 +251,7 @@ def main() -> int:
     if args.json:
         write_figures(
             args.json,
-            "batch_scale",
+            "batch_scale_dask" if args.dask else "batch_scale",
             {
                 "wall_seconds": wall,
                 "cpu_seconds": cpu,
