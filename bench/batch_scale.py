@@ -158,7 +158,8 @@ def main() -> int:
         proc = subprocess.Popen(
             cmd, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        with _Sampler(proc.pid) as sampler:
+        # a LocalCluster's workers are this process's children, a pool's the run's
+        with _Sampler(os.getpid() if cluster is not None else proc.pid) as sampler:
             out, err = proc.communicate()
         wall = time.perf_counter() - t0
         if cluster is not None:
