@@ -210,7 +210,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    members = [m for m in DEFAULT_MEMBERS if not (args.no_lstm and m == "lstm")]
+    # every member, the opt-in LSTM included unless --no-lstm
+    everything = list(dict.fromkeys([*DEFAULT_MEMBERS, "lstm"]))
+    members = [m for m in everything if not (args.no_lstm and m == "lstm")]
     print(f"simkit forecast bench: horizon {HORIZON} days, members {', '.join(members)}")
     print(f"machine: {os.cpu_count()} cores (timings contended if other jobs run)")
 
@@ -246,8 +248,8 @@ def main() -> None:
         _pooled_synthetic(rows, family)
 
     if not args.skip_speed:
-        without = [m for m in DEFAULT_MEMBERS if m != "lstm"]
-        _speed(None if args.no_lstm else list(DEFAULT_MEMBERS), without)
+        without = [m for m in everything if m != "lstm"]
+        _speed(None if args.no_lstm else everything, without)
 
 
 if __name__ == "__main__":

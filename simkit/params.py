@@ -193,6 +193,26 @@ class RunParams(BaseModel):
         default_factory=list,
         description="model configurations run in shadow and scored in the forecast ledger",
     )
+    publish: Literal["all", "flagged", "summary"] = Field(
+        "all",
+        description="what each campaign publishes: 'all' (report.html and summary.json), "
+        "'summary' (summary.json only: the engines run in the batch worker, no notebook, no "
+        "HTML), or 'flagged' (summary.json for every campaign, the full report only where a "
+        "risk or the best pivot reaches flag_threshold)",
+    )
+    flag_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="with publish: flagged, the probability at which a risk alert flags a "
+        "campaign for its full report",
+    )
+    flag_pivot_gain: float = Field(
+        0.25,
+        gt=0,
+        description="with publish: flagged, the best pivot flags a campaign when its median "
+        "gain in conversions is at least this share of the campaign's forecast conversions",
+    )
 
     @field_validator("campaigns", "priority")
     @classmethod

@@ -77,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.dashboard",
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
-    "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "runs": ("simkit.cli.history", "List, show and delete recorded runs."),
     "keys": (
         "simkit.cli.keys",
         "Store, list, rotate and delete API keys (never shown, never on the command line).",
@@ -92,6 +92,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.ledger",
         "The forecast ledger: list, show, score, compare and give feedback.",
     ),
+    "db": ("simkit.cli.db", "The registry database's schema (Alembic migrations)."),
 }
 
 

@@ -59,7 +59,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet", "lstm")
+#: The members used when none are named.  The LSTM (``members=[..., "lstm"]``) is opt-in:
+#: profiling a cold ``simkit simulate`` (issue 21) found it was two thirds of the time
+#: (torch and lightning imports, ~1.5 s a fit) and half the memory (torch), while
+#: ``bench/forecast_accuracy.py`` gave it weight in 1 campaign of 9 and the ensemble's MASE
+#: moved within noise without it (family A mean 0.702 with, 0.705 without; real data equal).
+DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet")
 _SPEND_PRIOR_SD = 0.5
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of
 #: rule never serves results scored under the old one.

@@ -23,6 +23,7 @@ __all__ = [
     "SECTIONS",
     "CampaignReport",
     "Headline",
+    "assemble_campaign_report",
     "build_campaign_report",
     "headline",
     "summary_section",
@@ -294,7 +295,14 @@ def build_campaign_report(params: RunParams) -> CampaignReport:
     than publish a report with a hole in it.
     """
     ctx = load_campaign(params)
-    results = engines.run_engines(ctx)
+    return assemble_campaign_report(ctx, engines.run_engines(ctx))
+
+
+def assemble_campaign_report(
+    ctx: CampaignContext, results: engines.EngineResults
+) -> CampaignReport:
+    """The report of ``ctx`` from engine results already computed (the batch worker's
+    summary-only path builds the same sections and ``summary`` as the notebook does)."""
     sections = {key: build(ctx, results) for key, build in SECTIONS.items()}
     summary = summary_section(ctx, sections)
     display = display_of(ctx)
