@@ -60,13 +60,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet", "lstm")
 _SPEND_PRIOR_SD = 0.5
-#: Prior sd of each driver's spend elasticity (log CPM, logit CTR, logit CVR, log RPC):
-#: CPM answers to spend through the auction (elasticities of 0.1-0.5 are common); CTR,
-#: CVR and order value move little with an advertiser's own spend, and a history whose
-#: spend moves with monthly budgets cannot tell their drift from a spend effect.
-_SPEND_PRIOR_SDS = (_SPEND_PRIOR_SD, 0.1, 0.1, 0.1)
-#: Days of recent (informative) spend the members forecast at; the plan moves from it.
-_REFERENCE_DAYS = 14
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of
 #: rule never serves results scored under the old one.
 _ENSEMBLE_RULE = "metric-mase-inv2-trim1.1-reported-days"
@@ -312,25 +305,8 @@ def _fit_all(
 ) -> _EnsembleFit:
     run = run_backtest(history, members, horizon_days, cutoffs=cutoffs, country=country, seed=seed)
     X = calendar_features(history.dates, history.log_spend(), country)
-    # the days whose drivers were observed (a carried driver says nothing about spend)
-    seen = history.informative
-    ls, dow = history.log_spend()[seen], X["dow"].to_numpy()[seen]
-    elasticity = np.array(
-        [
-            _spend_slope(history.drivers.iloc[:, d].to_numpy()[seen], ls, dow, prior)
-            for d, prior in enumerate(_SPEND_PRIOR_SDS)
-        ]
-    )
-    # members forecast at the recent spend level; the plan's move from it acts through
-    # the one shrunk elasticity (as the engine's spend deviations do), not through each
-    # member's own spend coefficient: on campaigns whose spend only moves with monthly
-    # budgets, those coefficients took up slow drifts of CTR and CVR (a CVR "elasticity"
-    # of +0.7 on a family-B display campaign cut a 44% budget cut's conversions by a
-    # third more; issue 16)
-    reference = float(np.mean(ls[-_REFERENCE_DAYS:])) if ls.size else 0.0
     log_plan = np.log(np.maximum(plan, history.spend_floor))
-    X_future = calendar_features(future_dates, np.full(horizon_days, reference), country)
-    move = np.outer(log_plan - reference, elasticity)
+    X_future = calendar_features(future_dates, log_plan, country)
     warnings_out = list(run.warnings)
     final: dict[str, np.ndarray] = {}
     status: dict[str, str] = {}
@@ -346,7 +322,15 @@ def _fit_all(
             where="on the full history",
             warnings_out=warnings_out,
         )
-        final[name] = final[name] + move
+    # the days whose drivers were observed (a carried driver says nothing about spend)
+    seen = history.informative
+    ls, dow = history.log_spend()[seen], X["dow"].to_numpy()[seen]
+    elasticity = np.array(
+        [
+            _spend_slope(history.drivers.iloc[:, d].to_numpy()[seen], ls, dow, _SPEND_PRIOR_SD)
+            for d in range(len(DRIVERS))
+        ]
+    )
     return _EnsembleFit(run, final, status, elasticity, warnings_out)
 
 
