@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 
 from simkit._suggest import did_you_mean
 from simkit.data.panel import CampaignPanel
@@ -260,6 +259,8 @@ def attribution_lag(clicks: np.ndarray, conversions: np.ndarray) -> np.ndarray:
     :data:`LAG_DAYS` before, over the days where all of them are reported, normalised to
     sum to 1.  With fewer than 28 such days, or no fit, everything on the same day.
     """
+    from scipy.optimize import nnls
+
     clicks = np.asarray(clicks, dtype=float)
     conversions = np.asarray(conversions, dtype=float)
     n, k = len(clicks), LAG_DAYS + 1
