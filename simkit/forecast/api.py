@@ -322,12 +322,10 @@ def _fit_all(
             where="on the full history",
             warnings_out=warnings_out,
         )
-    # the days whose drivers were observed (a carried driver says nothing about spend)
-    seen = history.informative
-    ls, dow = history.log_spend()[seen], X["dow"].to_numpy()[seen]
+    ls, dow = history.log_spend(), X["dow"].to_numpy()
     elasticity = np.array(
         [
-            _spend_slope(history.drivers.iloc[:, d].to_numpy()[seen], ls, dow, _SPEND_PRIOR_SD)
+            _spend_slope(history.drivers.iloc[:, d].to_numpy(), ls, dow, _SPEND_PRIOR_SD)
             for d in range(len(DRIVERS))
         ]
     )
@@ -460,7 +458,6 @@ def _run(
             "member_params": {m: MEMBERS[m]().get_params() for m in chosen},
             # backtest actuals are NaN on days missing from the data (not carried forward)
             "backtest": "reported-days",
-            "log_spend": "carried",
         },
     )
 

@@ -153,9 +153,7 @@ def run_backtest(
         spend[j, :length] = history.spend[start:stop]
         for col in counts:
             counts[col][j, :length] = history.counts[col].iloc[start:stop].to_numpy()
-        # the drivers as the days up to the cutoff alone give them (the attribution lag
-        # behind logit_cvr is fitted on those days only)
-        y, X = history.drivers_until(c + 1), X_all.iloc[: c + 1]
+        y, X = y_all.iloc[: c + 1], X_all.iloc[: c + 1]
         X_future = X_all.iloc[start:stop]
         for name in members:
             if c + 1 < make_member(name).min_history_days:

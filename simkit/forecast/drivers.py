@@ -8,14 +8,7 @@ Zero counts are handled with small pseudo-counts so that every driver is finite:
 
 * ``log_cpm = log(1000 * spend / (impressions + 0.5))``
 * ``logit_ctr = logit((clicks + 0.5) / (impressions + 1))``
-* ``logit_cvr = logit((conversions + 0.5) / (lagged_clicks + 1))``, where
-  ``lagged_clicks`` are the clicks the day's conversions came from: the clicks of that day
-  and the :data:`LAG_DAYS` before, weighted by the campaign's attribution lag
-  (:func:`attribution_lag`: conversions regressed on lagged clicks, non-negative least
-  squares).  Platforms book a conversion days after its click; against same-day clicks,
-  a day of high spend (more clicks, their conversions still to come) looks like a day of
-  low CVR, and the members learned a CVR that falls with spend, which is not there
-  (issue 16).  Without lag the kernel is all on the same day and this is the usual ratio.
+* ``logit_cvr = logit((conversions + 0.5) / (clicks + 1))``
 * ``log_rpc = log((revenue + 0.5 * rbar) / (conversions + 0.5))``, where ``rbar`` is the
   trailing 28-day pooled revenue per conversion (sum of revenue / sum of conversions up to
   and including that day).  This is a shrinkage estimate: half a pseudo-conversion at the
@@ -42,13 +35,10 @@ from simkit.errors import DataError, ForecastError, ParamsError
 from simkit.forecast.base import DRIVERS
 
 __all__ = [
-    "LAG_DAYS",
     "DriverHistory",
-    "attribution_lag",
     "calendar_features",
     "driver_history",
     "funnel_from_drivers",
-    "lagged_clicks",
     "logit",
     "expit",
 ]
@@ -101,43 +91,14 @@ class DriverHistory:
     def n_days(self) -> int:
         return len(self.dates)
 
-    @property
-    def informative(self) -> np.ndarray:
-        """Days with spend and impressions reported: the days whose drivers were observed
-        (the others' are carried forward)."""
-        impressions = np.nan_to_num(self.counts["impressions"].to_numpy(dtype=float))
-        return (self.spend > 0) & (impressions > 0)
-
     def log_spend(self) -> np.ndarray:
-        """Log spend, the regressor the members fit the drivers on.
-
-        On a day whose drivers are carried forward (missing from the data, or without
-        spend or impressions) the log spend is carried forward with them, from the same
-        day: a carried driver beside the floor of the spend (1% of the median positive
-        spend) made a point of great leverage that said CPM does not move with spend (one
-        missing day in 20 took the fitted CPM elasticity of family-B campaigns from about
-        0.3 to 0; issue 16).  Before the first informative day, the floor.
-        """
-        raw = _log_spend(self.spend, self.spend_floor)
-        carried = pd.Series(np.where(self.informative, raw, np.nan)).ffill()
-        return carried.fillna(pd.Series(raw)).to_numpy()
+        """Log spend with a floor (1% of the median positive spend) on days without spend."""
+        return _log_spend(self.spend, self.spend_floor)
 
     @property
     def spend_floor(self) -> float:
         positive = self.spend[self.spend > 0]
         return float(0.01 * np.median(positive)) if positive.size else 1.0
-
-    def drivers_until(self, n: int) -> pd.DataFrame:
-        """The drivers of the first ``n`` days as computed from those days alone: what a
-        forecaster at cutoff ``n - 1`` may see.  Only ``logit_cvr`` depends on more than
-        its own day (its attribution lag is fitted on the days given), so it is recomputed
-        from the first ``n`` days' counts."""
-        out = self.drivers.iloc[:n].copy()
-        counts = self.counts.iloc[:n]
-        clicks = counts["clicks"].to_numpy(dtype=float)
-        cvr = _logit_cvr(clicks, counts["conversions"].to_numpy(dtype=float))
-        out["logit_cvr"] = pd.Series(cvr, index=out.index).ffill().bfill()
-        return out
 
     def head(self, n: int) -> DriverHistory:
         """The first ``n`` days (what a forecaster at cutoff ``n - 1`` may see)."""
@@ -206,7 +167,10 @@ def driver_history(data: pd.DataFrame | CampaignPanel, campaign_id: str) -> Driv
     with np.errstate(divide="ignore", invalid="ignore"):
         log_cpm = np.log(1000.0 * spend / (impressions + 0.5))
         logit_ctr = logit((clicks + 0.5) / (impressions + 1.0))
-        logit_cvr = _logit_cvr(clicks, conversions)
+        # conversions may exceed clicks in post-click attribution (view-through,
+        # multi-conversion); cap the rate just below 1 rather than fail
+        cvr = np.minimum((conversions + 0.5) / (clicks + 1.0), 1.0 - 1e-4)
+        logit_cvr = logit(cvr)
     over = int(np.nansum(conversions > clicks))
     if over:
         notes.append(f"{over} day(s) with conversions > clicks: CVR capped below 1")
@@ -245,65 +209,6 @@ def driver_history(data: pd.DataFrame | CampaignPanel, campaign_id: str) -> Driv
         counts=counts,
         notes=tuple(notes),
     )
-
-
-#: Longest attribution lag modelled (days after the click).
-LAG_DAYS = 7
-_LAG_MIN_DAYS = 28
-
-
-def attribution_lag(clicks: np.ndarray, conversions: np.ndarray) -> np.ndarray:
-    """Share of a day's clicks' conversions booked 0..:data:`LAG_DAYS` days later.
-
-    Non-negative least squares of daily conversions on the clicks of the same day and the
-    :data:`LAG_DAYS` before, over the days where all of them are reported, normalised to
-    sum to 1.  With fewer than 28 such days, or no fit, everything on the same day.
-    """
-    from scipy.optimize import nnls
-
-    clicks = np.asarray(clicks, dtype=float)
-    conversions = np.asarray(conversions, dtype=float)
-    n, k = len(clicks), LAG_DAYS + 1
-    same_day = np.r_[1.0, np.zeros(LAG_DAYS)]
-    if n < k + _LAG_MIN_DAYS:
-        return same_day
-    design = np.column_stack([clicks[k - 1 - lag : n - lag] for lag in range(k)])
-    target = conversions[k - 1 :]
-    ok = np.all(np.isfinite(design), axis=1) & np.isfinite(target)
-    if ok.sum() < _LAG_MIN_DAYS:
-        return same_day
-    weights, _ = nnls(design[ok], target[ok])
-    total = float(weights.sum())
-    return weights / total if total > 0 else same_day
-
-
-def lagged_clicks(clicks: np.ndarray, conversions: np.ndarray) -> np.ndarray:
-    """The clicks each day's conversions came from: clicks weighted by
-    :func:`attribution_lag` over that day and the days before (a missing day's clicks
-    carried; the first days use the lags the data reach, re-weighted)."""
-    clicks = np.asarray(clicks, dtype=float)
-    kernel = attribution_lag(clicks, conversions)
-    if kernel[0] == 1.0:
-        return clicks
-    filled = pd.Series(clicks).ffill().bfill().to_numpy()
-    n = len(filled)
-    out = np.zeros(n)
-    mass = np.zeros(n)
-    for lag, w in enumerate(kernel):
-        if w > 0:
-            out[lag:] += w * filled[: n - lag]
-            mass[lag:] += w
-    out = out / np.maximum(mass, 1e-12)
-    return np.where(np.isfinite(clicks), out, np.nan)
-
-
-def _logit_cvr(clicks: np.ndarray, conversions: np.ndarray) -> np.ndarray:
-    """``logit_cvr`` of every day (see the module docstring); NaN where clicks are."""
-    # conversions may exceed clicks in post-click attribution (view-through,
-    # multi-conversion); cap the rate just below 1 rather than fail
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cvr = (conversions + 0.5) / (lagged_clicks(clicks, conversions) + 1.0)
-        return logit(np.minimum(cvr, 1.0 - 1e-4))
 
 
 def _log_rpc(revenue: np.ndarray, conversions: np.ndarray) -> tuple[np.ndarray, str]:
