@@ -133,12 +133,9 @@ def _pooled_synthetic(rows: list[_Row], family: str = "a") -> None:
     )
     ok = np.isfinite(mase) & np.isfinite(best)
     if not ok.all():
-        # a missing day inside a backtest window makes the scorer's MASE NaN and counts
-        # as a miss in its coverage (simkit.forecast.ensemble scores NaN actuals as-is)
-        print(
-            f"  {int((~ok).sum())} of {len(rows)} campaigns have no MASE (a missing day in "
-            "a backtest window); their coverage counts the missing days as misses"
-        )
+        # the scorer leaves days missing from the data out (simkit.forecast.ensemble), so
+        # this only happens when a member could not be scored at all
+        print(f"  {int((~ok).sum())} of {len(rows)} campaigns have no MASE")
     m, b = mase[ok], best[ok]
     print(
         f"family {family.upper()} ensemble MASE over {int(ok.sum())} campaigns: mean "
