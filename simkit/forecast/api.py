@@ -68,7 +68,7 @@ DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet
 _SPEND_PRIOR_SD = 0.5
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of
 #: rule never serves results scored under the old one.
-_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1"
+_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1-reported-days"
 
 
 @dataclass(frozen=True)
@@ -494,6 +494,8 @@ def _run(
             "seed": seed,
             "country": country,
             "member_params": {m: MEMBERS[m]().get_params() for m in chosen},
+            # backtest actuals are NaN on days missing from the data (not carried forward)
+            "backtest": "reported-days",
         },
     )
 
