@@ -300,12 +300,18 @@ def map_rows(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, di
 
 def _account(account: str) -> str:
     account = account.strip()
-    digits = account[4:] if account.startswith("act_") else account
-    if not digits.isdigit():
+    if account.isdigit():
+        raise ConnectorError(
+            f"--account {account!r} lacks the act_ prefix: the insights edge is "
+            f"act_<ad account id> (give --account act_{account})",
+            source="meta",
+        )
+    digits = account[4:] if account.startswith("act_") else ""
+    if not (digits.isascii() and digits.isdigit()):
         raise ConnectorError(
             "--account is act_<digits> (the ad account id, e.g. act_1234567890)", source="meta"
         )
-    return f"act_{digits}"
+    return account
 
 
 def fetch_meta_insights(
