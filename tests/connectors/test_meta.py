@@ -427,3 +427,23 @@ def test_a_bad_base_url_is_a_connector_error_not_a_traceback(workdir, url) -> No
 def test_a_base_url_with_a_query_is_refused(workdir) -> None:
     with pytest.raises(ConnectorError, match="--base-url has no query"):
         MetaConnector(FAST, key=SENTINEL, base_url="http://h/?access_token=x", cache=False)
+
+
+def test_usage_percent_reads_the_documented_business_use_case_shape() -> None:
+    """``x-business-use-case-usage`` is keyed by business object id, each a list of
+    {type, call_count, total_cputime, total_time, estimated_time_to_regain_access}
+    (Graph API "Rate Limits"): the highest percentage and the longest wait win."""
+    header = {
+        "66782684": [
+            {"type": "ads_management", "call_count": 95, "total_cputime": 20,
+             "total_time": 20, "estimated_time_to_regain_access": 0},
+        ],
+        "10153848260347724": [
+            {"type": "ads_insights", "call_count": 12, "total_cputime": 97,
+             "total_time": 23, "estimated_time_to_regain_access": 4},
+        ],
+    }  # fmt: skip
+    assert usage_percent({"X-Business-Use-Case-Usage": json.dumps(header)}) == (97.0, 4.0)
+    app_usage = {"call_count": 28, "total_time": 25, "total_cputime": 81}
+    assert usage_percent({"x-app-usage": json.dumps(app_usage)}) == (81.0, None)
+    assert usage_percent({"x-business-use-case-usage": "not json"}) == (None, None)

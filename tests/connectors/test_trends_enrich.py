@@ -247,11 +247,12 @@ def test_market_regressor_is_used_only_where_the_backtest_says_it_helps() -> Non
     assert by["mkt_search_volume"].used is False
     assert "constant" in by["mkt_search_volume"].reason
     assert by["mkt_trend"].mae_with is not None and by["mkt_trend"].mae_without is not None
-    for d in report.decisions:
-        if d.mae_with is not None:
-            assert d.used == (d.mae_with <= 0.98 * d.mae_without and 2 * d.wins > d.n_cutoffs), (
-                d.reason
-            )
+    # the rule, on every column that was backtested (an `if` inside the loop would pass
+    # with none)
+    measured = [d for d in report.decisions if d.mae_with is not None]
+    assert {d.column for d in measured} == {"mkt_trend", "mkt_cpc"}
+    for d in measured:
+        assert d.used == (d.mae_with <= 0.98 * d.mae_without and 2 * d.wins > d.n_cutoffs), d.reason
     assert json.dumps(report.to_dict())  # the diagnostics serialise
     plan = np.full(7, float(panel.campaign("C001")["spend"].iloc[-14:].mean()))
     forecast = forecast_with_market(enriched, "C001", report, plan)
