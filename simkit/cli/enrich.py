@@ -25,7 +25,7 @@ from simkit.connectors.enrich import (
     read_links,
     with_market_columns,
 )
-from simkit.connectors.output import write_frame, write_json
+from simkit.connectors.output import check_output, write_frame, write_json
 from simkit.connectors.trends import TrendsFolderSource
 from simkit.data.panel import CampaignPanel
 from simkit.errors import DataError, ParamsError, SimkitError
@@ -85,6 +85,7 @@ def enrich(
         raise SimkitError("give --trends DIR and/or --keywords FILE: nothing to merge")
     if method not in ("step", "linear"):
         raise ParamsError(f"--method {method!r}: step or linear", field="method")
+    check_output(output, _report_path(output))
     loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
     meta = resolve_metadata(
         loaded.campaign_ids, data=loaded.data, data_path=data, mapping=mapping, metadata_file=None

@@ -17,7 +17,13 @@ from simkit.cli.errors import handle_errors
 from simkit.cli.options import Format, FormatOption, parse_date_option
 from simkit.connectors.base import SourceSpec
 from simkit.connectors.meta import META, MetaConnector, fetch_meta_insights
-from simkit.connectors.output import metadata_path, provenance_path, write_frame, write_json
+from simkit.connectors.output import (
+    check_output,
+    metadata_path,
+    provenance_path,
+    write_frame,
+    write_json,
+)
 from simkit.connectors.semrush import SEMRUSH, SemrushConnector, fetch_keywords, read_phrases
 from simkit.data import load
 from simkit.errors import SimkitError
@@ -82,6 +88,7 @@ def meta(
     """
     install_log_scrubber()
     first, last = _date(since, "--since"), _date(until, "--until")
+    check_output(output, metadata_path(output), provenance_path(output))
     token = get_key("META_ACCESS_TOKEN")
     spec = _spec(META, timeout, deadline)
     with MetaConnector(
@@ -159,6 +166,7 @@ def semrush(
     """
     install_log_scrubber()
     wanted = read_phrases(phrases)
+    check_output(output, provenance_path(output))
     key = get_key("SEMRUSH_API_KEY")
     spec = _spec(SEMRUSH, timeout, deadline)
     with SemrushConnector(

@@ -179,3 +179,24 @@ def test_cli_an_empty_phrases_file_is_one_line_and_writes_nothing(
         "(one a line, or a 'phrase' column)\n"
     )
     assert fake_semrush.state.requests == [] and list(workdir.glob("kw*")) == []
+
+
+def test_cli_an_output_that_is_a_folder_is_one_line_before_any_request(
+    workdir, fake_semrush, monkeypatch
+) -> None:
+    monkeypatch.setenv("SEMRUSH_API_KEY", SENTINEL)
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\n")
+    (workdir / "out").mkdir()
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--output", str(workdir / "out"),
+         "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        f"simkit fetch semrush: error: file {workdir / 'out'}: is a folder: --output names "
+        "the file to write\n"
+    )
+    assert fake_semrush.state.requests == []
+    assert sorted(p.name for p in workdir.iterdir()) == ["out", "phrases.txt"]

@@ -408,3 +408,12 @@ def test_cli_enrich_a_non_trends_csv_in_the_folder_and_a_bad_method(tmp_path) ->
     ok = runner.invoke(app, args)
     assert ok.exit_code == 0, ok.output
     assert sorted(p.name for p in tmp_path.glob("e.csv*")) == ["e.csv", "e.csv.enrichment.json"]
+
+
+def test_cli_enrich_an_output_under_a_file_is_one_line(tmp_path) -> None:
+    data, trends = _cli_world(tmp_path)
+    (tmp_path / "c_market.yaml").write_text("campaigns:\n  C001: {topics: [laufschuhe]}\n")
+    out = tmp_path / "c.csv" / "e.csv"  # c.csv is the data file
+    done = runner.invoke(app, ["enrich", str(data), "--trends", str(trends), "-o", str(out)])
+    _one_line_error(done, f"simkit enrich: error: file {out}: cannot be written: {data} is a file")
+    assert not list(tmp_path.glob(".*.tmp"))
