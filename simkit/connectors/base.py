@@ -495,6 +495,12 @@ def _checked_base_url(url: str, source: str) -> str:
             "--base-url is not an http(s) URL with a host (e.g. https://graph.facebook.com)",
             source=source,
         )
+    if parts.username is not None or parts.password is not None:
+        raise ConnectorError(
+            "--base-url carries a user:password@ part: it would be logged and written to "
+            "the provenance; give the proxy's credentials another way",
+            source=source,
+        )
     if parts.query or parts.fragment:
         raise ConnectorError(
             "--base-url has no query or fragment (the API root only)", source=source

@@ -424,9 +424,11 @@ def test_a_bad_base_url_is_a_connector_error_not_a_traceback(workdir, url) -> No
         MetaConnector(FAST, key=SENTINEL, base_url=url, cache=False)
 
 
-def test_a_base_url_with_a_query_is_refused(workdir) -> None:
+def test_a_base_url_with_a_query_or_credentials_is_refused(workdir) -> None:
     with pytest.raises(ConnectorError, match="--base-url has no query"):
         MetaConnector(FAST, key=SENTINEL, base_url="http://h/?access_token=x", cache=False)
+    with pytest.raises(ConnectorError, match="--base-url carries a user:password@ part"):
+        MetaConnector(FAST, key=SENTINEL, base_url=f"http://u:{SENTINEL}@h/", cache=False)
 
 
 def test_usage_percent_reads_the_documented_business_use_case_shape() -> None:
