@@ -152,6 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = _meta_error(17, "(#17) User request limit reached", 2446079)
                 self._send(400, json.dumps(body), {"Content-Type": "application/json"})
                 return
+            if fault == "units":  # SEMrush: no API units left, on HTTP 200
+                self._send(200, "ERROR 132 :: API UNITS BALANCE IS ZERO")
+                return
             if fault == "slow":
                 time.sleep(self.state.delay_seconds)
         if self.kind == "meta":

@@ -200,3 +200,26 @@ def test_cli_an_output_that_is_a_folder_is_one_line_before_any_request(
     )
     assert fake_semrush.state.requests == []
     assert sorted(p.name for p in workdir.iterdir()) == ["out", "phrases.txt"]
+
+
+def test_no_api_units_left_stops_the_fetch_unretried_and_writes_nothing(
+    workdir, fake_semrush, monkeypatch
+) -> None:
+    monkeypatch.setattr("simkit.cli.fetch.SEMRUSH", FAST)
+    monkeypatch.setenv("SEMRUSH_API_KEY", SENTINEL)
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\ntrail shoes\n")
+    fake_semrush.state.faults = ["units"]
+    out = workdir / "kw.csv"
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--output", str(out),
+         "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        "simkit fetch semrush: error: semrush (HTTP 200): ERROR 132 :: API UNITS BALANCE IS "
+        "ZERO: no API units or request quota left\n"
+    )
+    assert len(fake_semrush.state.requests) == 1  # not retried, the next phrase not asked
+    assert list(workdir.glob("kw*")) == []
