@@ -16,7 +16,7 @@ from simkit.cli import render
 from simkit.cli.errors import handle_errors
 from simkit.cli.options import Format, FormatOption, parse_date_option
 from simkit.connectors.base import SourceSpec
-from simkit.connectors.meta import META, MetaConnector, fetch_meta_insights
+from simkit.connectors.meta import META, MetaConnector, check_request, fetch_meta_insights
 from simkit.connectors.output import (
     check_output,
     metadata_path,
@@ -24,7 +24,13 @@ from simkit.connectors.output import (
     write_frame,
     write_json,
 )
-from simkit.connectors.semrush import SEMRUSH, SemrushConnector, fetch_keywords, read_phrases
+from simkit.connectors.semrush import (
+    SEMRUSH,
+    SemrushConnector,
+    check_database,
+    fetch_keywords,
+    read_phrases,
+)
 from simkit.data import load
 from simkit.errors import SimkitError
 from simkit.keys import get_key, install_log_scrubber
@@ -88,6 +94,7 @@ def meta(
     """
     install_log_scrubber()
     first, last = _date(since, "--since"), _date(until, "--until")
+    check_request(account=account, since=first, until=last)  # bad input before the key
     check_output(output, metadata_path(output), provenance_path(output))
     token = get_key("META_ACCESS_TOKEN")
     spec = _spec(META, timeout, deadline)
@@ -166,6 +173,7 @@ def semrush(
     """
     install_log_scrubber()
     wanted = read_phrases(phrases)
+    check_database(database)
     check_output(output, provenance_path(output))
     key = get_key("SEMRUSH_API_KEY")
     spec = _spec(SEMRUSH, timeout, deadline)

@@ -53,6 +53,7 @@ __all__ = [
     "PURCHASE_ACTION_TYPES",
     "MetaConnector",
     "MetaInsights",
+    "check_request",
     "fetch_meta_insights",
     "usage_percent",
 ]
@@ -314,6 +315,14 @@ def _account(account: str) -> str:
     return account
 
 
+def check_request(*, account: str, since: date, until: date) -> str:
+    """The ad account as ``act_<digits>``, after checking the window; called before any
+    key is read, so that bad input is named first."""
+    if until < since:
+        raise ConnectorError(f"--until {until} is before --since {since}", source="meta")
+    return _account(account)
+
+
 def fetch_meta_insights(
     connector: MetaConnector,
     *,
@@ -330,9 +339,7 @@ def fetch_meta_insights(
         When the API refuses (auth, bad request), or rate limits and errors outlast the
         retries or the deadline.
     """
-    if until < since:
-        raise ConnectorError(f"--until {until} is before --since {since}", source="meta")
-    acct = _account(account)
+    acct = check_request(account=account, since=since, until=until)
     connector.start_fetch()
     path = f"/{API_VERSION}/{acct}/insights"
     params: dict[str, Any] = {

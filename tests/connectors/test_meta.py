@@ -386,7 +386,7 @@ def test_an_empty_page_with_a_next_link_does_not_end_the_paging(workdir, fake_me
 def test_cli_a_bad_account_is_one_line_and_sends_nothing(
     workdir, fake_meta, monkeypatch, account, message
 ) -> None:
-    monkeypatch.setenv("META_ACCESS_TOKEN", SENTINEL)
+    # no key anywhere (workdir): the input is named first, not the missing key
     out = workdir / "m.csv"
     done = runner.invoke(
         app,
@@ -402,7 +402,7 @@ def test_cli_a_bad_account_is_one_line_and_sends_nothing(
 
 
 def test_cli_since_after_until_is_one_line_and_sends_nothing(workdir, fake_meta, monkeypatch):
-    monkeypatch.setenv("META_ACCESS_TOKEN", SENTINEL)
+    # no key anywhere (workdir): the input is named first, not the missing key
     done = runner.invoke(
         app,
         [

@@ -223,3 +223,19 @@ def test_no_api_units_left_stops_the_fetch_unretried_and_writes_nothing(
     )
     assert len(fake_semrush.state.requests) == 1  # not retried, the next phrase not asked
     assert list(workdir.glob("kw*")) == []
+
+
+def test_cli_a_bad_database_is_named_before_the_missing_key(workdir, fake_semrush) -> None:
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\n")
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--database", "USA", "--output",
+         str(workdir / "kw.csv"), "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        "simkit fetch semrush: error: semrush: --database 'USA' is not a SEMrush database "
+        "code (us, uk, fr, ...)\n"
+    )
+    assert fake_semrush.state.requests == [] and list(workdir.glob("kw*")) == []
