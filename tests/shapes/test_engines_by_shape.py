@@ -121,3 +121,12 @@ def test_the_report_records_what_it_was_made_from(shape: Shape, report: Campaign
     prov = report.summary["provenance"]
     assert len(prov["data_hash"]) == len(prov["params_hash"]) == 64
     assert prov["seed"] == 7
+
+
+def test_revenue_is_not_invented_where_the_file_does_not_measure_it(
+    shape: Shape, report: CampaignReport
+) -> None:
+    if "no_revenue" not in shape.traits or "stopped" in shape.traits:
+        pytest.skip("this shape measures revenue")
+    assert report.summary["numbers"]["history"]["last_28_days"]["revenue"] == 0
+    assert report.summary["numbers"]["forecast"]["totals"]["revenue"]["p90"] == 0
