@@ -9,8 +9,9 @@ import pytest
 
 from simkit.dashboard.model import DashboardSettings, WhatIfModel
 from simkit.data import load
+from simkit.errors import DataError
 
-from ._shapes import Shape
+from ._shapes import Shape, stopped
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,8 @@ def whatif(shape: Shape) -> WhatIfModel:
 def test_a_budget_rise_buys_spend_and_no_fewer_conversions(
     shape: Shape, whatif: WhatIfModel
 ) -> None:
+    if "stopped" in shape.traits:
+        pytest.skip("a stopped campaign is not previewed (tested below)")
     base = whatif.baseline(shape.campaign_id, 30)
     preview = whatif.preview(shape.campaign_id, {"budget_change_pct": 20})
     spend = base.result.totals["spend"]["p50"]
@@ -41,7 +44,20 @@ def test_a_budget_rise_buys_spend_and_no_fewer_conversions(
 
 
 def test_the_baseline_says_what_it_rests_on(shape: Shape, whatif: WhatIfModel) -> None:
+    if "stopped" in shape.traits:
+        pytest.skip("a stopped campaign is not previewed (tested below)")
     base = whatif.baseline(shape.campaign_id, 30)
     assert base.notes[0].startswith("2,000 paths, seed")
     assert abs(sum(s.probability for s in base.result.scenarios) - 1) < 1e-9
     assert not base.history.empty
+
+
+def test_a_stopped_campaign_is_not_previewed(shape_root) -> None:
+    s = stopped(shape_root)
+    loaded = load(str(s.data))
+    model = WhatIfModel(loaded.data, DashboardSettings(data=str(s.data), n_paths=500))
+    with pytest.raises(DataError, match=r"campaign C002 has stopped \(its last day with spend"):
+        model.baseline(s.campaign_id, 30)
+    labels = {o.campaign_id: o.label for o in model.campaigns()}
+    assert labels["C002"].endswith(" (stopped)")
+    assert not labels["C001"].endswith(" (stopped)")
