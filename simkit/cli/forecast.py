@@ -25,6 +25,7 @@ from simkit.cli.options import (
     SourceOption,
     load_data,
     parse_date_option,
+    positive,
 )
 from simkit.errors import SimkitError
 from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
@@ -72,8 +73,14 @@ def simulate(
     goal: Annotated[
         float | None, typer.Option("--goal", help="the outcome's goal over the horizon")
     ] = None,
-    target_cpa: Annotated[float | None, typer.Option("--target-cpa", min=0.0)] = None,
-    target_roas: Annotated[float | None, typer.Option("--target-roas", min=0.0)] = None,
+    target_cpa: Annotated[
+        float | None,
+        typer.Option("--target-cpa", callback=positive, help="target cost per acquisition"),
+    ] = None,
+    target_roas: Annotated[
+        float | None,
+        typer.Option("--target-roas", callback=positive, help="target return on ad spend"),
+    ] = None,
     fatigue: Annotated[
         bool, typer.Option("--fatigue/--no-fatigue", help="apply the fitted creative fatigue")
     ] = True,
