@@ -8,8 +8,9 @@ number is grounded when it matches
 
 * a context value (a fraction such as a probability also matches as a percentage:
   0.43 is ``43%``), or
-* a difference or a percentage change of two context values *of the same metric*
-  (the forecast's CPA against the last 28 days' CPA, say): :func:`_metric_of`.
+* a difference or a percentage change of two context values that compare: the same
+  metric from two sources, at the same quantile (the forecast's median CPA against the
+  last 28 days' CPA, say; not the forecast's p90 CPA against its own p50): :func:`_key`.
 
 A number written with a sign (``+12%``, ``-40``) must match with that sign; one written
 without may be either (``a drop of 12%``).  ISO dates (``2026-11-01``) must be dates of the
@@ -114,9 +115,24 @@ def find_numbers(text: str) -> list[_Written]:
     return out
 
 
-def _metric_of(name: str) -> str | None:
+_QUANTILE = re.compile(r"^p\d{1,2}$")
+
+
+def _key(name: str) -> tuple[str, str, str | None] | None:
+    """``(metric, source, quantile)`` of a context value's name, ``None`` without a metric.
+
+    The source is the name's first part (``recent``, ``forecast``, ``best_pivot``...), the
+    quantile its ``pNN`` part if any."""
     parts = re.split(r"[._\s]+", name.lower())
-    return next((m for m in _METRICS if m in parts), None)
+    metric = next((m for m in _METRICS if m in parts), None)
+    if metric is None:
+        return None
+    quantile = next((p for p in parts if _QUANTILE.match(p)), None)
+    return metric, parts[0], quantile
+
+
+def _compare(a: tuple[str, str, str | None], b: tuple[str, str, str | None]) -> bool:
+    return a[0] == b[0] and a[1] != b[1] and (a[2] == b[2] or a[2] is None or b[2] is None)
 
 
 def _candidates(values: Mapping[str, float]) -> tuple[list[float], list[float]]:
@@ -124,18 +140,15 @@ def _candidates(values: Mapping[str, float]) -> tuple[list[float], list[float]]:
     clean = {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
     plain = list(clean.values())
     percent = [*plain, *(v * 100 for v in plain)]
-    by_metric: dict[str, list[float]] = {}
-    for name, v in clean.items():
-        metric = _metric_of(name)
-        if metric is not None:
-            by_metric.setdefault(metric, []).append(v)
-    for group in by_metric.values():
-        for a, b in itertools.permutations(group, 2):
-            plain.append(a - b)
-            if b != 0:
-                change = (a - b) / abs(b)
-                percent.extend((change * 100, change))
-                plain.append(change * 100)
+    keyed = [(k, v) for name, v in clean.items() if (k := _key(name)) is not None]
+    for (ka, a), (kb, b) in itertools.permutations(keyed, 2):
+        if not _compare(ka, kb):
+            continue
+        plain.append(a - b)
+        if b != 0:
+            change = (a - b) / abs(b)
+            percent.extend((change * 100, change))
+            plain.append(change * 100)
     return plain, percent
 
 

@@ -87,3 +87,9 @@ def test_find_numbers_reads_the_forms_people_write():
 
 def test_no_numbers_is_grounded():
     assert check_grounded("The campaign is steady.", FACTS).ok
+
+
+def test_quantiles_of_one_forecast_are_not_compared_with_each_other():
+    facts = {"forecast.cpa.p50": 20.0, "forecast.cpa.p90": 27.5, "recent.cpa": 16.0}
+    assert not check_grounded("37.5%", facts).ok  # p90 against p50: not a change anyone made
+    assert check_grounded("25%", facts).ok  # the forecast's median against the recent CPA
