@@ -78,6 +78,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "llm": (
+        "simkit.cli.llm",
+        "What simkit sends to a language model, and how (see README, 'Language model').",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from simkit.errors import SimkitError
 from simkit.forecast import ForecastCache, backtest_campaign
 from simkit.forecast.cache import DEFAULT_CACHE_DIR
 from simkit.simulate import simulate_campaign
+from simkit.simulate.llm_scenarios import campaign_llm_scenarios
 from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
 group = typer.Typer()
@@ -68,6 +69,15 @@ def simulate(
             "realistic and optimistic scenarios, as LOW,HIGH",
         ),
     ] = "0.2,0.8",
+    llm_scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--llm-scenarios",
+            help="also ask a language model for scenario assumptions, each quantified by "
+            "simkit against this baseline (needs OPENAI_API_KEY; JSON key llm_scenarios)",
+        ),
+    ] = False,
+    llm_model: Annotated[str, typer.Option("--llm-model", help="the model's name")] = "gpt-4o",
     fmt: FormatOption = Format.table,
 ) -> None:
     """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
@@ -99,7 +109,30 @@ def simulate(
         fatigue=fatigue,
         scenario_cuts=cuts,
     )
-    render.emit(result, fmt, render.simulation)
+    if not llm_scenarios:
+        render.emit(result, fmt, render.simulation)
+        return
+    scenarios = campaign_llm_scenarios(
+        loaded.data,
+        campaign,
+        horizon,
+        seed=seed,
+        n_paths=paths,
+        model=llm_model,
+        as_of=cut,
+        daily_budget=daily_budget,
+        total_budget=total_budget,
+        plan_file=plan,
+        outcome=outcome,
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        fatigue=fatigue,
+    )
+    if fmt is Format.json:
+        render.emit({**result.to_dict(), "llm_scenarios": scenarios.to_dict()}, fmt)
+        return
+    render.simulation(result)
+    render.llm_scenarios(scenarios)
 
 
 @group.command()

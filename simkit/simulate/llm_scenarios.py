@@ -49,11 +49,14 @@ from simkit.llm import (
     ScenarioReply,
     Shift,
     check_assumptions,
+    has_api_key,
     scenario_messages,
 )
 from simkit.llm.facts import recent_facts, weekly_facts
+from simkit.params import LLMOptions
 from simkit.simulate._random import fast_normals
 from simkit.simulate.budget import BudgetPlan
+from simkit.simulate.campaign import _default_forecaster
 from simkit.simulate.factors import MarketFactor
 from simkit.simulate.session import DriverShiftFactor, WhatIfPivot, WhatIfSession
 
@@ -62,6 +65,7 @@ __all__ = [
     "LLMScenarios",
     "QuantifiedAssumption",
     "assumption_pivot",
+    "campaign_llm_scenarios",
     "llm_scenarios",
     "quantify_assumptions",
     "scenario_facts",
@@ -291,3 +295,35 @@ def llm_scenarios(
         )
     items = quantify_assumptions(session, check.kept, model=reply.model)
     return LLMScenarios("ok", reply.model, tuple(items), None, tuple(check.messages()))
+
+
+def campaign_llm_scenarios(
+    data: pd.DataFrame,
+    campaign_id: str,
+    horizon_days: int,
+    *,
+    seed: int = 0,
+    n_paths: int = 10_000,
+    model: str = "gpt-4o",
+    options: LLMOptions | None = None,
+    **baseline: Any,
+) -> LLMScenarios:
+    """Model assumptions about one campaign, quantified against the baseline of
+    :func:`~simkit.simulate.simulate_campaign` with the same inputs (its forecaster, seed
+    and paths); ``baseline``: that function's plan, as-of, outcome, target and fatigue
+    options.  Without ``OPENAI_API_KEY`` no model is asked: ``status="failed"``.
+    """
+    if not has_api_key():
+        return LLMScenarios(
+            "failed", model, reason="no OPENAI_API_KEY is set, so no model was asked"
+        )
+    session = WhatIfSession(
+        data,
+        campaign_id,
+        horizon_days,
+        seed=seed,
+        n_paths=n_paths,
+        forecast_fn=_default_forecaster,
+        **baseline,
+    )
+    return llm_scenarios(session, LLMClient(model, options))
