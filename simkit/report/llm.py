@@ -88,7 +88,7 @@ def _client(results: LLMResults) -> LLMClient:
 def start(ctx: CampaignContext) -> LLMResults | None:
     """The report's model state, or ``None`` when params switch nothing on."""
     p = ctx.params
-    if not (p.llm or p.llm_member):
+    if not (p.llm or p.llm_member or "llm" in p.members):
         return None
     return LLMResults(p.llm_model, p.llm_options or LLMOptions())
 

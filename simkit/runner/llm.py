@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _on(params: RunParams) -> bool:
-    return params.llm or params.llm_member
+    return params.llm or params.llm_member or "llm" in params.members
 
 
 @contextlib.contextmanager
