@@ -340,6 +340,7 @@ def with_narrative(summary: Section, narrative: Narrative, results: Any) -> Sect
             narrative.text,
             f"This paragraph was written by {narrative.model} from simkit's computed numbers; "
             "simkit checked every number in it against them.",
+            *([card["recent"]] if card.get("recent") else []),
             *warnings,
             *notes,
         )
