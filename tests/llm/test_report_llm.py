@@ -93,21 +93,25 @@ def test_narrative_with_a_wrong_number_is_rejected(served, engines):
     )
 
 
-@pytest.mark.parametrize("mode", ["500", "schema", "not_json_content"])
+@pytest.mark.parametrize("mode", ["500", "429", "timeout", "schema", "not_json_content"])
 def test_failing_model_gives_the_template_with_the_reason(served, engines, mode: str):
     server, _ = served
     ctx, results, sections = engines
     server.behaviour.default = mode
     server.behaviour.script = []
     opts = results.llm.options
-    results.llm.options = opts.model_copy(update={"max_retries": 0, "cache": False})
+    results.llm.options = opts.model_copy(
+        update={"max_retries": 0, "cache": False, "timeout_seconds": 0.5}
+    )
     try:
         narrative = report_llm.narrate(ctx, sections, results)
     finally:
         server.behaviour.default = "ok"
         results.llm.options = opts
     assert narrative.source == "template"
-    assert narrative.reason.startswith("the model call failed (")
+    kind = {"500": "http", "429": "rate_limit", "timeout": "timeout"}.get(mode, "")
+    kind = kind or {"schema": "schema", "not_json_content": "malformed"}[mode]
+    assert narrative.reason.startswith(f"the model call failed ({kind}: ")
 
 
 def test_narrative_facts_are_the_allowlist(engines):
