@@ -78,6 +78,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "keys": (
+        "simkit.cli.keys",
+        "Store, list, rotate and delete API keys (never shown, never on the command line).",
+    ),
+    "fetch": ("simkit.cli.fetch", "Fetch market data: Meta Ads insights, SEMrush keywords."),
+    "sources": ("simkit.cli.sources", "Health of the market data sources."),
+    "enrich": (
+        "simkit.cli.enrich",
+        "Merge market series (Trends, keywords) onto the campaign-day panel, scored.",
+    ),
     "llm": (
         "simkit.cli.llm",
         "What simkit sends to a language model, and how (see README, 'Language model').",

@@ -31,6 +31,7 @@ from simkit.dashboard.model import (
     WhatIfModel,
     parse_pivot,
 )
+from simkit.dashboard.sources import sources_tab
 from simkit.dashboard.views import run_tabs
 from simkit.errors import SimkitError
 
@@ -473,7 +474,8 @@ def open_dashboard(
         views = run_tabs(model, workdir=base, run_id=run_id)
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
-    app = DashboardApp(model, extra_tabs=views.tabs if views is not None else None)
+    extra = [*(views.tabs if views is not None else []), sources_tab(base)]
+    app = DashboardApp(model, extra_tabs=extra)
     if views is not None:
         views.attach(app)
     return app.start()
