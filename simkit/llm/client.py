@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from simkit import keys
 from simkit.errors import SimkitError
 from simkit.llm.cache import DEFAULT_CACHE_DIR, DiskReplyCache, NoCache, ReplyCache, cache_key
 from simkit.llm.usage import Usage
@@ -57,12 +58,21 @@ _KEY_ENV = "OPENAI_API_KEY"
 
 
 def _api_key() -> str | None:
-    """The API key, read now: ``OPENAI_API_KEY`` (empty counts as none).
+    """The API key, read now: the ``OPENAI_API_KEY`` environment variable, else simkit's
+    key store (``simkit keys set OPENAI_API_KEY``; :func:`simkit.keys.get_key`, which also
+    registers the value with the log scrubber).  ``None`` when neither has it.
 
-    The one accessor: the key store of the connectors issue is wired in here.
+    The one accessor of the key: nothing else reads it.
     """
-    value = os.environ.get(_KEY_ENV, "").strip()
-    return value or None
+    if os.environ.get(_KEY_ENV, "").strip():
+        return os.environ[_KEY_ENV].strip()
+    try:
+        if not keys.has_key(_KEY_ENV):
+            return None
+        return keys.get_key(_KEY_ENV).strip() or None
+    except keys.KeyStoreError as exc:
+        log.info("no usable %s in the key store: %s", _KEY_ENV, exc)
+        return None
 
 
 def has_api_key() -> bool:
@@ -203,7 +213,9 @@ class LLMClient:
 
         secret = _api_key()
         if secret is None:
-            raise LLMError("no_key", f"no API key: {_KEY_ENV} is not set")
+            raise LLMError(
+                "no_key", f"no API key: {_KEY_ENV} is not set (environment or simkit keys)"
+            )
         remaining = self.deadline.remaining()
         if remaining <= 0:
             raise LLMError("deadline", "the run's deadline for model calls has passed")

@@ -224,3 +224,23 @@ def test_disk_cache_roundtrip(tmp_path: Path):
     assert cache.get("k") is None
     cache.set("k", {"content": "{}", "model": "m"})
     assert DiskReplyCache(tmp_path).get("k") == {"content": "{}", "model": "m"}
+
+
+def test_the_key_can_come_from_simkit_keys(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch):
+    from simkit import keys
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.setenv("SIMKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SIMKIT_KEYS_BACKEND", "file")
+    monkeypatch.setenv("SIMKIT_MASTER_KEY", keys.new_master_key())
+    with pytest.raises(LLMError, match="not set"):
+        _client(tmp_path).parse(_messages(), NarrativeReply)
+    keys.set_key("OPENAI_API_KEY", SENTINEL_KEY)
+    _client(tmp_path).parse(_messages(), NarrativeReply)
+    headers = {k.lower(): v for k, v in fake_openai.requests[-1]["headers"].items()}
+    assert headers["authorization"] == f"Bearer {SENTINEL_KEY}"
+    assert all(
+        SENTINEL_KEY.encode() not in p.read_bytes()
+        for p in (tmp_path / "llm").rglob("*")
+        if p.is_file()
+    )
