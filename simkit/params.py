@@ -38,6 +38,7 @@ __all__ = [
     "CampaignMeta",
     "LLMOptions",
     "LLMPrice",
+    "Challenger",
     "RunParams",
     "Targets",
     "check_parameter_names",
@@ -84,6 +85,37 @@ class CampaignMeta(BaseModel):
     flight_end: date | None = None
     target_cpa: float | None = Field(None, gt=0)
     target_roas: float | None = Field(None, gt=0)
+
+
+class Challenger(BaseModel):
+    """A model configuration run in shadow beside the champion (``challengers:`` in params):
+    recorded in the forecast ledger and scored, never shown as the forecast.
+
+    ``members`` replaces the run's ensemble members, ``persistent_share`` the simulation's
+    (:attr:`simkit.simulate.engine.EngineConfig.persistent_share`); at least one is given.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="the configuration's name in the ledger")
+    members: list[str] | None = Field(None, description="forecast ensemble members")
+    persistent_share: float | None = Field(None, ge=0, lt=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _IDENT.match(value) or value == "champion":
+            raise ValueError(f"'{value}' is not a challenger name (an identifier, not champion)")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Challenger:
+        if self.members is None and self.persistent_share is None:
+            raise ValueError("a challenger changes members or persistent_share (or both)")
+        for item in self.members or ():
+            if not _IDENT.match(item):
+                raise ValueError(f"'{item}' is not a member name")
+        return self
 
 
 class LLMPrice(BaseModel):
@@ -216,6 +248,10 @@ class RunParams(BaseModel):
     llm_options: LLMOptions | None = Field(
         None, description="timeouts, rate limits, deadline and prices (default: LLMOptions())"
     )
+    challengers: list[Challenger] = Field(
+        default_factory=list,
+        description="model configurations run in shadow and scored in the forecast ledger",
+    )
 
     @field_validator("campaigns", "priority")
     @classmethod
@@ -318,7 +354,7 @@ def _format_error(err: dict[str, Any], fields: list[str]) -> tuple[str, str]:
     if err["type"] == "extra_forbidden":
         name = str(err["loc"][-1])
         if len(err["loc"]) > 1:  # inside targets or campaign_meta.<id>
-            nested = {"targets": Targets, "llm_options": LLMOptions}.get(
+            nested = {"targets": Targets, "challengers": Challenger, "llm_options": LLMOptions}.get(
                 str(err["loc"][0]), CampaignMeta
             )
             fields = list(nested.model_fields)

@@ -88,6 +88,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.enrich",
         "Merge market series (Trends, keywords) onto the campaign-day panel, scored.",
     ),
+    "ledger": (
+        "simkit.cli.ledger",
+        "The forecast ledger: list, show, score, compare and give feedback.",
+    ),
     "llm": (
         "simkit.cli.llm",
         "What simkit sends to a language model, and how (see README, 'Language model').",

@@ -573,7 +573,10 @@ def _run(
     seconds = time.perf_counter() - start
     backtest = replace(result.backtest, seconds=seconds, cache_hit=hit)
     return replace(
-        result, backtest=backtest, cache={"key": result_key, "hit": hit, **cache.stats()}
+        result,
+        backtest=backtest,
+        # the fit's own key too: a refit (the forecast ledger's) removes both entries
+        cache={"key": result_key, "fit_key": key, "hit": hit, **cache.stats()},
     )
 
 

@@ -39,6 +39,7 @@ from simkit.metadata import how_to_give
 from simkit.report import handoff
 from simkit.report import llm as report_llm
 from simkit.report.context import CampaignContext
+from simkit.report.ledger import issue as issue_to_ledger
 from simkit.report.pivots import pivots_section as build_pivots_section
 from simkit.report.pivots import run_pivots
 from simkit.report.section import Section, missing, skipped
@@ -84,6 +85,9 @@ class EngineResults:
     skipped: dict[str, str] = field(default_factory=dict)
     #: The model calls' results and usage (:mod:`simkit.report.llm`), when params ask.
     llm: Any | None = None
+    #: The forecast ledger's records and the campaign's track record
+    #: (:class:`simkit.report.ledger.LedgerResults`).
+    ledger: Any | None = None
 
 
 _ENGINES = {
@@ -150,6 +154,7 @@ def compute_engines(ctx: CampaignContext) -> EngineResults:
             target_roas=ctx.target_roas,
             drivers=results.forecast.drivers,
         )
+        results.ledger = issue_to_ledger(ctx, results, seed)
     if results.llm is not None and results.simulation is not None:
         report_llm.propose(
             ctx, results.llm, seed=seed, drivers=results.forecast.drivers, meta=ctx.meta
