@@ -77,6 +77,8 @@ runs = Table(
     Column("error", Text),
     Column("pid", Integer),
     Column("host", String(255)),
+    #: The run's model usage (tokens, cost, cache hits) as JSON, when it used a model.
+    Column("llm_usage", Text),
 )
 campaign_runs = Table(
     "campaign_runs",
@@ -177,8 +179,9 @@ def _row(row: Any) -> dict[str, Any]:
     for key, value in out.items():
         if isinstance(value, datetime):
             out[key] = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if "params" in out and isinstance(out["params"], str):
-        out["params"] = json.loads(out["params"])
+    for key in ("params", "llm_usage"):
+        if isinstance(out.get(key), str):
+            out[key] = json.loads(out[key])
     return out
 
 
@@ -412,6 +415,15 @@ class Registry:
                 update(runs)
                 .where(runs.c.run_id == run_id)
                 .values(status=status, finished_at=_now(), index_path=index_path, error=error)
+            )
+
+    def record_llm_usage(self, run_id: str, usage: dict[str, Any]) -> None:
+        """Record a run's model usage (:func:`simkit.runner.llm.run_usage`)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(llm_usage=json.dumps(usage, sort_keys=True))
             )
 
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:

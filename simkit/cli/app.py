@@ -93,6 +93,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The forecast ledger: list, show, score, compare and give feedback.",
     ),
     "db": ("simkit.cli.db", "The registry database's schema (Alembic migrations)."),
+    "llm": (
+        "simkit.cli.llm",
+        "What simkit sends to a language model, and how (see README, 'Language model').",
+    ),
 }
 
 

@@ -33,6 +33,7 @@ from simkit.forecast.cache import DEFAULT_CACHE_DIR
 from simkit.ledger import Ledger, capturing_forecaster, record_simulation
 from simkit.ledger.record import files_hash
 from simkit.simulate import simulate_campaign
+from simkit.simulate.llm_scenarios import campaign_llm_scenarios
 from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
 group = typer.Typer()
@@ -92,6 +93,15 @@ def simulate(
             "realistic and optimistic scenarios, as LOW,HIGH",
         ),
     ] = "0.2,0.8",
+    llm_scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--llm-scenarios",
+            help="also ask a language model for scenario assumptions, each quantified by "
+            "simkit against this baseline (needs OPENAI_API_KEY; JSON key llm_scenarios)",
+        ),
+    ] = False,
+    llm_model: Annotated[str, typer.Option("--llm-model", help="the model's name")] = "gpt-4o",
     record: Annotated[
         bool,
         typer.Option(
@@ -165,8 +175,34 @@ def simulate(
         result = simulate_campaign(
             loaded.data, campaign, horizon, forecast_fn=forecaster, **options
         )
-        render.emit(recorded(result, campaign, kept), fmt, render.simulation)
+        result = recorded(result, campaign, kept)
+        if not llm_scenarios:
+            render.emit(result, fmt, render.simulation)
+            return
+        scenarios = campaign_llm_scenarios(
+            loaded.data,
+            campaign,
+            horizon,
+            seed=seed,
+            n_paths=paths,
+            model=llm_model,
+            as_of=cut,
+            daily_budget=daily_budget,
+            total_budget=total_budget,
+            plan_file=plan,
+            outcome=outcome,
+            target_cpa=target_cpa,
+            target_roas=target_roas,
+            fatigue=fatigue,
+        )
+        if fmt is Format.json:
+            render.emit({**result.to_dict(), "llm_scenarios": scenarios.to_dict()}, fmt)
+            return
+        render.simulation(result)
+        render.llm_scenarios(scenarios)
         return
+    if llm_scenarios:
+        raise SimkitError("--llm-scenarios takes one campaign, not --campaign all")
     _simulate_all(loaded.data, horizon, options, fmt, recorded)
 
 

@@ -21,7 +21,7 @@ one line:
 
 1. Copy ``script.py.mako``'s shape into ``versions/NNNN_<what>.py`` with
    ``revision = "NNNN"`` and ``down_revision`` the current head (``simkit db current``
-   prints it; today ``0002``).
+   prints it; today ``0003``).
 2. Write ``upgrade()`` with ``op.create_table(...)`` / ``op.add_column(...)`` naming the
    module's tables and columns literally: a revision never imports the module's
    ``MetaData``, so later edits to the module cannot change what an old revision did.
@@ -49,7 +49,7 @@ __all__ = ["HEAD", "VERSION_TABLE", "current", "head", "script_dir", "upgrade"]
 VERSION_TABLE = "alembic_version"
 #: The newest revision, written out so that opening an up-to-date database needs one query
 #: and no Alembic import (a test checks it equals the scripts' head).
-HEAD = "0002"
+HEAD = "0003"
 #: The tables a database made before migrations has: it is upgraded by the baseline.
 _LEGACY_TABLES = ("runs",)
 

@@ -51,6 +51,7 @@ from simkit.runner.execute import (
     set_start_hook,
 )
 from simkit.runner.layout import STAGING, RunLayout, campaign_folders
+from simkit.runner.llm import run_usage, with_run_deadline
 from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
 from simkit.runner.warmup import warm_worker
@@ -858,6 +859,7 @@ def _record_interrupt(
             signal.signal(sig, handler)
 
 
+@with_run_deadline
 def _run(
     params: RunParams,
     layout: RunLayout,
@@ -969,6 +971,10 @@ def _run(
         ordered,
         outcomes,
     )
+    usage = run_usage(params, [o.summary for o in results])
+    if usage is not None:
+        manifest["llm"] = usage
+        registry.record_llm_usage(run_id, usage)
     atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
     try:
         index = _write_index(layout, manifest, portfolio, portfolio_km)

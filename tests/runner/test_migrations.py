@@ -48,7 +48,7 @@ def _make_old(url: str) -> None:
 def test_a_new_database_is_at_the_newest_revision(db_url: str) -> None:
     reg = Registry(db_url)
     try:
-        assert reg.schema()["current"] == migrations.head() == "0002"
+        assert reg.schema()["current"] == migrations.head() == "0003"
         engine = create_engine(db_url)
         tables = set(inspect(engine).get_table_names())
         engine.dispose()
@@ -100,9 +100,9 @@ def test_simkit_db_current_and_upgrade(tmp_path) -> None:
     upgraded = runner.invoke(app, ["db", "upgrade", "--registry", url, "--format", "json"])
     assert upgraded.exit_code == 0, upgraded.output
     state = json.loads(upgraded.stdout)
-    assert (state["before"], state["current"], state["head"]) == (None, "0002", "0002")
+    assert (state["before"], state["current"], state["head"]) == (None, "0003", "0003")
     table = runner.invoke(app, ["db", "current", "--registry", url])
-    assert "schema revision 0002 (up to date)" in table.stdout
+    assert "schema revision 0003 (up to date)" in table.stdout
 
 
 def test_the_written_out_head_is_the_scripts_head() -> None:
@@ -127,7 +127,7 @@ def test_ledger_tables_made_before_their_revision_keep_their_rows(db_url: str) -
                 "INSERT INTO retrains (campaign_id, requested_at, reason, invalidated) "
                 "VALUES ('C001', '2026-12-01 00:00:00+00:00', 'coverage', 0)"
             )
-        assert migrations.upgrade(engine) == ("0001", "0002")
+        assert migrations.upgrade(engine) == ("0001", "0003")
         with engine.connect() as conn:
             kept = conn.exec_driver_sql("SELECT campaign_id, reason FROM retrains").all()
         assert [tuple(r) for r in kept] == [("C001", "coverage")]
