@@ -230,7 +230,8 @@ def _init_worker(
 
 
 #: The few summary fields the parent reads from an outcome (its state, for the registry,
-#: run.json and the terminal); the summary itself is on disk, written by the worker.
+#: run.json and the terminal; its language-model usage, a few numbers, for the run's
+#: total); the summary itself is on disk, written by the worker.
 _SLIM_SUMMARY = ("campaign_id", "campaign_state", "campaign_last_date")
 
 
@@ -240,6 +241,9 @@ def _slim(outcome: CampaignOutcome) -> CampaignOutcome:
     if outcome.summary is None:
         return outcome
     summary = {k: outcome.summary[k] for k in _SLIM_SUMMARY if k in outcome.summary}
+    usage = (outcome.summary.get("llm") or {}).get("usage")
+    if usage:
+        summary["llm"] = {"usage": usage}
     return replace(outcome, summary=summary)
 
 
