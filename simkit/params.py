@@ -34,12 +34,14 @@ from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError, yaml_problem
 
 __all__ = [
+    "OPS_FIELDS",
     "SECRET_NAME",
     "CampaignMeta",
     "RunParams",
     "Targets",
     "check_parameter_names",
     "load_params",
+    "mask_url",
     "params_hash",
 ]
 
@@ -157,6 +159,30 @@ class RunParams(BaseModel):
         description="also write report.pdf beside each report.html (nbconvert's webpdf, "
         "printed by the system Chromium)",
     )
+    # operations (simkit.ops, simkit.metrics, simkit.notify): they change no number of a
+    # report, so they are neither notebook parameters nor part of the parameters hash
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="`simkit gc` removes runs, reports and cache entries older than this",
+    )
+    metrics_textfile: str | None = Field(
+        None,
+        description="after each run, write simkit's metrics here (node_exporter's textfile "
+        "collector, e.g. /var/lib/node_exporter/textfile/simkit.prom)",
+    )
+    pushgateway_url: str | None = Field(
+        None, description="after each run, push the metrics to this Prometheus Pushgateway"
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="Slack-compatible webhook for risk alerts and run failures (a credential: "
+        "never shown or stored unmasked)",
+    )
+    alert_threshold: float = Field(
+        0.5, gt=0, le=1, description="risk probability from which a risk alert is sent"
+    )
 
     @field_validator("campaigns", "priority")
     @classmethod
@@ -217,20 +243,47 @@ class RunParams(BaseModel):
             raise ParamsError(f"not in the data: {hints}", field="campaigns")
         return list(self.campaigns)
 
+    @field_validator("webhook_url", "pushgateway_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("is not an http(s):// URL")
+        return value
+
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The parameters as JSON values, the webhook URL masked (it holds a credential)."""
+        values = self.model_dump(mode="json")
+        if values.get("webhook_url"):
+            values["webhook_url"] = mask_url(values["webhook_url"])
+        return values
+
+
+#: Operations settings: read by the runner and ``simkit gc``, never by a notebook.
+OPS_FIELDS = (
+    "retention_days",
+    "metrics_textfile",
+    "pushgateway_url",
+    "webhook_url",
+    "alert_threshold",
+)
+
+
+def mask_url(url: str) -> str:
+    """``scheme://host/***``: a URL with everything that may be a credential hidden."""
+    match = re.match(r"^(https?://)(?:[^@/]*@)?([^/?#]+)", url)
+    return f"{match.group(1)}{match.group(2)}/***" if match else "***"
 
 
 #: Fields holding paths: they enter the hash by file name only (the data hash covers the
 #: contents), so the same run from another folder has the same parameters hash.
-_PATH_FIELDS = ("data", "mapping", "plan", "output_dir", "metadata")
+_PATH_FIELDS = ("data", "mapping", "plan", "output_dir", "metadata", "metrics_textfile")
 
 
 def params_hash(params: RunParams) -> str:
     """SHA-256 of the canonical JSON of the validated parameters (provenance)."""
-    values = params.to_dict()
+    values = {k: v for k, v in params.to_dict().items() if k not in OPS_FIELDS}
     for name in _PATH_FIELDS:
-        if values[name] is not None:
+        if values.get(name) is not None:
             values[name] = Path(values[name]).name
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -78,6 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "audit": ("simkit.cli.audit", "Show and verify the audit log."),
 }
 
 
