@@ -84,6 +84,9 @@ class CampaignMeta(BaseModel):
     flight_end: date | None = None
     target_cpa: float | None = Field(None, gt=0)
     target_roas: float | None = Field(None, gt=0)
+    client: str | None = Field(
+        None, description="who the campaign is run for (`simkit export|purge --client`)"
+    )
 
 
 class RunParams(BaseModel):

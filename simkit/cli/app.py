@@ -79,6 +79,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
     "audit": ("simkit.cli.audit", "Show and verify the audit log."),
+    "export": (
+        "simkit.cli.privacy",
+        "Export everything simkit holds about a campaign or client to a zip file.",
+    ),
+    "purge": (
+        "simkit.cli.privacy",
+        "Delete everything simkit holds about a campaign or client, everywhere.",
+    ),
+    "gc": (
+        "simkit.cli.privacy",
+        "Remove runs, reports and cache entries older than retention_days.",
+    ),
+    "backup": (
+        "simkit.cli.backup",
+        "Back up the registry, the reports and the audit log, with a manifest of hashes.",
+    ),
+    "restore": (
+        "simkit.cli.backup",
+        "Restore a backup: check every hash, then put everything back where it was.",
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,8 +24,9 @@ class Sink:
     fail_next: int = 0
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
+@contextmanager
+def serve() -> Iterator[Sink]:
+    """A local HTTP server recording every POST (and PUT) it receives."""
     state: dict[str, Sink] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,3 +63,9 @@ def sink() -> Iterator[Sink]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with serve() as box:
+        yield box
