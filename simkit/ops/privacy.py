@@ -40,6 +40,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Engine
 
 from simkit import __version__, audit, metrics
+from simkit.crypto import decrypt_stored, encrypt_stored, is_encrypted
 from simkit.errors import SimkitError
 from simkit.metadata import resolve_metadata
 from simkit.ops.stores import (
@@ -85,7 +86,10 @@ def _campaign_rows(engine: Engine, stores: Stores, ids: set[str]) -> dict[str, l
             continue
         with engine.connect() as conn:
             rows = conn.execute(select(table).where(table.c.campaign_id.in_(sorted(ids))))
-            out[table.name] = [dict(r._mapping) for r in rows]
+            out[table.name] = [
+                {k: decrypt_stored(v) if is_encrypted(v) else v for k, v in r._mapping.items()}
+                for r in rows
+            ]
     return out
 
 
@@ -290,9 +294,12 @@ def _scrub_rows(engine: Engine, stores: Stores, needles: list[str], result: Purg
                 values = row._mapping
                 changes = {}
                 for column in columns:
-                    value = values[column.name]
+                    stored = values[column.name]
+                    value = decrypt_stored(stored) if isinstance(stored, str) else stored
                     if isinstance(value, str) and contains(value.encode(), needles):
-                        changes[column.name] = _scrub_value(value, needles)
+                        new = _scrub_value(value, needles)
+                        # a value encrypted at rest stays encrypted
+                        changes[column.name] = encrypt_stored(new) if is_encrypted(stored) else new
                 if changes:
                     where = [k == values[k.name] for k in key]
                     conn.execute(update(table).where(*where).values(**changes))

@@ -24,6 +24,7 @@ from sqlalchemy import MetaData, Table, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 
 from simkit import audit
+from simkit.crypto import decrypt_stored
 from simkit.errors import SimkitError
 from simkit.registry import registry_url
 
@@ -150,6 +151,7 @@ def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _params(value: Any) -> Any:
+    value = decrypt_stored(value) if isinstance(value, str) else value
     if isinstance(value, str):
         try:
             return json.loads(value)
