@@ -110,12 +110,14 @@ LEDGER_COVERAGE = Gauge(
     "Share of the ledger's forecasts whose outcome fell inside the 80% interval",
     ["campaign_id"],
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 LEDGER_ERROR = Gauge(
     "simkit_ledger_error_ratio",
     "The ledger's mean absolute percentage error of forecasts against outcomes",
     ["campaign_id"],
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 DASHBOARD_PREVIEWS = Counter(
     "simkit_dashboard_previews", "What-if previews computed by the dashboard", registry=REGISTRY

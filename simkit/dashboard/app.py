@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simkit.dashboard import guard
 from simkit.dashboard.charts import chart_svg, warm_up
 from simkit.dashboard.messages import short_error
 from simkit.dashboard.model import (
@@ -139,11 +140,15 @@ class DashboardApp:
         *,
         extra_tabs: list[tuple[str, Any]] | None = None,
         cards_in_background: bool = True,
+        workdir: str | Path | None = None,
     ) -> None:
         import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.model = model
         self.cards_in_background = cards_in_background
+        # where the audit log is (beside the registry); None (tests, a bare app): not audited
+        self.workdir = Path(workdir) if workdir is not None else None
+        self.slots = guard.SimulationSlots()
         self.baseline_view: Baseline | None = None
         self.preview_view: Preview | None = None
         options = [(c.label, c.campaign_id) for c in model.campaigns()]
@@ -381,10 +386,15 @@ class DashboardApp:
             or self.baseline_view.horizon_days != pivot.horizon_days
         ):
             self._on_baseline()
-        self.preview_view = self.model.preview(campaign, pivot)
+        with self.slots.hold():
+            self.preview_view = self.model.preview(campaign, pivot)
         self._draw()  # the chart first: the delta panel changing means both are updated
         self.delta.value = delta_html(self.preview_view)
-        self.show_status(f"Preview of {pivot.describe()} ready ({time.perf_counter() - t0:.2f} s).")
+        seconds = time.perf_counter() - t0
+        self.show_status(f"Preview of {pivot.describe()} ready ({seconds:.2f} s).")
+        guard.record_preview(
+            self.workdir, campaign_id=campaign, seconds=seconds, pivot=pivot.describe()
+        )
 
     def _on_metric(self, _change: Any = None) -> None:
         self._draw()
@@ -473,7 +483,8 @@ def open_dashboard(
         views = run_tabs(model, workdir=base, run_id=run_id)
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
-    app = DashboardApp(model, extra_tabs=views.tabs if views is not None else None)
+    guard.record_session(base, data=settings.data, run_id=run_id)
+    app = DashboardApp(model, extra_tabs=views.tabs if views is not None else None, workdir=base)
     if views is not None:
         views.attach(app)
     return app.start()

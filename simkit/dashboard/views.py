@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from simkit.dashboard import guard
 from simkit.dashboard.messages import short_error
 from simkit.errors import ParamsError, SimkitError
 from simkit.forecast import MEMBERS
@@ -555,6 +556,7 @@ class RunViews:
             available=self.model.campaign_ids(),
             workdir=self.workdir,
         )
+        guard.claim_run_slot(self.workdir)  # refuses, with a message, beyond the hourly limit
         path = write_params(params, self.workdir)
         self._launch(path, "new run")
 
