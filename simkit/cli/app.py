@@ -28,6 +28,7 @@ from typer._click import Command, Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
+from simkit import telemetry
 from simkit.cli.errors import print_error
 
 __all__ = ["COMMANDS", "app", "load_command", "main"]
@@ -149,6 +150,7 @@ def _main(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    telemetry.init_sentry()  # opt-in error reports: only with SENTRY_DSN
 
 
 def main(argv: list[str] | None = None) -> None:

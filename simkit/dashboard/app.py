@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simkit import telemetry
 from simkit.dashboard import guard
 from simkit.dashboard.charts import chart_svg, warm_up
 from simkit.dashboard.messages import short_error
@@ -265,6 +266,10 @@ class DashboardApp:
             except Exception as exc:  # the UI boundary: nothing may escape as a traceback
                 log.warning("%s failed", action, exc_info=not isinstance(exc, SimkitError))
                 self.show_error(short_error(exc, action))
+                if not isinstance(exc, SimkitError):  # a bug, not a user's mistake
+                    telemetry.capture_failure(
+                        f"dashboard: {action} failed ({type(exc).__name__})", kind="dashboard"
+                    )
             finally:
                 self.preview_button.disabled = False
 
@@ -411,6 +416,7 @@ class DashboardApp:
     def apply_pivot(self, values: dict[str, Any]) -> None:
         """Set the levers from a pivot (validated) and preview it ("preview this")."""
         pivot = parse_pivot(values)
+        telemetry.track("pivot viewed")
         self.budget.value = pivot.budget_change_pct
         self.refresh.value = pivot.creative_refresh
         self.audience.value = int(pivot.audience_expansion_pct)
@@ -460,6 +466,7 @@ def open_dashboard(
     parameter files and started runs live; ``run_id`` names the run the data came from.
     """
     threading.Thread(target=warm_up, name="simkit-vl-convert-warm-up", daemon=True).start()
+    telemetry.init_sentry()  # opt-in: only with SENTRY_DSN
     try:
         base = Path(workdir).resolve()
         here = Path.cwd()

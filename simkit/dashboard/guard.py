@@ -27,7 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from simkit import audit, metrics
+from simkit import audit, metrics, telemetry
 from simkit.errors import SimkitError
 
 __all__ = [
@@ -130,6 +130,7 @@ def record_preview(workdir: Path | None, *, campaign_id: str, seconds: float, pi
     ``None``: an app built without a working folder)."""
     metrics.DASHBOARD_PREVIEWS.inc()
     metrics.DASHBOARD_PREVIEW_LATENCY.observe(max(0.0, seconds))
+    telemetry.track("preview", seconds=round(seconds, 3))
     if workdir is None:
         return
     _record("dashboard.preview", workdir, campaign_id=campaign_id, pivot=pivot, seconds=seconds)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from simkit import audit, metrics, notify
+from simkit import audit, metrics, notify, telemetry
 from simkit.params import RunParams, mask_url
 
 __all__ = ["alert_state_file", "campaign_finished", "run_ended", "run_started"]
@@ -59,6 +59,12 @@ def campaign_finished(run_id: str, outcome: Any, registry_url: str | None) -> No
         )
     else:
         metrics.FAILURES.labels(outcome.kind or "error").inc()
+        telemetry.capture_failure(
+            f"campaign report failed ({outcome.kind or 'error'})",
+            kind=outcome.kind or "error",
+            run_id=run_id,
+            error=outcome.error,
+        )
 
 
 def _summaries(outcomes: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -97,6 +103,13 @@ def run_ended(
         n_failed=len(failed),
     )
     metrics.RUN_DURATION.labels(status).observe(max(0.0, duration_seconds))
+    telemetry.track(
+        "run finished",
+        status=status,
+        n_campaigns=len(outcomes),
+        n_failed=len(failed),
+        duration_seconds=round(duration_seconds, 1),
+    )
     metrics.RUNS.labels(status).inc()
     if status == "failed" and not failed:
         metrics.FAILURES.labels("run").inc()
