@@ -105,11 +105,9 @@ def init_sentry(*, transport: Any = None, environment: str | None = None) -> boo
         return True
     import sentry_sdk  # opt-in: imported only when a DSN is configured
 
-    from simkit import __version__
-
     sentry_sdk.init(
         dsn=dsn,
-        release=f"simkit@{__version__}",
+        release=f"simkit@{_version()}",
         environment=environment or os.environ.get("SIMKIT_ENVIRONMENT", "production"),
         before_send=scrub_event,
         include_local_variables=False,
@@ -119,6 +117,15 @@ def init_sentry(*, transport: Any = None, environment: str | None = None) -> boo
     )
     _state["sentry"] = True
     return True
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("simkit")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def capture_failure(message: str, *, kind: str, **context: Any) -> None:
