@@ -49,6 +49,8 @@ __all__ = [
 SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Any id the data may hold (names are data, never paths: see simkit.paths.safe_name).
+#: The largest parameter file read (a YAML file of settings, never data).
+MAX_PARAMS_BYTES = 1024 * 1024
 _CAMPAIGN_ID = re.compile(r"^[^\x00]{1,1000}\Z")
 
 
@@ -353,6 +355,12 @@ def load_params(path: str | Path) -> RunParams:
     path = Path(path)
     if not path.is_file():
         raise ParamsError("parameter file not found", file=str(path))
+    if path.stat().st_size > MAX_PARAMS_BYTES:
+        raise ParamsError(
+            f"is {path.stat().st_size / 1024:,.0f} KiB; a parameter file is at most "
+            f"{MAX_PARAMS_BYTES // 1024} KiB",
+            file=str(path),
+        )
     try:
         raw = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
     except UnicodeDecodeError as exc:

@@ -12,24 +12,29 @@
   ``?token=``), compared in constant time.
 * ``--SimkitVoila.certfile`` / ``--SimkitVoila.keyfile``: serve HTTPS (Voila itself has no
   TLS option).
+* the access token is compared in constant time (:class:`SimkitIdentityProvider`;
+  jupyter_server's own provider compares with ``==``, whose time can leak how much of a
+  guess is right), and the login form takes the token only (no password to set).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import inspect
 import os
 import ssl
 from typing import Any
 
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from tornado import web
-from traitlets import Unicode
+from traitlets import Type, Unicode
 from voila.app import Voila
 
 from simkit import metrics
 
-__all__ = ["MetricsHandler", "SimkitVoila", "main", "token_matches"]
+__all__ = ["MetricsHandler", "SimkitIdentityProvider", "SimkitVoila", "main", "token_matches"]
 
 
 def token_matches(given: str | None, expected: str | None) -> bool:
@@ -39,6 +44,29 @@ def token_matches(given: str | None, expected: str | None) -> bool:
     if not given:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class SimkitIdentityProvider(PasswordIdentityProvider):
+    """jupyter_server's token identity, with every token comparison in constant time."""
+
+    async def get_user_token(self, handler: Any) -> Any:
+        token = handler.token
+        if not token:
+            return None
+        if not token_matches(self.get_token(handler), token):
+            return None
+        user = self.get_user_cookie(handler)
+        if inspect.isawaitable(user):
+            user = await user
+        return user if user is not None else self.generate_anonymous_user(handler)
+
+    def process_login_form(self, handler: Any) -> Any:
+        if not self.auth_enabled:
+            return super().process_login_form(handler)
+        typed = handler.get_argument("password", default="")
+        if self.token and token_matches(typed, self.token):
+            return self.generate_anonymous_user(handler)
+        return None
 
 
 class MetricsHandler(web.RequestHandler):
@@ -70,6 +98,12 @@ class SimkitVoila(Voila):
     """Voila with ``/metrics`` and optional TLS."""
 
     name = "simkit-voila"
+    identity_provider_class = Type(
+        default_value=SimkitIdentityProvider,
+        klass=IdentityProvider,
+        config=True,
+        help="The identity provider (constant-time token checks).",
+    )
     certfile = Unicode("", config=True, help="PEM certificate: serve HTTPS")
     keyfile = Unicode("", config=True, help="PEM private key of the certificate")
 

@@ -135,6 +135,8 @@ def _trust(served: Served) -> ssl.SSLContext:
 
 def test_the_dashboard_speaks_https_only(served: Served) -> None:
     assert _get(served, "/", TOKEN).status_code == 200
+    assert _get(served, "/").status_code in (302, 403)  # no token: no page
+    assert _get(served, "/", "wrong-token-0123456789").status_code in (302, 403)
     # a plain-HTTP request gets no page: the TLS server drops it
     with pytest.raises(httpx.TransportError, match=r"(?i)reset|disconnect|closed|protocol"):
         httpx.get(served.url.replace("https", "http") + "/", timeout=10)
