@@ -30,7 +30,14 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from simkit.metrics import WEBHOOK_MESSAGES
 
-__all__ = ["Alert", "Delivery", "risk_alerts", "run_failure_alerts", "send_alerts"]
+__all__ = [
+    "Alert",
+    "Delivery",
+    "ledger_alerts",
+    "risk_alerts",
+    "run_failure_alerts",
+    "send_alerts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +109,23 @@ def run_failure_alerts(run_id: str, failures: Iterable[tuple[str, str | None]]) 
             text=f"Run {run_id}: campaign {cid} failed: {(error or 'unknown error')[:500]}",
         )
         for cid, error in failures
+    ]
+
+
+def ledger_alerts(
+    degraded: Iterable[tuple[str, str, float, float]],
+) -> list[Alert]:
+    """An alert per degraded ledger measure, ``(campaign id, measure, value, bound)``:
+    e.g. ``("C001", "coverage", 0.55, 0.7)`` when the 80% interval held only 55% of the
+    outcomes.  Keyed by campaign and measure, so it is sent once a day while it lasts."""
+    return [
+        Alert(
+            key=f"ledger:{cid}:{measure}",
+            title=f"simkit ledger: {measure} degraded on {cid}",
+            text=f"Campaign {cid}: the forecast ledger's {measure} is {value:.2f} "
+            f"(bound {bound:.2f}).",
+        )
+        for cid, measure, value, bound in degraded
     ]
 
 

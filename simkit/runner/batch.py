@@ -676,7 +676,7 @@ def run_batch(
         params_file=str(params_file) if params_file else None,
         data_hash=hash_of_data,
     )
-    observe.run_started(run_id, params, ordered, registry.url)
+    observe.run_started(run_id, params, ordered, registry)
     outcomes: dict[str, CampaignOutcome] = {}
     lock: RunLock | None = None
     status = "failed"

@@ -17,7 +17,13 @@ from typing import Any
 from simkit import audit, metrics, notify, telemetry
 from simkit.params import RunParams, mask_url
 
-__all__ = ["alert_state_file", "campaign_finished", "run_ended", "run_started"]
+__all__ = [
+    "alert_state_file",
+    "campaign_finished",
+    "changed_settings",
+    "run_ended",
+    "run_started",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +40,41 @@ def _audit(event: str, registry_url: str | None, **fields: Any) -> None:
         log.warning("audit log: %s", exc)
 
 
-def run_started(
-    run_id: str, params: RunParams, campaigns: list[str], registry_url: str | None
-) -> None:
+def changed_settings(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The names of the settings whose values differ (names only: values may be paths,
+    campaign ids or a masked URL)."""
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def run_started(run_id: str, params: RunParams, campaigns: list[str], registry: Any) -> None:
+    """The run's start; and, when the previous run into the same output folder had other
+    settings, a ``config.changed`` entry naming the settings that changed."""
     _audit(
         "run.started",
-        registry_url,
+        registry.url,
         run_id=run_id,
         campaigns=campaigns,
         output_dir=params.output_dir,
     )
+    try:
+        earlier = [
+            r
+            for r in registry.list_runs(50)
+            if r["run_id"] != run_id and r.get("output_dir") == str(params.output_dir)
+        ]
+        if earlier:
+            before = registry.get_run(earlier[0]["run_id"]).get("params") or {}
+            changed = changed_settings(before, params.to_dict())
+            if changed:
+                _audit(
+                    "config.changed",
+                    registry.url,
+                    run_id=run_id,
+                    previous_run_id=earlier[0]["run_id"],
+                    settings=changed,
+                )
+    except Exception as exc:  # the registry was just written; a read problem is not fatal
+        log.warning("config change not audited: %s", type(exc).__name__)
 
 
 def campaign_finished(run_id: str, outcome: Any, registry_url: str | None) -> None:
