@@ -49,6 +49,7 @@ __all__ = [
 SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Any id the data may hold (names are data, never paths: see simkit.paths.safe_name).
+_MASKED = "/***"
 #: The largest parameter file read (a YAML file of settings, never data).
 MAX_PARAMS_BYTES = 1024 * 1024
 _CAMPAIGN_ID = re.compile(r"^[^\x00]{1,1000}\Z")
@@ -251,6 +252,9 @@ class RunParams(BaseModel):
     @field_validator("webhook_url", "pushgateway_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and value.endswith(_MASKED):
+            # read back from a record (registry, retry): the credential is not there
+            return None
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("is not an http(s):// URL")
         return value
@@ -276,7 +280,7 @@ OPS_FIELDS = (
 def mask_url(url: str) -> str:
     """``scheme://host/***``: a URL with everything that may be a credential hidden."""
     match = re.match(r"^(https?://)(?:[^@/]*@)?([^/?#]+)", url)
-    return f"{match.group(1)}{match.group(2)}/***" if match else "***"
+    return f"{match.group(1)}{match.group(2)}{_MASKED}" if match else _MASKED.lstrip("/")
 
 
 #: Fields holding paths: they enter the hash by file name only (the data hash covers the

@@ -51,3 +51,11 @@ def test_forecast_cache_lookups_are_counted(tmp_path: Path) -> None:
     assert cache.get_or_compute("k1", lambda: 2) == (1, True)
     assert metrics.CACHE_HITS.labels("forecast")._value.get() == hits + 1
     assert metrics.CACHE_MISSES.labels("forecast")._value.get() == misses + 1
+
+
+def test_the_webhook_url_is_masked_in_records_and_not_reused() -> None:
+    params = RunParams(data="x.csv", webhook_url="https://hooks.example/T0/B0/SENTINEL")
+    recorded = params.to_dict()
+    assert recorded["webhook_url"] == "https://hooks.example/***"
+    assert RunParams(**recorded).webhook_url is None  # a retry sends no alert anywhere
+    assert params.webhook_url.endswith("SENTINEL")
