@@ -147,6 +147,8 @@ def test_metrics_need_the_token(served: Served) -> None:
     assert _get(served, "/metrics", "wrong-token-0123456789").status_code == 403
     ok = _get(served, "/metrics", TOKEN)
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/plain")
+    # summed over the server and its kernels (prometheus_client's multiprocess files)
+    assert "simkit_dashboard_previews_total" in ok.text
     query = httpx.get(served.url + "/metrics?token=" + TOKEN, verify=_trust(served))
     assert query.status_code == 200
 
