@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "write_csv"]
+__all__ = ["FORMULA_PREFIXES", "csv_text", "neutralise", "neutralise_frame", "write_csv"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,6 +38,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(neutralise)
     out.columns = [neutralise(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
+    """``frame`` as CSV text (no index), neutralised, for a writer that adds its own step
+    (scrubbing, an atomic write)."""
+    return neutralise_frame(frame).to_csv(index=False, **kwargs)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:

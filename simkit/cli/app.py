@@ -100,6 +100,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.backup",
         "Restore a backup: check every hash, then put everything back where it was.",
     ),
+    "keys": (
+        "simkit.cli.keys",
+        "Store, list, rotate and delete API keys (never shown, never on the command line).",
+    ),
+    "fetch": ("simkit.cli.fetch", "Fetch market data: Meta Ads insights, SEMrush keywords."),
+    "sources": ("simkit.cli.sources", "Health of the market data sources."),
+    "enrich": (
+        "simkit.cli.enrich",
+        "Merge market series (Trends, keywords) onto the campaign-day panel, scored.",
+    ),
 }
 
 

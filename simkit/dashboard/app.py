@@ -33,6 +33,7 @@ from simkit.dashboard.model import (
     WhatIfModel,
     parse_pivot,
 )
+from simkit.dashboard.sources import sources_tab
 from simkit.dashboard.views import run_tabs
 from simkit.errors import SimkitError
 
@@ -491,7 +492,8 @@ def open_dashboard(
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
     guard.record_session(base, data=settings.data, run_id=run_id)
-    app = DashboardApp(model, extra_tabs=views.tabs if views is not None else None, workdir=base)
+    extra = [*(views.tabs if views is not None else []), sources_tab(base)]
+    app = DashboardApp(model, extra_tabs=extra, workdir=base)
     if views is not None:
         views.attach(app)
     return app.start()
