@@ -71,6 +71,7 @@ def test_gc_removes_what_is_older_than_the_retention(tmp_path: Path) -> None:
     assert (entry["event"], entry["n_runs"], entry["n_cache_entries"]) == ("gc", 1, 1)
 
 
+@pytest.mark.slow  # two `simkit` processes: about 10 s on the shared machine
 def test_gc_command_reads_retention_days_from_params(tmp_path: Path) -> None:
     stores, _ = _world(tmp_path)
     params = tmp_path / "p.yaml"

@@ -53,6 +53,7 @@ def evil_model(loaded, forecaster) -> WhatIfModel:  # noqa: ANN001
     )
 
 
+@pytest.mark.slow  # a baseline and a preview: about 10 s on the shared machine
 def test_the_dashboard_escapes_names_and_notes(evil_model: WhatIfModel) -> None:
     app = DashboardApp(evil_model, cards_in_background=False)
     root = app.start()
