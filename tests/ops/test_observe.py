@@ -59,3 +59,44 @@ def test_the_webhook_url_is_masked_in_records_and_not_reused() -> None:
     assert recorded["webhook_url"] == "https://hooks.example/***"
     assert RunParams(**recorded).webhook_url is None  # a retry sends no alert anywhere
     assert params.webhook_url.endswith("SENTINEL")
+
+
+def test_connector_requests_errors_latency_and_cache_are_counted(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import httpx
+
+    from simkit.connectors.base import Connector, ConnectorError
+    from simkit.connectors.cache import DiskResponseCache
+    from simkit.connectors.meta import META
+
+    spec = replace(META, max_attempts=1, requests_per_second=200, backoff_seconds=0.01)
+    answers = iter([httpx.Response(200, json={"data": []}), httpx.Response(403, json={})])
+    transport = httpx.MockTransport(lambda request: next(answers))
+
+    def value(metric, *labels):  # noqa: ANN001, ANN202
+        return metric.labels(*labels)._value.get()
+
+    before = (
+        value(metrics.CONNECTOR_REQUESTS, "meta"),
+        value(metrics.CONNECTOR_ERRORS, "meta", "http_403"),
+        value(metrics.CACHE_HITS, "connector"),
+        value(metrics.CACHE_MISSES, "connector"),
+    )
+    cache = DiskResponseCache("meta", str(tmp_path))
+    with Connector(
+        spec, key="k-0123456789", cache=cache, cache_dir=str(tmp_path), transport=transport
+    ) as conn:
+        conn.start_fetch()
+        conn.get("/a")
+        conn.get("/a")  # the cache answers
+        with pytest.raises(ConnectorError, match="403"):
+            conn.get("/b")
+    after = (
+        value(metrics.CONNECTOR_REQUESTS, "meta"),
+        value(metrics.CONNECTOR_ERRORS, "meta", "http_403"),
+        value(metrics.CACHE_HITS, "connector"),
+        value(metrics.CACHE_MISSES, "connector"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 2]
+    assert metrics.CONNECTOR_LATENCY.labels("meta")._sum.get() > 0
