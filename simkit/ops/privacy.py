@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import shutil
+import sqlite3
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ from simkit.errors import SimkitError
 from simkit.metadata import resolve_metadata
 from simkit.ops.stores import (
     Stores,
+    cached_replies,
     contains,
     scrub_json,
     scrub_text,
@@ -222,6 +224,11 @@ def export(stores: Stores, who: Subject, output: Path) -> dict[str, Any]:
         if any(contains(b, ids) for b in blobs.values()):
             for path, blob in blobs.items():
                 files[f"cache/{path.relative_to(stores.cache_dir).as_posix()}"] = blob
+    for folder in stores.response_caches():
+        for _, key, blob in cached_replies(folder):
+            if contains(blob, ids):
+                name = hashlib.sha256(str(key).encode()).hexdigest()[:16]
+                files[f"responses/{folder.name}/{name}.json"] = blob
     entries = [e for cid in sorted(ids) for e in audit.entries(stores.audit_log, campaign=cid)]
     files["audit.jsonl"] = "".join(
         json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in entries
@@ -341,6 +348,26 @@ def _scrub_file(path: Path, needles: list[str]) -> bool:
     return True
 
 
+def _forget_replies(folder: Path, keys: list[Any]) -> None:
+    """Delete cached connector replies, then vacuum the cache's SQLite file (diskcache
+    keeps small values in it) so the deleted text leaves no free page behind."""
+    import diskcache  # the connectors' cache library
+
+    cache = diskcache.Cache(str(folder))
+    try:
+        for key in keys:
+            cache.delete(key)
+    finally:
+        cache.close()
+    database = folder / "cache.db"
+    if database.is_file():
+        con = sqlite3.connect(database)
+        try:
+            con.execute("VACUUM")
+        finally:
+            con.close()
+
+
 def _delete_tree(root: Path, folder: Path) -> None:
     ensure_inside(root, folder)
     if folder.is_dir() and not folder.is_symlink():
@@ -400,6 +427,11 @@ def purge(stores: Stores, who: Subject) -> PurgeResult:
         if any(contains(p.read_bytes(), needles) for p in walk_files(entry)):
             _delete_tree(stores.cache_dir, entry)
             result.cache_entries_deleted += 1
+    for folder in stores.response_caches():
+        hits = [(c, k) for c, k, blob in cached_replies(folder) if contains(blob, needles)]
+        if hits:
+            _forget_replies(folder, [k for _, k in hits])
+            result.cache_entries_deleted += len(hits)
     for path in written:
         path.unlink(missing_ok=True)
         result.files_deleted += 1

@@ -120,6 +120,11 @@ class Stores:
         for output in self.cache_dir.rglob("output.pkl"):
             yield output.parent
 
+    def response_caches(self) -> list[Path]:
+        """The connectors' HTTP response caches (diskcache folders under ``http/``)."""
+        root = self.work_dir / "http"
+        return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
     def metrics_files(self, engine: Engine) -> list[Path]:
         files = {
             str(run["params"].get("metrics_textfile"))
@@ -203,6 +208,20 @@ def scrub_json(value: Any, ids: Iterable[str]) -> Any:
         return v
 
     return walk(value)
+
+
+def cached_replies(folder: Path) -> Iterator[tuple[Any, Any, bytes]]:
+    """Each ``(cache, key, text)`` of a connector's response cache (diskcache)."""
+    import diskcache  # the connectors' cache library, loaded only when a cache exists
+
+    cache = diskcache.Cache(str(folder))
+    try:
+        for key in list(cache.iterkeys()):
+            value = cache.get(key)
+            text = value.get("text", "") if isinstance(value, dict) else ""
+            yield cache, key, json.dumps({"key": str(key), "text": text}).encode()
+    finally:
+        cache.close()
 
 
 def walk_files(root: Path) -> Iterator[Path]:
