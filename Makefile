@@ -11,7 +11,7 @@ DEMO_DIR := demo-data
 DEMO_END := 2026-11-20
 LINT_PATHS := $(wildcard simkit tests bench scripts)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean lab docs
 
 $(VENV)/.installed: pyproject.toml requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ test: lint
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# JupyterLab in the project, on the venv's kernel (`python3`, installed by `install`);
+# --allow-root only when run as root (CI, containers): Jupyter refuses root otherwise
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# The docs site, offline and strict (scripts/build_docs.py): build/site/index.html
+docs: install
+	$(BIN)/python scripts/build_docs.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache .import_linter_cache

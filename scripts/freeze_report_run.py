@@ -20,8 +20,11 @@ unless a number does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,21 @@ SETTINGS: dict[str, Any] = {
 }
 
 
+@contextlib.contextmanager
+def _no_ledger(scratch: str) -> Iterator[None]:
+    """A forecast ledger that holds nothing (a file that does not exist), so the frozen
+    reports do not depend on the forecasts recorded in this folder's registry."""
+    before = os.environ.get("SIMKIT_REGISTRY_URL")
+    os.environ["SIMKIT_REGISTRY_URL"] = f"sqlite:///{Path(scratch) / 'no-ledger.sqlite'}"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SIMKIT_REGISTRY_URL", None)
+        else:
+            os.environ["SIMKIT_REGISTRY_URL"] = before
+
+
 def freeze(out: Path) -> dict[str, Any]:
     """Build the run into ``out``; returns ``{relative path: parsed JSON}`` of what it wrote."""
     from simkit.data import load
@@ -48,7 +66,7 @@ def freeze(out: Path) -> dict[str, Any]:
 
     out.mkdir(parents=True, exist_ok=True)
     digest = data_hash(DATA)
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, _no_ledger(scratch):
         # a fixed folder name: the parameters' hash (provenance) covers it
         params = RunParams(data=str(DATA), output_dir=str(Path(scratch) / "run"), **SETTINGS)
         written: dict[str, Any] = {}

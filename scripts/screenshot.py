@@ -9,6 +9,8 @@ Usage::
     .venv/bin/python scripts/screenshot.py reports/demo/C001/report.html docs/report.png \\
         --height 1450
     .venv/bin/python scripts/screenshot.py reports/demo/index.html docs/index.png
+    .venv/bin/python scripts/screenshot.py quickstart.html docs/quickstart.png \\
+        --from-text "Simulation of" --height 900
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ import io
 from pathlib import Path
 
 
-def screenshot(page_path: Path, out: Path, *, width: int = 1100, height: int | None) -> int:
-    """Write the PNG and return its size in bytes."""
+def screenshot(
+    page_path: Path,
+    out: Path,
+    *,
+    width: int = 1100,
+    height: int | None,
+    from_text: str | None = None,
+) -> int:
+    """Write the PNG and return its size in bytes; with ``from_text``, the picture starts a
+    little above the first element showing that text (e.g. a result's title)."""
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
@@ -32,11 +42,17 @@ def screenshot(page_path: Path, out: Path, *, width: int = 1100, height: int | N
             page = context.new_page()
             page.goto(page_path.resolve().as_uri(), wait_until="load")
             png = page.screenshot(full_page=True)
+            top = 0
+            if from_text is not None:
+                box = page.get_by_text(from_text).first.bounding_box()
+                if box is None:
+                    raise SystemExit(f"{page_path}: no element shows {from_text!r}")
+                top = max(int(box["y"]) - 130, 0)  # the cell that made it, too
         finally:
             browser.close()
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    if height is not None:
-        image = image.crop((0, 0, image.width, min(height, image.height)))
+    bottom = image.height if height is None else min(top + height, image.height)
+    image = image.crop((0, top, image.width, bottom))
     out.parent.mkdir(parents=True, exist_ok=True)
     image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
     return out.stat().st_size
@@ -47,8 +63,9 @@ def main() -> None:
     parser.add_argument("page", type=Path, help="report.html or index.html")
     parser.add_argument("out", type=Path, help="the PNG to write")
     parser.add_argument("--height", type=int, default=None, help="crop to this many pixels")
+    parser.add_argument("--from-text", default=None, help="start above the element with this text")
     args = parser.parse_args()
-    size = screenshot(args.page, args.out, height=args.height)
+    size = screenshot(args.page, args.out, height=args.height, from_text=args.from_text)
     print(f"{args.out}: {size / 1024:.0f} KB")
 
 

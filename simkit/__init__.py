@@ -10,13 +10,19 @@ engines (forecast, simulate, risk, pivots, market) are loaded on first use, so
     result = simkit.simulate_campaign(loaded.data, "C001", 28, seed=7)
     alerts = simkit.detect_risks(loaded.data, loaded.campaigns)
     pivots = simkit.find_pivots(loaded.data, loaded.campaigns, seed=7, horizon_days=28)
+
+Each result shows itself in JupyterLab (a compact table and a small chart), and has
+``.to_frame()`` (a tidy pandas frame) and ``.plot()`` (an Altair chart that renders
+offline).  ``simkit.register_member`` adds your own forecast member.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
+from simkit import _resources
 from simkit._rng import make_rng
 from simkit.data import LoadedData, load, load_mapping, validate
 from simkit.data.synthetic import generate as generate_synthetic
@@ -31,8 +37,12 @@ _LAZY: dict[str, str] = {
     "backtest_campaign": "simkit.forecast",
     "backtest_all": "simkit.forecast",
     "DriverForecast": "simkit.forecast",
+    "calibration_check": "simkit.forecast",
+    "register_member": "simkit.forecast",
     "simulate_campaign": "simkit.simulate",
     "what_if_campaign": "simkit.simulate",
+    "WhatIfSession": "simkit.simulate",
+    "WhatIfPivot": "simkit.simulate",
     "BudgetPlan": "simkit.simulate",
     "make_factor": "simkit.simulate",
     "detect_risks": "simkit.risk",
@@ -57,12 +67,25 @@ __all__ = [
     "load_mapping",
     "load_params",
     "make_rng",
+    "sample_data",
     "validate",
     *sorted(_LAZY),
 ]
 
 
+#: Engine subpackages reachable as attributes (``simkit.forecast.Member``), loaded on first use.
+_SUBPACKAGES = frozenset({"forecast", "simulate", "risk", "pivots", "market", "viz"})
+
+
+def sample_data() -> Path:
+    """The small sample file shipped with simkit (three campaigns, 70 days, with a metadata
+    sidecar): what the notebooks and the dashboard show when given no data."""
+    return _resources.dashboard_sample()
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"simkit.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

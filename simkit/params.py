@@ -37,6 +37,7 @@ __all__ = [
     "OPS_FIELDS",
     "SECRET_NAME",
     "CampaignMeta",
+    "Challenger",
     "RunParams",
     "Targets",
     "check_parameter_names",
@@ -90,6 +91,37 @@ class CampaignMeta(BaseModel):
     client: str | None = Field(
         None, description="who the campaign is run for (`simkit export|purge --client`)"
     )
+
+
+class Challenger(BaseModel):
+    """A model configuration run in shadow beside the champion (``challengers:`` in params):
+    recorded in the forecast ledger and scored, never shown as the forecast.
+
+    ``members`` replaces the run's ensemble members, ``persistent_share`` the simulation's
+    (:attr:`simkit.simulate.engine.EngineConfig.persistent_share`); at least one is given.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="the configuration's name in the ledger")
+    members: list[str] | None = Field(None, description="forecast ensemble members")
+    persistent_share: float | None = Field(None, ge=0, lt=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _IDENT.match(value) or value == "champion":
+            raise ValueError(f"'{value}' is not a challenger name (an identifier, not champion)")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Challenger:
+        if self.members is None and self.persistent_share is None:
+            raise ValueError("a challenger changes members or persistent_share (or both)")
+        for item in self.members or ():
+            if not _IDENT.match(item):
+                raise ValueError(f"'{item}' is not a member name")
+        return self
 
 
 class RunParams(BaseModel):
@@ -188,6 +220,10 @@ class RunParams(BaseModel):
     )
     alert_threshold: float = Field(
         0.5, gt=0, le=1, description="risk probability from which a risk alert is sent"
+    )
+    challengers: list[Challenger] = Field(
+        default_factory=list,
+        description="model configurations run in shadow and scored in the forecast ledger",
     )
 
     @field_validator("campaigns", "priority")
@@ -321,7 +357,9 @@ def _format_error(err: dict[str, Any], fields: list[str]) -> tuple[str, str]:
     if err["type"] == "extra_forbidden":
         name = str(err["loc"][-1])
         if len(err["loc"]) > 1:  # inside targets or campaign_meta.<id>
-            nested = Targets if err["loc"][0] == "targets" else CampaignMeta
+            nested = {"targets": Targets, "challengers": Challenger}.get(
+                str(err["loc"][0]), CampaignMeta
+            )
             fields = list(nested.model_fields)
         return loc, f"unknown key{did_you_mean(name, fields)}"
     if err["type"] == "missing":

@@ -26,6 +26,9 @@ POSITIONAL = {
     "simulate_campaign": ["data", "campaign_id", "horizon_days"],
     "what_if_campaign": ["data", "campaign_id", "horizon_days"],
     "backtest_all": ["data", "horizon_days"],
+    "calibration_check": ["data", "campaign_id", "horizon_days"],
+    # a decorator: the class is its subject, optional so that @register_member(name=...) works
+    "register_member": ["cls"],
 }
 
 

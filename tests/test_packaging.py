@@ -141,7 +141,8 @@ def test_the_installed_copy_is_imported_with_its_resources(installed) -> None:
     code = (
         "import json, simkit, simkit._resources as r; print(json.dumps({'file': simkit.__file__,"
         " 'notebooks': str(r.resource_dir('notebooks')), 'share': str(r.resource_dir('share')),"
-        " 'templates': str(r.resource_dir('templates')), 'sample': str(r.dashboard_sample())}))"
+        " 'templates': str(r.resource_dir('templates')), 'sample': str(r.dashboard_sample()),"
+        " 'sample_data': str(simkit.sample_data())}))"
     )
     where = json.loads(_run([str(bin_dir / "python"), "-c", code], cwd=work, env=env, timeout=120))
     print("installed simkit:", where["file"])
@@ -150,6 +151,9 @@ def test_the_installed_copy_is_imported_with_its_resources(installed) -> None:
     for name in ("notebooks", "share", "templates"):
         assert Path(where[name]) == site / "_bundled" / name
     assert (site / "_bundled" / "notebooks" / "campaign_report.ipynb").is_file()
+    for name in ("quickstart", "compare_models", "what_if"):  # the workbench notebooks
+        assert (site / "_bundled" / "notebooks" / f"{name}.ipynb").is_file()
+    assert where["sample_data"] == where["sample"]  # what their `data = None` reads
     assert Path(where["sample"]).is_file() and Path(where["sample"]).is_relative_to(site)
     assert str(REPO) not in json.dumps(where), "nothing is read from the checkout"
     # the checkout's own copy is what the tests of this checkout use

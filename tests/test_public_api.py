@@ -20,3 +20,9 @@ def test_import_does_not_load_the_engines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_engine_subpackages_load_on_attribute_access():
+    code = "import simkit; print(simkit.forecast.Member.__name__, simkit.viz.what_if_explorer.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Member", "what_if_explorer"]

@@ -110,6 +110,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.enrich",
         "Merge market series (Trends, keywords) onto the campaign-day panel, scored.",
     ),
+    "ledger": (
+        "simkit.cli.ledger",
+        "The forecast ledger: list, show, score, compare and give feedback.",
+    ),
 }
 
 

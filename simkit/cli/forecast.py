@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +18,7 @@ from simkit.cli.options import (
     FormatOption,
     MappingOption,
     OnBadRowsOption,
+    RegistryOption,
     SourceOption,
     load_data,
     parse_date_option,
@@ -22,6 +26,8 @@ from simkit.cli.options import (
 from simkit.errors import SimkitError
 from simkit.forecast import ForecastCache, backtest_campaign
 from simkit.forecast.cache import DEFAULT_CACHE_DIR
+from simkit.ledger import Ledger, capturing_forecaster, record_simulation
+from simkit.ledger.record import files_hash
 from simkit.simulate import simulate_campaign
 from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
@@ -68,6 +74,13 @@ def simulate(
             "realistic and optimistic scenarios, as LOW,HIGH",
         ),
     ] = "0.2,0.8",
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record/--no-record", help="record the forecast in the ledger (default: record)"
+        ),
+    ] = True,
+    registry: RegistryOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Simulate a campaign's next days: quantiles, totals, scenarios and probabilities."""
@@ -82,6 +95,8 @@ def simulate(
             f"not '{scenario_cuts}'"
         ) from exc
     loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
+    ledger = Ledger(registry) if record else None  # a ledger that cannot open fails first
+    forecaster, kept = capturing_forecaster()
     result = simulate_campaign(
         loaded.data,
         campaign,
@@ -98,7 +113,36 @@ def simulate(
         target_roas=target_roas,
         fatigue=fatigue,
         scenario_cuts=cuts,
+        forecast_fn=forecaster,
     )
+    if ledger is not None:
+        options: dict[str, Any] = {
+            "command": "simulate",
+            "campaign": campaign,
+            "horizon": horizon,
+            "as_of": as_of,
+            "daily_budget": daily_budget,
+            "total_budget": total_budget,
+            "plan": plan.name if plan else None,
+            "paths": paths,
+            "seed": seed,
+            "outcome": outcome,
+            "goal": goal,
+            "target_cpa": target_cpa,
+            "target_roas": target_roas,
+            "fatigue": fatigue,
+            "scenario_cuts": list(cuts),
+        }
+        canonical = json.dumps(options, sort_keys=True, separators=(",", ":"))
+        forecast_id = record_simulation(
+            result,
+            ledger=ledger,
+            forecast=kept[0] if kept else None,
+            source="simulate",
+            params_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+            data_hash=files_hash(data, mapping, plan),
+        )
+        result = dataclasses.replace(result, extra={**result.extra, "forecast_id": forecast_id})
     render.emit(result, fmt, render.simulation)
 
 

@@ -242,6 +242,8 @@ def simulation(result: Any) -> None:
         console.print(f"Plan ({result.plan_source}): {num(result.plan_value)} {result.outcome}")
     for name, value in result.probabilities.items():
         console.print(f"  {name}: {value:.1%}")
+    if result.extra.get("forecast_id"):
+        console.print(f"Recorded in the forecast ledger as {result.extra['forecast_id']}")
 
 
 def backtests(results: list[Any]) -> None:

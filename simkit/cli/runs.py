@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,8 @@ def run(
 ) -> None:
     """Execute one report per campaign (Papermill), publish them and write index.html."""
     params = load_params(params_file)
+    if registry:  # the reports read their forecast ledger from it (workers inherit it)
+        os.environ["SIMKIT_REGISTRY_URL"] = registry
     verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
     try:
         result = run_batch(

@@ -23,6 +23,7 @@ from typing import Any
 from simkit import telemetry
 from simkit.dashboard import guard
 from simkit.dashboard.charts import chart_svg, warm_up
+from simkit.dashboard.ledger import LedgerView
 from simkit.dashboard.messages import short_error
 from simkit.dashboard.model import (
     MAX_HORIZON_DAYS,
@@ -492,11 +493,19 @@ def open_dashboard(
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
     guard.record_session(base, data=settings.data, run_id=run_id)
-    extra = [*(views.tabs if views is not None else []), sources_tab(base)]
+    ledger_view = LedgerView(model, workdir=base)
+    extra = [
+        *(views.tabs if views is not None else []),
+        sources_tab(base),
+        ("Forecast ledger", ledger_view.tab),
+    ]
     app = DashboardApp(model, extra_tabs=extra, workdir=base)
     if views is not None:
         views.attach(app)
-    return app.start()
+    ledger_view.attach(app)
+    widget = app.start()
+    ledger_view.record(getattr(app, "baseline_view", None))
+    return widget
 
 
 def _resolve(value: str, base: Any) -> Any:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from simkit import _display
 from simkit._suggest import did_you_mean
 from simkit.data.importers import (
     LINE,
@@ -165,6 +166,22 @@ class ValidationReport:
                 for r in self.repairs
             ],
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per campaign: days, span, quality score and its parts, what lowers it."""
+        return _display.validation_frame(self)
+
+    def plot(self):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """Each campaign's data-quality score (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.validation_chart(self)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from simkit import _display
 from simkit._suggest import did_you_mean
 from simkit.data.schema import FULL_HISTORY_DAYS, MIN_HISTORY_DAYS
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
@@ -42,7 +43,7 @@ from simkit.forecast.ensemble import (
     ensemble_weights,
     score,
 )
-from simkit.forecast.members import FALLBACK, MEMBERS
+from simkit.forecast.members import FALLBACK, MEMBERS, known_members
 from simkit.forecast.neural import neural_available
 
 __all__ = [
@@ -100,6 +101,22 @@ class BacktestResult:
             "seconds": self.seconds,
             "cache_hit": self.cache_hit,
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per member and one for the ensemble: weight, MASE, sMAPE, CRPS, coverage."""
+        return _display.backtest_frame(self)
+
+    def plot(self):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """Member weights beside each member's MASE (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.backtest_chart(self)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 #: Failures of an ensemble that its fallback member may survive (numerical trouble in a
@@ -212,6 +229,22 @@ class CampaignForecast:
             "fallback": self.fallback.to_dict() if self.fallback else None,
         }
 
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per horizon day and source (each member, the ensemble): the point funnel."""
+        return _display.forecast_frame(self)
+
+    def plot(self):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """Each member's point forecast of conversions and the ensemble's (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.forecast_chart(self)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
+
 
 @dataclass
 class _EnsembleFit:
@@ -244,7 +277,7 @@ def _select_members(
 ) -> tuple[list[str], list[str]]:
     names = list(requested) if requested else list(DEFAULT_MEMBERS)
     for name in names:
-        if name not in MEMBERS:
+        if name not in MEMBERS and name not in known_members():
             raise ParamsError(
                 f"unknown member {name!r}{did_you_mean(name, sorted(MEMBERS))}; "
                 f"known: {', '.join(sorted(MEMBERS))}",
@@ -540,7 +573,10 @@ def _run(
     seconds = time.perf_counter() - start
     backtest = replace(result.backtest, seconds=seconds, cache_hit=hit)
     return replace(
-        result, backtest=backtest, cache={"key": result_key, "hit": hit, **cache.stats()}
+        result,
+        backtest=backtest,
+        # the fit's own key too: a refit (the forecast ledger's) removes both entries
+        cache={"key": result_key, "fit_key": key, "hit": hit, **cache.stats()},
     )
 
 

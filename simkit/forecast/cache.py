@@ -95,6 +95,19 @@ class ForecastCache:
         log.info("forecast cache %s: %s", "hit" if hit else "miss", key[:12])
         return cached(key, fn), hit
 
+    def invalidate(self, keys: list[str] | tuple[str, ...]) -> int:
+        """Remove the entries stored under ``keys`` (a refit asked for by the forecast
+        ledger); returns how many were there.  Unknown keys are ignored."""
+        if self.directory is None or not self.directory.exists():
+            return 0
+        cached = self._func()
+        removed = 0
+        for key in keys:
+            if cached.check_call_in_cache(key, None):
+                cached.call_and_shelve(key, None).clear()
+                removed += 1
+        return removed
+
     def stats(self) -> dict[str, Any]:
         """``{"dir", "hits", "misses"}``."""
         return {

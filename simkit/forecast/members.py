@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from simkit.errors import ParamsError
 from simkit.forecast._member import (
     SEASON_DAYS,
     Forecaster,
+    Member,
     _Member,
     _spend_slope,
 )
@@ -43,14 +44,19 @@ from simkit.forecast.drivers import calendar_features
 from simkit.forecast.neural import LSTMMember  # imports torch lazily
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "ETS",
     "FALLBACK",
     "MEMBERS",
+    "Member",
     "SARIMAX",
     "Forecaster",
     "ProphetMember",
     "SeasonalNaive",
+    "known_members",
+    "load_entry_point_members",
     "make_member",
+    "register_member",
 ]
 
 log = logging.getLogger(__name__)
@@ -370,7 +376,7 @@ def _quiet_prophet() -> None:
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
 
 
-MEMBERS: dict[str, type[_Member]] = {
+MEMBERS: dict[str, type[Forecaster]] = {
     "seasonal_naive": SeasonalNaive,
     "ets": ETS,
     "sarimax": SARIMAX,
@@ -381,12 +387,128 @@ MEMBERS: dict[str, type[_Member]] = {
 FALLBACK = "seasonal_naive"
 
 
-def make_member(name: str, *, seed: int = 0, country: str | None = "US") -> _Member:
-    """Instantiate a registered member with the settings the ensemble uses."""
-    if name not in MEMBERS:
-        raise ParamsError(
-            f"unknown member {name!r}{did_you_mean(name, sorted(MEMBERS))}", field="members"
+#: The entry-point group through which an installed package ships members.
+ENTRY_POINT_GROUP = "simkit.members"
+_entry_points_loaded = False
+
+
+def register_member(
+    cls: type[Forecaster] | None = None, *, name: str | None = None, replace: bool = False
+) -> Any:
+    """Register a forecast member under ``name`` (default: the class's ``name``).
+
+    Use it as a decorator, bare or with arguments, or call it::
+
+        @simkit.register_member
+        class MyMember(simkit.forecast.Member):
+            name = "my_member"
+            ...
+
+        simkit.register_member(OtherMember, name="other")
+
+    A registered member is then used like the built-in ones: by name in ``members=[...]``
+    of :func:`~simkit.forecast_campaign`, :func:`~simkit.backtest_campaign`, the run
+    params and the CLI.  The class must follow the estimator protocol
+    (:class:`~simkit.forecast.Forecaster`): construct with no arguments (keyword-only
+    settings with defaults; the ensemble passes ``seed`` and ``country`` when they are in
+    ``context_params``), ``get_params()``, ``fit(y, X=None) -> self`` and
+    ``predict(h, X_future=None) -> (h, k) array``.  Subclassing
+    :class:`~simkit.forecast.Member` gives ``get_params``, ``context_params`` and the
+    defaults of ``min_history_days`` and ``uses_regressors``.
+
+    Raises
+    ------
+    ParamsError
+        The class misses part of the protocol, the name is empty or not an identifier, or
+        it is taken by another class and ``replace`` is false.
+    """
+
+    def add(member: type[Forecaster]) -> type[Forecaster]:
+        key = name or getattr(member, "name", "")
+        where = f"{getattr(member, '__module__', '?')}.{getattr(member, '__qualname__', member)}"
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ParamsError(
+                f"member {where} needs a name (a class attribute `name` or "
+                f"register_member(..., name=...)) made of letters, digits and _; got {key!r}",
+                field="members",
+            )
+        missing = [
+            attr
+            for attr in ("fit", "predict", "get_params", "min_history_days", "uses_regressors")
+            if not hasattr(member, attr)
+        ]
+        if missing:
+            raise ParamsError(
+                f"member {key!r} ({where}) does not follow the estimator protocol: it lacks "
+                f"{', '.join(missing)} (subclass simkit.forecast.Member for the plumbing)",
+                field="members",
+            )
+        known = MEMBERS.get(key)
+        # the same class defined again (a notebook cell run twice) replaces itself
+        redefined = known is not None and (known.__module__, known.__qualname__) == (
+            member.__module__,
+            member.__qualname__,
         )
-    cls = MEMBERS[name]
+        if known is not None and known is not member and not (replace or redefined):
+            raise ParamsError(
+                f"member name {key!r} is taken by {known.__module__}.{known.__qualname__}; "
+                "choose another name or pass replace=True",
+                field="members",
+            )
+        MEMBERS[key] = member
+        return member
+
+    return add if cls is None else add(cls)
+
+
+def load_entry_point_members() -> list[str]:
+    """Register the members that installed packages declare in the ``simkit.members``
+    entry-point group (``name = "package.module:Class"``), once per process; returns the
+    names registered by this call.
+
+    Called on first use of the registry (:func:`known_members`), never at import.  An
+    entry point whose name is taken by another class is an error, not a replacement.
+
+    Raises
+    ------
+    ParamsError
+        An entry point cannot be loaded or its class breaks the protocol (named, with the
+        package that declared it).
+    """
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return []
+    from importlib.metadata import entry_points
+
+    added = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            member = point.load()
+        except Exception as exc:  # noqa: BLE001 - any import failure is reported with its source
+            raise ParamsError(
+                f"forecast member {point.name!r} declared by the entry point {point.value!r} "
+                f"({ENTRY_POINT_GROUP}) could not be loaded: {type(exc).__name__}: {exc}",
+                field="members",
+            ) from exc
+        register_member(member, name=point.name)
+        added.append(point.name)
+    _entry_points_loaded = True
+    return added
+
+
+def known_members() -> dict[str, type[Forecaster]]:
+    """The member registry, with the entry points' members loaded (on first call)."""
+    load_entry_point_members()
+    return MEMBERS
+
+
+def make_member(name: str, *, seed: int = 0, country: str | None = "US") -> Forecaster:
+    """Instantiate a registered member with the settings the ensemble uses."""
+    registry = MEMBERS if name in MEMBERS else known_members()
+    if name not in registry:
+        raise ParamsError(
+            f"unknown member {name!r}{did_you_mean(name, sorted(registry))}", field="members"
+        )
+    cls = registry[name]
     context = {"seed": seed, "country": country}
-    return cls(**{k: context[k] for k in cls.context_params})
+    return cls(**{k: context[k] for k in getattr(cls, "context_params", ())})

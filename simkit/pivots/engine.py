@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit import _display
 from simkit._rng import make_rng
 from simkit._suggest import did_you_mean
 from simkit._types import AsOf
@@ -113,6 +114,22 @@ class PivotResult:
             "notes": list(self.notes),
             "simulation_seed": self.simulation_seed,
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per recommendation, best first, with the change in the objective."""
+        return _display.pivot_frame(self)
+
+    def plot(self):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """The recommendations' simulated impact on the objective, p10-p90 (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.pivot_chart(self)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def _fatigue_alerts(

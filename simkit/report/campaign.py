@@ -15,6 +15,7 @@ from simkit.params import RunParams
 from simkit.report import engines
 from simkit.report import format as fmt
 from simkit.report.context import CampaignContext, load_campaign
+from simkit.report.ledger import ledger_section
 from simkit.report.section import Section
 from simkit.report.sections import data_quality, display_of, history, provenance
 
@@ -39,6 +40,7 @@ SECTIONS: dict[str, Builder] = {
     "pivots": engines.pivots_section,
     "market": engines.market_section,
     "diagnostics": engines.diagnostics_section,
+    "ledger": ledger_section,
 }
 
 
@@ -270,6 +272,9 @@ def _summary(ctx: CampaignContext, sections: dict[str, Section]) -> dict[str, An
             for k, s in sections.items()
             if k not in ("provenance", "summary") and s.numbers
         },
+        "forecast_id": (
+            sections["ledger"].numbers.get("forecast_id") if "ledger" in sections else None
+        ),
         "provenance": {
             "params_hash": ctx.params_hash,
             "data_hash": ctx.data_hash,

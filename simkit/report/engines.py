@@ -38,6 +38,7 @@ import pandas as pd
 from simkit.metadata import how_to_give
 from simkit.report import handoff
 from simkit.report.context import CampaignContext
+from simkit.report.ledger import issue as issue_to_ledger
 from simkit.report.pivots import pivots_section as build_pivots_section
 from simkit.report.pivots import run_pivots
 from simkit.report.section import Section, missing, skipped
@@ -81,6 +82,9 @@ class EngineResults:
     absent: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: The forecast ledger's records and the campaign's track record
+    #: (:class:`simkit.report.ledger.LedgerResults`).
+    ledger: Any | None = None
 
 
 _ENGINES = {
@@ -145,6 +149,7 @@ def compute_engines(ctx: CampaignContext) -> EngineResults:
             target_roas=ctx.target_roas,
             drivers=results.forecast.drivers,
         )
+        results.ledger = issue_to_ledger(ctx, results, seed)
     if "risks" not in results.absent:
         # also risks that began before the detectors' three weeks and are still in force
         results.risks = _api("simkit.risk", "detect_risks")(

@@ -125,6 +125,20 @@ def _status(item: dict[str, Any]) -> str:
     return status
 
 
+def _forecast_health(summary: dict[str, Any]) -> str:
+    """The forecast ledger's verdict on the campaign's earlier forecasts, in a few words."""
+    status = _get(summary, "ledger", "status")
+    if status is None:
+        return "-"
+    if status == "alert":
+        kinds = sorted({a.get("kind", "?") for a in _get(summary, "ledger", "alerts") or []})
+        return "alert: " + ", ".join(k.replace("_", " ") for k in kinds)
+    if status == "ok":
+        coverage = _get(summary, "ledger", "coverage_80")
+        return f"ok (80% interval held {coverage:.0%})" if coverage is not None else "ok"
+    return str(status)
+
+
 def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
     rows = []
     pivots = run.pivots or {}
@@ -146,6 +160,7 @@ def _campaign_table(run: Portfolio) -> tuple[pd.DataFrame, bool]:
                 "CPA (28 d)": hist.get("cpa"),
                 "ROAS (28 d)": hist.get("roas"),
                 "optimal budget / day": optimal.get(item["campaign_id"]),
+                "forecast health": _forecast_health(s),
                 "error": html.escape(item.get("error") or ""),
             }
         )

@@ -8,6 +8,7 @@ metric               value and counting noise                    regressors beyo
 ===================  ==========================================  =============================
 CPM                  log(1000 spend / impressions), 1/impr.      log spend (auctions get dearer
                                                                  as you buy more)
+CPC                  log(spend / clicks), 1/clicks               log spend
 CTR                  log(clicks / impressions), 1/clicks         log spend, creative age (the
                                                                  normal slow wear of a creative)
 CVR                  log(conversions / clicks), 1/conversions    log spend
@@ -18,7 +19,9 @@ impression share     log(impression share)                       log spend
 Fatigue also reads the practitioners' rule in noise units (:func:`_peak_drop`): the fall of
 the 7-day and 3-day CTR from the current creative's best week, beyond spend and normal wear.
 
-Pacing is read directly: the daily spend / budget ratio, against its own day-to-day scatter.
+Pacing is read in the platform's own terms (:func:`_pacing`): spend / budget by day and by
+week against the on-track band (90-110%), the platform's daily maximum (Google 2x, Meta
+1.25x the daily budget) and Google's monthly charge cap (30.4 x the average daily budget).
 """
 
 from __future__ import annotations
@@ -27,27 +30,60 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from simkit.data.panel import dow_dummies
 from simkit.risk._scan import WINDOWS, Scan, scan_metric
+from simkit.simulate.budget import PacingRule, pacing_rule_for
 
 if TYPE_CHECKING:  # annotations only: the history imports the scan, not the reverse
     from simkit.risk.history import CampaignHistory
 
 _BIG = 1e3  # prior sd that leaves a coefficient (the intercept) free
+#: On track: spend between these multiples of the budget (a day or a week).
+ON_TRACK_LOW, ON_TRACK_HIGH = 0.90, 1.10
+#: A day counts above the platform's daily maximum beyond this slack (rounding, late
+#: spend reports).
+_DAILY_SLACK = 1.05
 _FEATURE_CLIP = (-3.0, 10.0)
 
 
 @dataclass(frozen=True)
 class Pacing:
-    """Daily spend / budget ratio summary (``None`` fields when no budget is known)."""
+    """Spend against budget in the platform's own terms (``None`` when no budget is known).
+
+    ``ratio`` is the daily spend / budget; the ``*_7d`` figures cover the last 7 calendar
+    days with data.  ``over_2d`` is the lower of the last two days' ratios (a single day
+    above budget is allowed overdelivery on Google and Meta; two in a row rarely are),
+    ``median_7d`` the median daily ratio; ``days_above_band`` counts days above
+    :data:`ON_TRACK_HIGH` x budget and ``days_above_daily_max`` days above what the
+    platform (``rule``) may spend in a day.  ``month_*`` are the Google monthly charge cap
+    terms of the current month (``month_cap`` ``None`` for platforms without one): spend
+    to date, the cap (30.4 x the month's average daily budget) and the month's spend if the
+    rest of it ran at the budget in force.  ``ratio_free_7d`` leaves out days the cap held
+    back (``n_held``), which are the platform keeping its rule, not underdelivery.
+    """
 
     ratio: np.ndarray
     budget: np.ndarray
-    z_over: float
-    onset_index: int
+    rule: PacingRule
     ratio_7d: float
+    spend_7d: float
+    budget_7d: float
+    over_2d: float
+    median_7d: float
+    days_above_band: int
+    days_above_daily_max: int
+    largest_day: float
+    month_spend: float
+    month_cap: float | None
+    month_at_budget: float | None
+    month_days_left: int
+    ratio_free_7d: float
+    n_free: int
+    n_held: int
     scatter: float
+    onset_index: int
 
 
 @dataclass(frozen=True)
@@ -110,6 +146,13 @@ def scan_history(history: CampaignHistory, windows: tuple[int, ...] = WINDOWS) -
         exposure_sign=-1.0,
         windows=windows,
     )
+    # CPC: what competitors' bids do to the price of a click, beyond spend and weekday (a
+    # rival's entry raises it, as it raises CPM; counting noise from the clicks)
+    with np.errstate(all="ignore"):
+        cpc_ok = (history.spend > 0) & (clicks > 0)
+        y_cpc = np.where(cpc_ok, np.log(history.spend / np.where(cpc_ok, clicks, 1.0)), np.nan)
+        v_cpc = np.where(cpc_ok, 1.0 / np.where(cpc_ok, clicks, 1.0), np.nan)
+    scans["cpc"] = scan_metric(y_cpc, v_cpc, design(ls), *prior((0.3, 0.3)), windows=windows)
     y_ctr, v_ctr = _log_ratio(clicks, imp)
     scans["ctr"] = scan_metric(
         y_ctr,
@@ -149,6 +192,9 @@ def scan_history(history: CampaignHistory, windows: tuple[int, ...] = WINDOWS) -
         ("ctr_down", "ctr", "z_step", -1.0),
         ("ctr_ramp", "ctr", "z_ramp", -1.0),
         ("cvr_down", "cvr", "z_step", -1.0),
+        # a CVR fall that lands over days (conversions attributed late) is a ramp first
+        ("cvr_ramp", "cvr", "z_ramp", -1.0),
+        ("cpc_up", "cpc", "z_step", 1.0),
         ("frequency_up", "frequency", "z_step", 1.0),
         ("impression_share_down", "impression_share", "z_step", -1.0),
         # the same steps by GLS on the window's full covariance (see _scan)
@@ -192,7 +238,7 @@ def scan_history(history: CampaignHistory, windows: tuple[int, ...] = WINDOWS) -
     else:
         features["frequency_ramp"] = 0.0
     if pacing is not None:
-        features["pace_over"] = float(np.clip(pacing.z_over, -3.0, 30.0))
+        features.update(_pacing_features(pacing))
         onsets["pace_over"] = pacing.onset_index
     return HistoryScan(scans=scans, pacing=pacing, features=features, onsets=onsets)
 
@@ -248,6 +294,30 @@ def _peak_drop(
     return out
 
 
+def _pacing_features(pacing: Pacing) -> dict[str, float]:
+    """Pacing evidence in budget units, zero while spend is on track.
+
+    Each feature is how far spend runs above what is on track or allowed, floored at 0:
+    ``pace_over_2d`` the lower of the last two days' ratios above :data:`ON_TRACK_HIGH`,
+    ``pace_over_7d`` the week's median daily ratio above it, ``pace_over_daily_max`` the
+    largest day above the platform's daily maximum.  Floored so that campaigns that pace
+    under budget and campaigns that hug it with the odd allowed overdelivery day read the
+    same (0): a model fitted on one kind does not learn where the other kind's on-track
+    spend sits.
+    """
+
+    def above(value: float, limit: float) -> float:
+        return float(np.clip(value - limit, 0.0, 3.0)) if np.isfinite(value) else 0.0
+
+    return {
+        "pace_over_2d": above(pacing.over_2d, ON_TRACK_HIGH),
+        "pace_over_7d": above(pacing.median_7d, ON_TRACK_HIGH),
+        "pace_over_daily_max": above(
+            pacing.largest_day, pacing.rule.daily_max_factor * _DAILY_SLACK
+        ),
+    }
+
+
 def _budget(history: CampaignHistory) -> np.ndarray | None:
     if history.budget is not None:
         return history.budget
@@ -261,12 +331,65 @@ def _budget(history: CampaignHistory) -> np.ndarray | None:
     return np.full(history.n_days, value)
 
 
+def platform_rule(history: CampaignHistory) -> PacingRule:
+    """The platform's pacing rule: from the metadata's ``platform`` or ``channel``, else
+    the data's own channel (``none``, never above budget, when nothing names one)."""
+    for key in ("platform", "channel"):
+        value = history.metadata.get(key)
+        if value is not None and pacing_rule_for(str(value)).name != "none":
+            return pacing_rule_for(str(value))
+    return pacing_rule_for(history.channel)
+
+
+def _month_terms(
+    history: CampaignHistory, budget: np.ndarray, rule: PacingRule
+) -> tuple[np.ndarray, float, float | None, float | None, int]:
+    """The period cap in force: which days the cap held back, and for the current month
+    ``(spend to date, cap, spend at the budget in force to the month's end, days left)``.
+
+    Google's cap is ``period_cap_days`` (30.4) x the month's average daily budget; the
+    days not seen yet are taken at the budget in force on the last day.  A day is *held
+    back* when the month's spend before it left less than that day's budget under the
+    cap: low spend then is the platform keeping its rule, not underdelivery.
+    """
+    n = history.n_days
+    held = np.zeros(n, dtype=bool)
+    if rule.period != "M" or rule.period_cap_days is None:
+        return held, float("nan"), None, None, 0
+    days = pd.DatetimeIndex(history.dates)
+    month = np.asarray(days.year * 12 + days.month)
+    spend = np.nan_to_num(history.spend, nan=0.0)
+    b = np.where(np.isfinite(budget), budget, np.nan)
+    for m in np.unique(month):
+        sel = np.flatnonzero(month == m)
+        in_month = int(days[sel[0]].days_in_month)
+        known = b[sel]
+        if not np.isfinite(known).any():
+            continue
+        last = float(known[np.isfinite(known)][-1])
+        total_budget = float(np.nansum(known)) + last * (in_month - len(sel))
+        cap = rule.period_cap_days * total_budget / in_month
+        used = np.concatenate([[0.0], np.cumsum(spend[sel])[:-1]])
+        held[sel] = cap - used < np.where(np.isfinite(known), known, last)
+    sel = np.flatnonzero(month == month[-1])
+    in_month = int(days[-1].days_in_month)
+    known = b[sel]
+    if not np.isfinite(known).any():
+        return held, float("nan"), None, None, 0
+    last = float(known[np.isfinite(known)][-1])
+    left = in_month - int(days[-1].day)
+    total_budget = float(np.nansum(known)) + last * (in_month - len(sel))
+    cap = rule.period_cap_days * total_budget / in_month
+    spent = float(np.sum(spend[sel]))
+    return held, spent, cap, spent + last * left, left
+
+
 def _pacing(history: CampaignHistory, max_window: int = 7) -> Pacing | None:
-    """Spend / budget ratio: the z-score of the recent mean ratio above 1.0.
+    """Spend against the budget in the platform's own terms (see :class:`Pacing`).
 
     The scatter of the daily ratio comes from the days before the last week (median
-    absolute deviation, at least 0.02); the z-score is the largest over the last 1-7 days.
-    The onset is the first day of the current run of days spent above budget.
+    absolute deviation, at least 0.02).  The onset is the first day of the current run of
+    days spent above :data:`ON_TRACK_HIGH` x budget.
     """
     budget = _budget(history)
     if budget is None:
@@ -276,17 +399,25 @@ def _pacing(history: CampaignHistory, max_window: int = 7) -> Pacing | None:
     finite = np.flatnonzero(np.isfinite(ratio))
     if len(finite) == 0:
         return None
+    rule = platform_rule(history)
     before = ratio[max(0, len(ratio) - 49) : max(0, len(ratio) - max_window)]
     before = before[np.isfinite(before)]
     if len(before) >= 7:
         scatter = max(1.4826 * float(np.median(np.abs(before - np.median(before)))), 0.02)
     else:
         scatter = 0.05
-    recent = ratio[np.isfinite(ratio)][-max_window:]
-    k = np.arange(1, len(recent) + 1)
-    means = np.cumsum(recent[::-1]) / k
-    z = float(np.max((means - 1.0) / (scatter / np.sqrt(k))))
-    over = np.isfinite(ratio) & (ratio > 1.0)
+    recent_idx = finite[finite >= len(ratio) - max_window]
+    recent = ratio[recent_idx]
+    if len(recent) == 0:
+        return None
+    spend_7d = float(np.nansum(history.spend[recent_idx]))
+    budget_7d = float(np.nansum(budget[recent_idx]))
+    held, month_spend, cap, at_budget, left = _month_terms(history, budget, rule)
+    free = recent_idx[~held[recent_idx]]
+    free_budget = float(np.nansum(budget[free]))
+    ratio_free = float(np.nansum(history.spend[free]) / free_budget) if free_budget > 0 else 1.0
+    last2 = ratio[finite[-2:]] if len(finite) >= 2 and finite[-2] >= len(ratio) - 2 else None
+    over = np.isfinite(ratio) & (ratio > ON_TRACK_HIGH)
     onset = len(ratio) - 1
     if over[-1]:
         while onset > 0 and over[onset - 1]:
@@ -294,8 +425,22 @@ def _pacing(history: CampaignHistory, max_window: int = 7) -> Pacing | None:
     return Pacing(
         ratio=ratio,
         budget=budget,
-        z_over=z,
-        onset_index=int(onset) if over[-1] else -1,
-        ratio_7d=float(np.mean(recent)),
+        rule=rule,
+        ratio_7d=spend_7d / budget_7d if budget_7d > 0 else float("nan"),
+        spend_7d=spend_7d,
+        budget_7d=budget_7d,
+        over_2d=float(np.min(last2)) if last2 is not None else float("nan"),
+        median_7d=float(np.median(recent)),
+        days_above_band=int(np.sum(recent > ON_TRACK_HIGH)),
+        days_above_daily_max=int(np.sum(recent > rule.daily_max_factor * _DAILY_SLACK)),
+        largest_day=float(np.max(recent)),
+        month_spend=month_spend,
+        month_cap=cap,
+        month_at_budget=at_budget,
+        month_days_left=left,
+        ratio_free_7d=ratio_free,
+        n_free=len(free),
+        n_held=int(np.sum(held[recent_idx])),
         scatter=scatter,
+        onset_index=int(onset) if over[-1] else -1,
     )

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pandas as pd
+
+from simkit import _display
+
 __all__ = ["PIVOTS", "SEVERITIES", "Alert", "RiskReport"]
 
 #: Names of the pivots an alert can point to (the pivots stage simulates them).
@@ -100,3 +104,19 @@ class RiskReport:
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "alerts": [a.to_dict() for a in self.alerts],
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per alert, most probable first (message and suggested pivots included)."""
+        return _display.risk_frame(self)
+
+    def plot(self):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """The alerts' probabilities, coloured by severity (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.risk_chart(self)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)

@@ -13,13 +13,15 @@ linear score cannot (on the bench's held-out worlds this lifted recall of subtle
 drops within a week from 0.47 to 0.81 and of strong fatigue from 0.73 to 0.88 at the same
 reliability).
 
-The model was **fitted, not chosen**: ``python bench/risk_calibration.py --refit``
-simulates the training worlds (seed :data:`TRAINING_SEED`), computes the features on
-``as_of`` cuts (daily around each event, sparser elsewhere, each check weighted by the days
-it stands for), labels each check with the kind of event that began 0-20 days before the
-cut (``none`` otherwise: event-free campaigns, checks before an event), fits
-:func:`fit_risk_model` and writes :data:`MODEL_PATH`.  The bench then scores it on *other*
-worlds (seed + 1), which is where the recall and reliability figures come from.
+The model was **fitted, not chosen**: ``python bench/risk_calibration.py --refit --write``
+simulates the training worlds of both world families (:data:`simkit.data.worlds.FAMILIES`,
+seed :data:`TRAINING_SEED`), computes the features on ``as_of`` cuts (daily around each
+event, sparser elsewhere, each check weighted by the days it stands for), labels each check
+with the kind of event that began 0-20 days before the cut (``none`` otherwise: event-free
+campaigns, checks before an event), fits :func:`fit_risk_model` on both families together
+and writes :data:`MODEL_PATH`.  The figures that say how well it does are cross-family:
+the bench fits one model per family and scores it on the *other* family's held-out worlds
+(seed + 1), in both directions; nothing is fitted on the family it is scored on.
 
 What a probability means, therefore: "the chance that a change of this kind started in the
 last three weeks", for campaigns like the synthetic ones and at the bench's mix of
@@ -75,9 +77,13 @@ FEATURES: tuple[str, ...] = (
     "ctr_peak_drop3",
     "cvr_down",
     "cvr_down_gls",
+    "cvr_ramp",
+    "cpc_up",
     "frequency_up",
     "frequency_ramp",
-    "pace_over",
+    "pace_over_2d",
+    "pace_over_7d",
+    "pace_over_daily_max",
 )
 
 #: Which model classes make up each history detector's probability.
@@ -242,7 +248,7 @@ def fit_risk_model(
 def history_probabilities(features: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
     """Each detector's probability for many checks' features in one model call.
 
-    ``budget_pacing`` is left out where no budget is known (no ``pace_over`` feature).
+    ``budget_pacing`` is left out where no budget is known (no ``pace_over_*`` features).
     One call for a whole portfolio: the trees cost little per row but much per call.
     """
     if not features:
@@ -252,7 +258,7 @@ def history_probabilities(features: Sequence[Mapping[str, float]]) -> list[dict[
     out = []
     for i, row in enumerate(features):
         p = {name: float(values[i]) for name, values in probs.items()}
-        if "pace_over" not in row:
+        if "pace_over_7d" not in row:
             p.pop("budget_pacing", None)
         out.append(p)
     return out

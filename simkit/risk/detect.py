@@ -128,6 +128,8 @@ def detect_risks(
             _log.info("skipping %s: no data after %s", history.campaign_id, history.last_date)
         else:
             live.append(history)
+    if "budget_pacing" in names:
+        _say_no_budget(live)
     history_detectors = {n: DETECTORS[n] for n in names if n in DETECTOR_CLASSES}
     cuts = {
         h.campaign_id: lookback_cuts(h, lookback_days) if history_detectors else [] for h in live
@@ -153,6 +155,21 @@ def detect_risks(
         alerts.extend(found)
     alerts.sort(key=lambda a: (-a.probability, a.campaign_id, a.type))
     return RiskReport(as_of=report_as_of, alerts=tuple(alerts))
+
+
+def _say_no_budget(histories: Sequence[CampaignHistory]) -> None:
+    """One line for all campaigns without a budget: there is no pacing risk to assess."""
+    missing = [h.campaign_id for h in histories if h.scan.pacing is None]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        _log.warning(
+            "no budget (no `budget` column or `budget_daily` metadata) for %d campaign(s) "
+            "(%s): budget pacing is not assessed for them",
+            len(missing),
+            shown,
+        )
 
 
 def _score(histories: Sequence[CampaignHistory]) -> None:

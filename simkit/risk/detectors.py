@@ -14,11 +14,13 @@ reads and in the evidence they report:
     expected days until CTR falls below ``FATIGUE_CTR_FLOOR`` of its level before the onset;
     a differential diagnosis against auction pressure, tracking gaps and spend changes.
 ``competitor_pressure``
-    CPM (and CPC) above what spend and weekday explain, impression share falling where present.
+    CPM and CPC above what spend and weekday explain (each against the campaign's own
+    spend-adjusted baseline), impression share falling where present.
 ``budget_pacing``
-    spend against the daily budget (``budget`` column or ``budget_daily``) and, with
-    ``budget_total`` and ``flight_end``, the projected flight spend, P(overspend),
-    P(underdelivery) and the day the budget runs out.
+    spend against the daily budget (``budget`` column or ``budget_daily``) in the platform's
+    terms: 90-110% on track, the platform's daily maximum, Google's monthly charge cap
+    (30.4 x the average daily budget) and, with ``budget_total`` and ``flight_end``, the
+    projected flight spend; P(overspend), P(underdelivery), the day the budget runs out.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import date, timedelta
 import numpy as np
 from scipy.stats import norm
 
-from simkit.risk._features import HistoryScan
+from simkit.risk._features import ON_TRACK_HIGH, ON_TRACK_LOW, HistoryScan
 from simkit.risk.alerts import Alert
 from simkit.risk.forward import forecast_shortfall
 from simkit.risk.history import CampaignHistory
@@ -47,8 +49,14 @@ Detector = Callable[..., list[Alert]]
 
 #: Fatigue horizon: days until CTR falls below this share of its level before the onset.
 FATIGUE_CTR_FLOOR = 0.7
-#: Pacing band: a week's spend outside [UNDER, OVER] x budget is a pacing problem.
-PACING_UNDER, PACING_OVER = 0.85, 1.0
+#: On track: a week's spend within [UNDER, OVER] x budget (90-110%).
+PACING_UNDER, PACING_OVER = ON_TRACK_LOW, ON_TRACK_HIGH
+#: The month's projected spend counts as past Google's monthly cap beyond this slack (a
+#: campaign at budget every day of a 31-day month reaches 31 / 30.4 = 1.02 x the cap, and a
+#: few allowed overdelivery days add a few percent more).
+CAP_SLACK = 0.10
+#: Most an overspend alert may claim without evidence against the platform's rule.
+_NO_EVIDENCE_P = 0.2
 
 
 def probabilities(history: CampaignHistory) -> dict[str, float]:
@@ -266,7 +274,9 @@ def competitor_pressure(history: CampaignHistory, *, min_probability: float = 0.
     spend_change = _spend_change(history, onset)
     evidence: dict[str, float | int | str | None] = {
         "cpm_change_beyond_spend": _pct(d_cpm),
-        "cpc_change_beyond_spend": _pct(d_cpm - d_ctr),
+        # CPC's own scan (spend / clicks against its spend-adjusted baseline)
+        "cpc_change_beyond_spend": _pct(_at(scan, "cpc", n, onset, "delta")),
+        "cpc_z": scan.features.get("cpc_up", float("nan")),
         "ctr_change": _pct(d_ctr),
         "cpm_z": scan.features["cpm_up"],
         "impression_share_change": _pct(d_is),
@@ -276,8 +286,9 @@ def competitor_pressure(history: CampaignHistory, *, min_probability: float = 0.
     }
     share = f"; impression share {_fmt_pct(_pct(d_is))}" if np.isfinite(d_is) else ""
     message = (
-        f"CPM is {_fmt_pct(_pct(d_cpm))} above what spend and weekday explain since "
-        f"{history.date_at(onset)} (spend moved {_fmt_pct(spend_change)}, CTR "
+        f"CPM is {_fmt_pct(_pct(d_cpm))} and CPC "
+        f"{_fmt_pct(evidence['cpc_change_beyond_spend'])} above what spend and weekday "  # type: ignore[arg-type]
+        f"explain since {history.date_at(onset)} (spend moved {_fmt_pct(spend_change)}, CTR "
         f"{_fmt_pct(_pct(d_ctr))}){share}: auction pressure, likely a new competitor "
         f"(P = {p:.0%})."
     )
@@ -331,8 +342,22 @@ def _as_date(value: object) -> date:
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
 def budget_pacing(history: CampaignHistory, *, min_probability: float = 0.5) -> list[Alert]:
-    """Spend against budget: P(overspend) (calibrated), P(underdelivery), budget run-out."""
+    """Spend against budget in the platform's own terms.
+
+    On track is :data:`PACING_UNDER`-:data:`PACING_OVER` (90-110%) of the budget.  An
+    overspend alert needs evidence against the platform's rule: the last two days, or the
+    week's median day, above 110% of budget (a single overdelivery day is allowed on
+    Google and Meta), a day above the platform's daily maximum, the month's spend on
+    course past Google's monthly charge cap, or the flight budget running out before
+    ``flight_end``; its probability is the calibrated one (:mod:`simkit.risk.calibration`).
+    An underdelivery alert needs the week's spend below 90% of budget beyond its day-to-day
+    scatter, leaving out days Google's monthly cap held back.
+    """
     pacing = history.scan.pacing
     if pacing is None:
         return []
@@ -341,41 +366,97 @@ def budget_pacing(history: CampaignHistory, *, min_probability: float = 0.5) -> 
     recent = recent[np.isfinite(recent)]
     daily_mean = float(np.mean(recent[-7:])) if len(recent) else 0.0
     daily_sd = float(np.std(recent, ddof=1)) if len(recent) > 2 else daily_mean * 0.1
-    k = min(7, int(np.isfinite(pacing.ratio).sum()))
-    se = pacing.scatter / np.sqrt(max(k, 1))
-    p_under = float(norm.cdf((PACING_UNDER - pacing.ratio_7d) / se))
+    rule = pacing.rule
+    platform = {"google": "Google", "meta": "Meta"}.get(rule.name)
+    # the month's spend if the rest of it ran at the week's median daily pace (robust to
+    # the odd allowed overdelivery day)
+    at_pace = (
+        pacing.month_spend + (pacing.month_at_budget - pacing.month_spend) * pacing.median_7d
+        if pacing.month_at_budget is not None
+        else None
+    )
+    over_cap = (
+        pacing.month_cap is not None
+        and at_pace is not None
+        and at_pace > pacing.month_cap * (1 + CAP_SLACK)
+    )
+    # evidence of overspend against the platform's rule, in its own words
+    reasons: list[str] = []
+    if pacing.over_2d > PACING_OVER:
+        reasons.append(f"the last two days above {PACING_OVER:.0%} of budget")
+    if pacing.median_7d > PACING_OVER:
+        reasons.append(
+            f"{pacing.days_above_band} of the last 7 days above {PACING_OVER:.0%} of budget"
+        )
+    if pacing.days_above_daily_max:
+        who = f"{platform}'s" if platform else "the"
+        reasons.append(
+            f"{pacing.days_above_daily_max} day(s) above {who} daily maximum of "
+            f"{rule.daily_max_factor:.0%} of the daily budget"
+        )
+    if over_cap:
+        reasons.append(
+            f"month-to-date spend of {_money(pacing.month_spend)} on course for "
+            f"{_money(at_pace or 0)} at this pace, past Google's "
+            f"monthly charge cap of {_money(pacing.month_cap or 0)} (30.4 x the average "
+            "daily budget): delivery will be held back before the month ends"
+        )
+    k = max(min(7, pacing.n_free), 1)
+    se = pacing.scatter / np.sqrt(k)
+    p_under = float(norm.cdf((PACING_UNDER - pacing.ratio_free_7d) / se)) if pacing.n_free else 0.0
     flight = _flight_projection(history, daily_mean, daily_sd)
+    if flight and float(flight["p_flight_overspend"]) >= 0.5:  # type: ignore[arg-type]
+        when = flight["budget_exhausted_on"]
+        reasons.append(
+            f"the flight budget of {_money(float(flight['budget_total']))} "  # type: ignore[arg-type]
+            + (f"running out on {when}" if when else "on course to be exceeded")
+            + f" before the flight ends on {flight['flight_end']}"
+        )
     if flight:
         p_over = max(p_over, float(flight["p_flight_overspend"]))  # type: ignore[arg-type]
         p_under = max(p_under, float(flight["p_flight_underdelivery"]))  # type: ignore[arg-type]
+    if not reasons:
+        p_over = min(p_over, _NO_EVIDENCE_P)
     p = max(p_over, p_under)
     if p < min_probability:
         return []
     over = p_over >= p_under
-    budget_7d = float(np.nansum(pacing.budget[-7:]))
-    spend_7d = float(np.nansum(history.spend[-7:]))
     evidence: dict[str, float | int | str | None] = {
         "direction": "overspend" if over else "underdelivery",
+        "platform_rule": rule.name,
         "pacing_ratio_7d": pacing.ratio_7d,
-        "spend_7d": spend_7d,
-        "budget_7d": budget_7d,
+        "median_daily_ratio_7d": pacing.median_7d,
+        "spend_7d": pacing.spend_7d,
+        "budget_7d": pacing.budget_7d,
+        "days_above_110pct_7d": pacing.days_above_band,
+        "days_above_daily_max_7d": pacing.days_above_daily_max,
+        "daily_max_factor": rule.daily_max_factor,
+        "month_to_date_spend": pacing.month_spend if pacing.month_cap is not None else None,
+        "month_charge_cap": pacing.month_cap,
+        "month_spend_at_pace": at_pace,
+        "days_held_by_month_cap_7d": pacing.n_held,
+        "pacing_ratio_7d_outside_cap_days": pacing.ratio_free_7d,
         "p_overspend": p_over,
         "p_underdelivery": p_under,
-        "pacing_z": pacing.z_over,
         **flight,
     }
-    run_out = flight.get("budget_exhausted_on")
-    tail = f"; at this pace the flight budget runs out on {run_out}" if run_out else ""
+    week = (
+        f"{_money(pacing.spend_7d)} spent over the last 7 days against "
+        f"{_money(pacing.budget_7d)} of daily budgets ({pacing.ratio_7d:.0%}; on track is "
+        f"{PACING_UNDER:.0%}-{PACING_OVER:.0%})"
+    )
     if over:
-        message = (
-            f"Spending {pacing.ratio_7d:.0%} of the daily budget over the last 7 days "
-            f"({spend_7d:,.0f} against {budget_7d:,.0f}): P(overspend) = {p_over:.0%}{tail}."
-        )
+        message = f"Overspending: {week}, with {'; '.join(reasons)}: P(overspend) = {p_over:.0%}."
         pivots: tuple[str, ...] = ("budget_adjustment", "budget_reallocation")
     else:
+        held = (
+            f", leaving out {pacing.n_held} day(s) {platform}'s monthly cap held back"
+            if pacing.n_held
+            else ""
+        )
         message = (
-            f"Delivering only {pacing.ratio_7d:.0%} of the daily budget over the last 7 days "
-            f"({spend_7d:,.0f} against {budget_7d:,.0f}): P(underdelivery) = {p_under:.0%}."
+            f"Underdelivering: {week}{held}: {pacing.ratio_free_7d:.0%} of budget delivered, "
+            f"P(underdelivery) = {p_under:.0%}."
         )
         pivots = ("bid_adjustment", "audience_expansion", "budget_reallocation")
     severity = _severity(abs(pacing.ratio_7d - 1.0), 0.1, 0.3)

@@ -50,6 +50,9 @@ class CampaignHistory:
     metadata
         Campaign metadata (``budget_daily``, ``budget_total``, ``flight_start``,
         ``flight_end``, ...), possibly empty.
+    channels
+        The data's channel by day (the panel's dominant row; ``None`` without a
+        ``channel`` column); see :attr:`channel`.
     """
 
     campaign_id: str
@@ -65,6 +68,7 @@ class CampaignHistory:
     budget: np.ndarray | None = None
     creative_age: np.ndarray | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    channels: np.ndarray | None = None
 
     @property
     def n_days(self) -> int:
@@ -75,6 +79,15 @@ class CampaignHistory:
     def last_date(self) -> date:
         """The last day held (the ``as_of`` of a cut history)."""
         return pd.Timestamp(self.dates[-1]).date()
+
+    @property
+    def channel(self) -> str | None:
+        """The channel on the last day that names one, or ``None`` (budget pacing reads
+        the platform's rules from it when the metadata name no platform)."""
+        if self.channels is None:
+            return None
+        named = [c for c in self.channels if isinstance(c, str) and c.strip()]
+        return named[-1] if named else None
 
     def date_at(self, index: int) -> date:
         """The calendar date of row ``index``."""
@@ -108,6 +121,7 @@ class CampaignHistory:
             budget=cut(self.budget),
             creative_age=cut(self.creative_age),
             metadata=self.metadata,
+            channels=cut(self.channels),
         )
 
     @cached_property
@@ -172,6 +186,7 @@ class CampaignHistory:
                 daily["creative_age"].to_numpy(dtype=float) if "creative_age" in daily else None
             ),
             metadata=dict(metadata or {}),
+            channels=(daily["channel"].to_numpy(dtype=object) if "channel" in daily else None),
         )
 
 

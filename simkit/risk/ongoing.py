@@ -4,8 +4,9 @@ The history detectors answer "did a change of this kind begin in the last three 
 (that is what their probabilities are calibrated against).  A report, though, should also
 say that the CTR has been wearing out for six weeks.  :func:`ongoing_alerts` runs the same
 detectors on the history as it stood ``LOOKBACK_STEP``, ``2 x LOOKBACK_STEP``, ... days
-earlier (each cut sees nothing after it), keeps the most probable alert of each kind that
-today's check did not raise, and reports it only if the change is still there today: the
+earlier (each cut sees nothing after it), keeps of each kind that today's check did not
+raise the alert with the earliest onset (a later cut sees only 21 days back, so it dates an
+older change too late; ties: the most probable), and reports it only if the change is still there today: the
 metric's mean over the last :data:`IN_FORCE_DAYS` days, against the baseline before the
 onset, is still shifted the same way by at least :data:`IN_FORCE_Z` standard errors (the
 scan's AR(1) and counting noise, and the baseline's own error).
@@ -97,6 +98,17 @@ def _still_in_force(history: CampaignHistory, alert: Alert) -> tuple[float, floa
     return float(np.expm1(scan.delta[0])), float(sign * scan.z_step[0])
 
 
+def _earlier(alert: Alert, than: Alert) -> bool:
+    """Whether ``alert`` dates the change earlier (then: is more probable) than ``than``.
+
+    A later cut sees at most 21 days back, so for a change older than that its onset is cut
+    off at the scan's edge; the cut that found the change soonest dates it best.
+    """
+    a = alert.onset or alert.as_of
+    b = than.onset or than.as_of
+    return (a, -alert.probability) < (b, -than.probability)
+
+
 def lookback_cuts(history: CampaignHistory, lookback_days: int) -> list[CampaignHistory]:
     """The history as it stood every :data:`LOOKBACK_STEP` days back, to ``lookback_days``."""
     cuts = []
@@ -140,7 +152,7 @@ def ongoing_alerts(
                 continue
             for alert in detect(past, min_probability=min_probability):
                 current = best.get(alert.type)
-                if current is None or alert.probability > current.probability:
+                if current is None or _earlier(alert, current):
                     best[alert.type] = alert
     out = []
     for alert in best.values():

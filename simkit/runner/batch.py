@@ -33,6 +33,7 @@ from simkit._resources import resource_dir
 from simkit.data import load
 from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
+from simkit.ledger import record_report
 from simkit.metadata import resolve_for_run
 from simkit.params import OPS_FIELDS, RunParams, check_parameter_names, params_hash
 from simkit.registry import Registry
@@ -872,6 +873,7 @@ def _run(
             summary = layout.campaign_dir(outcome.campaign_id) / "summary.json"
             registry.campaign_done(run_id, outcome, str(summary) if outcome.summary else None)
             observe.campaign_finished(run_id, outcome, registry.url)
+            record_report(outcome.summary, run_id=run_id, url=registry.url)
             bar.set_postfix_str(f"{outcome.campaign_id} {outcome.status}")
             if progress:
                 bar.write(_finished_line(outcome), file=sys.stderr)

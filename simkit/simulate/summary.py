@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simkit import _display
 from simkit.errors import ParamsError
 from simkit.simulate.engine import COUNT_METRICS, RATIO_METRICS, SimulationPaths
 
@@ -280,6 +281,22 @@ class SimulationResult:
             "daily": records,
             **{k: _jsonable(v) for k, v in self.extra.items()},
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Daily quantiles, one row per day and metric (``campaign_id, date, metric, mean, p5 ... p95``)."""
+        return _display.simulation_frame(self)
+
+    def plot(self, metric: str | None = None):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """A fan chart of ``metric`` (default: the outcome): p50, 50% and 80% bands (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.simulation_chart(self, metric)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
+from simkit import _display
 from simkit.forecast.base import DriverForecast
 from simkit.simulate.budget import BudgetPlan, DeliveryModel
 from simkit.simulate.engine import EngineConfig, SimulationPaths, simulate_paths
@@ -69,6 +71,22 @@ class WhatIfResult:
             "baseline": self.baseline.to_dict(),
             "pivot": self.pivot.to_dict(),
         }
+
+    # -- rich display (simkit._display: JupyterLab, exported HTML, the docs) --------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: both medians, the per-path delta's quantiles, P(higher), P(lower)."""
+        return _display.what_if_frame(self)
+
+    def plot(self, metric: str | None = None):  # noqa: ANN201 - an altair chart; altair is imported on use
+        """Baseline and pivot fans of ``metric`` (default: the outcome) on one chart (Altair)."""
+        _display.ensure_offline_renderer()
+        return _display.what_if_chart(self, metric)
+
+    def _repr_html_(self) -> str:
+        return _display.to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        _display.pretty(self, printer, cycle)
 
 
 def simulate_pair(

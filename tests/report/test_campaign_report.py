@@ -51,6 +51,7 @@ def test_report_has_every_section_in_order(built) -> None:
         "pivots",
         "market",
         "diagnostics",
+        "ledger",
         "provenance",
     ]
     for section in built.sections.values():

@@ -17,7 +17,8 @@ from simkit.risk.calibration import (
     risk_model,
 )
 
-QUIET = {name: 0.5 for name in FEATURES} | {"pace_over": -3.0}
+PACING = ("pace_over_2d", "pace_over_7d", "pace_over_daily_max")
+QUIET = {name: 0.5 for name in FEATURES} | dict.fromkeys(PACING, 0.0)
 
 
 def _toy(n: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -79,6 +80,8 @@ def test_shipped_model_is_the_documented_one() -> None:
     model = risk_model()
     assert model.features == FEATURES
     assert model.training["seed"] == TRAINING_SEED
+    # fitted on both world families' training worlds (the figures quoted are cross-family)
+    assert model.training["families"] == ["a", "b"]
     assert model.training["label_days"] == 20
     wanted = {c for classes in DETECTOR_CLASSES.values() for c in classes} | {"none"}
     assert set(model.classes) == wanted
@@ -89,9 +92,9 @@ def test_shipped_model_reads_the_main_evidence() -> None:
     quiet = model.probabilities(QUIET)
     assert max(quiet.values()) < 0.2
     strong = {
-        "competitor_pressure": {"cpm_up": 10.0, "cpm_up_gls": 10.0},
-        "performance_dip": {"cvr_down": 10.0, "cvr_down_gls": 10.0},
-        "budget_pacing": {"pace_over": 30.0},
+        "competitor_pressure": {"cpm_up": 10.0, "cpm_up_gls": 10.0, "cpc_up": 10.0},
+        "performance_dip": {"cvr_down": 10.0, "cvr_down_gls": 10.0, "cvr_ramp": 10.0},
+        "budget_pacing": {"pace_over_2d": 0.3, "pace_over_7d": 0.3},
     }
     for detector, evidence in strong.items():
         assert model.probabilities(QUIET | evidence)[detector] > 0.8, detector

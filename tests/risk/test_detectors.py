@@ -48,9 +48,10 @@ def test_injected_events_are_found_with_the_right_type(world: SyntheticData) -> 
 def test_false_alarms_on_event_free_checks_stay_at_the_bench_rate(world: SyntheticData) -> None:
     """Every 3rd day: all campaigns before the events (day 105), C005-C008 after it too.
 
-    bench/risk_calibration.py measures, on event-free checks, alerts at p >= 0.5 / 0.3 / 0.2
-    on 1% / 2% / 4% of them (its "operating points" table; 1.0% in the README); the counts
-    here may exceed those rates only by binomial sampling error (0.1% upper tail).  Checks
+    bench/risk_calibration.py measures the shipped model (fitted on both families) on family
+    A's event-free checks with alerts at p >= 0.5 / 0.3 / 0.2 on 1% / 2% / 3% of them (its
+    "operating points" table, 2026-12-02); the counts here may exceed those rates only by
+    binomial sampling error (0.1% upper tail).  Checks
     3 days apart share most of their window, so alarms cluster and the count varies more
     than a binomial one: the bound is on the strict side.  Seen: 0, 2 and 7 of 180 checks.
     """
@@ -63,7 +64,7 @@ def test_false_alarms_on_event_free_checks_stay_at_the_bench_rate(world: Synthet
                 checks.append(max(a.probability for a in report.alerts if a.campaign_id == cid))
     n = len(checks)
     assert n == 8 * 15 + 4 * 15
-    for threshold, bench_rate in ((0.5, 0.01), (0.3, 0.02), (0.2, 0.04)):
+    for threshold, bench_rate in ((0.5, 0.01), (0.3, 0.02), (0.2, 0.03)):
         false_alarms = sum(p >= threshold for p in checks)
         assert false_alarms <= binom.isf(0.001, n, bench_rate), threshold
     assert max(checks) < 0.9

@@ -135,6 +135,7 @@ def test_cli_simulate_json_is_reproducible(world, tmp_path, monkeypatch):
     args = [
         "simulate",
         str(data_path),
+        "--no-record",  # the forecaster is replaced: nothing to record
         "--campaign",
         "C001",
         "--as-of",
@@ -186,6 +187,7 @@ def test_cli_errors_are_one_line(world, tmp_path, monkeypatch):
             "5",
             "--plan",
             str(tmp_path / "missing.csv"),
+            "--no-record",
         ],
     )
     assert bad.exit_code == 1
@@ -294,6 +296,7 @@ def test_cli_json_scenarios_partition_and_carry_the_delivery_note(world, tmp_pat
     data_path = tmp_path / "over.csv"
     _overspending(world).to_csv(data_path, index=False)
     args = ["simulate", str(data_path), "-c", "C001", "--horizon", "40", "--paths", "1000"]
+    args.append("--no-record")  # the forecaster is replaced: nothing to record
     runner = CliRunner()
     out = runner.invoke(app, [*args, "--scenario-cuts", "0.1,0.9", "--format", "json"])
     assert out.exit_code == 0, out.output
