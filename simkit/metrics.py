@@ -114,7 +114,7 @@ LEDGER_COVERAGE = Gauge(
 )
 LEDGER_ERROR = Gauge(
     "simkit_ledger_error_ratio",
-    "The ledger's mean absolute percentage error of forecasts against outcomes",
+    "The ledger's forecast error against outcomes (MASE, its scores' mase)",
     ["campaign_id"],
     registry=REGISTRY,
     multiprocess_mode="max",
