@@ -41,8 +41,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# every bench/*.py, printed, and its figures written as JSON with the machine's description
+# to bench-results/<UTC time>.json; `bench/compare.py OLD NEW` flags figures > 20% worse
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	PYTHONPATH=. $(BIN)/python bench/run_all.py
 
 # JupyterLab in the project, on the venv's kernel (`python3`, installed by `install`);
 # --allow-root only when run as root (CI, containers): Jupyter refuses root otherwise

@@ -25,9 +25,13 @@ Families: ``--family a|b|both`` (default both) scores the accuracy on world fami
 (:mod:`simkit.data.synthetic`, the generator the engine was tuned on) and/or B
 (:mod:`simkit.data.worlds`, written apart from it: 5 channels, rotating creatives, lagged
 conversions, missing days, campaigns without budget or creative id), each under its own
-heading.  ``persistent_share`` (the engine default, or the one ``--calibrate`` learns on
-``--calibrate-family``, default A) is tuned on one family: the other family's figures are
-printed as "tuned on A, scored on B", the cross-family figures to quote.
+heading.  ``persistent_share`` is the one thing learned: with ``--calibrate N`` it is
+learned on N campaigns of each family in turn (seed + 1, disjoint from the scored ones)
+and scored on the *other* family, in both directions: the blocks "trained on A, scored on
+B" and "trained on B, scored on A" are the cross-family figures to quote.  Without it the
+engine default (tuned on family A) is scored on each family.  Each block also prints the
+p50's log error by channel and plan direction (its bias and mean absolute size beside the
+naive's), to show where the error comes from.
 
 Run: ``.venv/bin/python bench/simulation.py [--skip-speed] [--skip-accuracy] [--family b]``.
 """
@@ -431,22 +435,46 @@ def _accuracy(
     tuned_on: str,
     cache: str | None = None,
     family: str = "a",
-) -> None:
+    learned: str = "engine default",
+) -> dict:
     t_start = time.perf_counter()
-    cross = f"persistent_share {share} tuned on {tuned_on.upper()}, scored on {family.upper()}" + (
-        " (cross-family)" if family != tuned_on else " (in-family)"
-    )
-    print(f"\n{'#' * 88}\n# FAMILY {family.upper()}: {cross}\n{'#' * 88}")
+    where = "cross-family" if family != tuned_on else "in-family"
+    title = f"trained on {tuned_on.upper()}, scored on {family.upper()}"
+    cross = f"persistent_share {share} ({learned}, trained on {tuned_on.upper()}), {where}"
+    print(f"\n{'#' * 88}\n# {title.upper()}: {cross}\n{'#' * 88}")
     cases = _cases(range(n_campaigns), seed, n_history, members, cutoffs, n_paths, cache, family)
     sims = [_simulate_case(c, n_paths, seed + k, share) for k, c in enumerate(cases)]
     sims0 = [_simulate_case(c, n_paths, seed + k, 0.0) for k, c in enumerate(cases)]
+    print(
+        f"  {'case':4s} {'channel':8s} {'plan':>9s} {'truth':>7s}  {'sim p10':>7s} {'p50':>7s} "
+        f"{'p90':>7s}  {'arima p10':>9s} {'p50':>7s} {'p90':>7s}  {'naive':>7s}  "
+        f"{'p50/tru':>7s} {'nv/tru':>6s}"
+    )
     for c, s in zip(cases, sims, strict=True):
         print(
-            f"  {c.cid} {c.channel:8s} plan {c.move:+.0%}  truth {c.truth:7.0f}  "
-            f"sim {s['p10']:7.0f} {s['p50']:7.0f} {s['p90']:7.0f}  arima "
-            f"{np.quantile(c.arima, 0.1):7.0f} {np.quantile(c.arima, 0.5):7.0f} "
-            f"{np.quantile(c.arima, 0.9):7.0f}  naive {c.naive:7.0f}  (forecast {c.seconds:.1f} s)"
+            f"  {c.cid} {c.channel:8s} plan {c.move:+.0%}  {c.truth:7.0f}  "
+            f"{s['p10']:7.0f} {s['p50']:7.0f} {s['p90']:7.0f}  "
+            f"{np.quantile(c.arima, 0.1):9.0f} {np.quantile(c.arima, 0.5):7.0f} "
+            f"{np.quantile(c.arima, 0.9):7.0f}  {c.naive:7.0f}  "
+            f"{s['p50'] / c.truth:7.2f} {c.naive / c.truth:6.2f}  (forecast {c.seconds:.1f} s)"
         )
+    # where the p50's error comes from: its bias and spread by channel and plan direction
+    log_err = np.log(np.array([s["p50"] / c.truth for c, s in zip(cases, sims, strict=True)]))
+    log_nv = np.log(np.array([c.naive / c.truth for c in cases]))
+    groups = [
+        ("channel " + ch, [c.channel == ch for c in cases])
+        for ch in dict.fromkeys(c.channel for c in cases)
+    ] + [("plan up", [c.move > 0 for c in cases]), ("plan down", [c.move < 0 for c in cases])]
+    print(
+        f"  {'p50 log error by group':24s} {'n':>3s} {'bias':>7s} {'mean|e|':>8s} {'naive|e|':>9s}"
+    )
+    for label, sel in groups:
+        sel = np.array(sel)
+        if sel.any():
+            print(
+                f"  {label:24s} {sel.sum():3d} {log_err[sel].mean():+7.3f} "
+                f"{np.abs(log_err[sel]).mean():8.3f} {np.abs(log_nv[sel]).mean():9.3f}"
+            )
     arima = [
         {
             "p10": np.quantile(c.arima, 0.1),
@@ -459,7 +487,7 @@ def _accuracy(
     naive_mae = _score(cases, naive)["mae"]
     print()
     print(
-        f"accuracy, family {family.upper()} ({cross}): {len(cases)} synthetic campaigns, "
+        f"accuracy, {title} ({cross}): {len(cases)} synthetic campaigns, "
         f"28-day total conversions, plan moves budget +-30-50%; forecaster members "
         f"{','.join(members)}, {cutoffs} cutoffs, {n_paths} paths"
     )
@@ -467,6 +495,7 @@ def _accuracy(
         f"  {'method':40s} {'cover80':>8s} {'<p10':>6s} {'>p90':>6s} {'MAE':>8s} "
         f"{'rel.err':>8s} {'x naive':>8s}"
     )
+    out = {}
     for name, rows, has_interval in (
         (f"simkit simulate (persistent_share {share})", sims, True),
         ("simkit simulate (persistent_share 0)", sims0, True),
@@ -474,6 +503,7 @@ def _accuracy(
         ("naive: last 28 d x plan/spend", naive, False),
     ):
         sc = _score(cases, rows)
+        out.setdefault("simkit", sc)
         cov = (
             f"{sc['cover']:8.1%} {sc['below']:6.1%} {sc['above']:6.1%}"
             if has_interval
@@ -482,8 +512,27 @@ def _accuracy(
         print(f"  {name:40s} {cov} {sc['mae']:8.1f} {sc['rel']:8.1%} {sc['mae'] / naive_mae:8.2f}")
     print(
         f"  forecast seconds per campaign {np.mean([c.seconds for c in cases]):.1f}; "
-        f"family {family.upper()} total {time.perf_counter() - t_start:.0f} s"
+        f"{title} total {time.perf_counter() - t_start:.0f} s"
     )
+    return {
+        "title": title,
+        "share": share,
+        "cover": out["simkit"]["cover"],
+        "x_naive": out["simkit"]["mae"] / naive_mae,
+        "n": len(cases),
+    }
+
+
+def _bars(blocks: list[dict]) -> None:
+    print(f"\n{'=' * 88}\nsummary (bars: 80% coverage within 72-88%, p50 error <= 0.72x naive)")
+    for b in blocks:
+        ok_cover = 0.72 <= b["cover"] <= 0.88
+        ok_p50 = b["x_naive"] <= 0.72
+        print(
+            f"  {b['title']:26s} persistent_share {b['share']:<5} n={b['n']:3d}  cover80 "
+            f"{b['cover']:6.1%} [{'met' if ok_cover else 'MISSED'}]  p50 "
+            f"{b['x_naive']:.2f}x naive [{'met' if ok_p50 else 'MISSED'}]"
+        )
 
 
 def main() -> None:
@@ -510,12 +559,6 @@ def main() -> None:
         default="both",
         help="world family scored (a: simkit.data.synthetic, b: simkit.data.worlds)",
     )
-    parser.add_argument(
-        "--calibrate-family",
-        choices=("a", "b"),
-        default="a",
-        help="with --calibrate: the family persistent_share is learned on",
-    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("prophet").setLevel(logging.CRITICAL)
@@ -529,33 +572,32 @@ def main() -> None:
         _speed_portfolio()
     if not args.skip_accuracy:
         members = args.members.split(",")
-        # the engine default was tuned on family A (simkit.data.synthetic) worlds
-        share, tuned_on = EngineConfig().persistent_share, "a"
+        common = (args.paths, args.seed, members, args.cutoffs, args.history_days)
+        families = ("a", "b") if args.family == "both" else (args.family,)
+        blocks = []
         if args.calibrate:
-            tuned_on = args.calibrate_family
-            share = _calibrate(
-                args.calibrate,
-                args.paths,
-                args.seed,
-                members,
-                args.cutoffs,
-                args.history_days,
-                args.cache,
-                tuned_on,
-            )
-        for family in ("a", "b") if args.family == "both" else (args.family,):
-            _accuracy(
-                args.campaigns,
-                args.paths,
-                args.seed,
-                members,
-                args.cutoffs,
-                args.history_days,
-                share,
-                tuned_on,
-                args.cache,
-                family,
-            )
+            # learned on one family, scored on the other: both directions
+            for train in ("a", "b"):
+                share = _calibrate(args.calibrate, *common, args.cache, train)
+                for scored in families:
+                    if scored != train:
+                        blocks.append(
+                            _accuracy(
+                                args.campaigns,
+                                *common,
+                                share,
+                                train,
+                                args.cache,
+                                scored,
+                                learned="--calibrate",
+                            )
+                        )
+        else:
+            # the engine default was tuned on family A (simkit.data.synthetic) worlds
+            share = EngineConfig().persistent_share
+            for scored in families:
+                blocks.append(_accuracy(args.campaigns, *common, share, "a", args.cache, scored))
+        _bars(blocks)
 
 
 if __name__ == "__main__":

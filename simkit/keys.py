@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ from keyring.backends import chainer, fail
 
 from simkit import audit
 from simkit.errors import SimkitError
-from simkit.paths import atomic_write_text, ensure_inside
+from simkit.paths import ensure_inside
 
 __all__ = [
     "ENV_OVERRIDES",
@@ -239,7 +240,7 @@ class _Store:
 
     # -- files
     def lock(self) -> FileLock:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return FileLock(str(self.dir / ".lock"), timeout=30)
 
     def _read(self, path: Path) -> dict[str, Any]:
@@ -255,8 +256,15 @@ class _Store:
 
     def _write(self, path: Path, data: dict[str, Any]) -> None:
         target = ensure_inside(self.dir, path)
-        atomic_write_text(target, json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.chmod(target, 0o600)
+        # created 0600 (not chmod-ed after the write), then renamed into place
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def index(self) -> dict[str, dict[str, Any]]:
         return self._read(self.index_path)
@@ -313,7 +321,26 @@ class _Store:
             kr.set_password(SERVICE, name, value)
             return
         values = self._read(self.values_path)
-        values[name] = self._fernet().encrypt(value.encode()).decode()
+        fernet = self._fernet()
+        # a master key that does not open the keys already stored would leave the file
+        # encrypted under two master keys, half of it unreadable: refuse before writing
+        foreign = []
+        for other, token in sorted(values.items()):
+            if other == name:
+                continue
+            try:
+                fernet.decrypt(str(token).encode())
+            except InvalidToken:
+                foreign.append(other)
+        if foreign:
+            raise KeyStoreError(
+                f"not stored: SIMKIT_MASTER_KEY does not decrypt the key(s) already in "
+                f"{self.values_path} ({', '.join(foreign)}); use the master key they were "
+                "stored with (a new one goes first, the old one after it, then "
+                "`simkit keys rotate-master`)",
+                name=name,
+            )
+        values[name] = fernet.encrypt(value.encode()).decode()
         self._write(self.values_path, values)
 
     def delete_value(self, name: str, backend: str) -> None:

@@ -37,6 +37,8 @@ __all__ = [
     "OPS_FIELDS",
     "SECRET_NAME",
     "CampaignMeta",
+    "LLMOptions",
+    "LLMPrice",
     "Challenger",
     "RunParams",
     "Targets",
@@ -122,6 +124,49 @@ class Challenger(BaseModel):
             if not _IDENT.match(item):
                 raise ValueError(f"'{item}' is not a member name")
         return self
+
+
+class LLMPrice(BaseModel):
+    """A model's price in US dollars per million tokens (``llm_options.prices``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_million: float = Field(ge=0, description="USD per 1M prompt tokens")
+    output_per_million: float = Field(ge=0, description="USD per 1M completion tokens")
+
+
+#: List prices (USD per 1M tokens) when ``llm_options.prices`` names no price for a model.
+DEFAULT_LLM_PRICES: dict[str, LLMPrice] = {
+    "gpt-4o": LLMPrice(input_per_million=2.5, output_per_million=10.0),
+    "gpt-4o-mini": LLMPrice(input_per_million=0.15, output_per_million=0.6),
+}
+
+
+class LLMOptions(BaseModel):
+    """How simkit talks to a language model (``llm_options:`` in params; see simkit.llm).
+
+    The key and the server are never parameters: ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``
+    are read from the environment at call time.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="per request")
+    max_retries: int = Field(2, ge=0, le=10, description="the SDK's retries per request")
+    deadline_seconds: float = Field(
+        300.0, gt=0, le=24 * 3600, description="total time for every model call of one run"
+    )
+    requests_per_minute: int = Field(60, ge=1, le=100_000)
+    tokens_per_minute: int = Field(30_000, ge=100, le=100_000_000)
+    max_completion_tokens: int = Field(1500, ge=16, le=100_000)
+    cache: bool = Field(True, description="keep replies in .simkit-cache/llm")
+    prices: dict[str, LLMPrice] = Field(
+        default_factory=dict, description="USD per 1M tokens by model (default: list prices)"
+    )
+
+    def price(self, model: str) -> LLMPrice | None:
+        """The price of ``model``: given here, else the list price, else unknown."""
+        return self.prices.get(model) or DEFAULT_LLM_PRICES.get(model)
 
 
 class RunParams(BaseModel):
@@ -221,9 +266,43 @@ class RunParams(BaseModel):
     alert_threshold: float = Field(
         0.5, gt=0, le=1, description="risk probability from which a risk alert is sent"
     )
+    llm: bool = Field(
+        False,
+        description="ask a language model for scenario assumptions and the summary "
+        "paragraph (quantified and checked by simkit; needs OPENAI_API_KEY)",
+    )
+    llm_member: bool = Field(
+        False, description="add the 'llm' forecast member (costs tokens per backtest fold)"
+    )
+    llm_model: str = Field(
+        "gpt-4o", min_length=1, max_length=200, description="the model's name at the server"
+    )
+    llm_options: LLMOptions | None = Field(
+        None, description="timeouts, rate limits, deadline and prices (default: LLMOptions())"
+    )
     challengers: list[Challenger] = Field(
         default_factory=list,
         description="model configurations run in shadow and scored in the forecast ledger",
+    )
+    publish: Literal["all", "flagged", "summary"] = Field(
+        "all",
+        description="what each campaign publishes: 'all' (report.html and summary.json), "
+        "'summary' (summary.json only: the engines run in the batch worker, no notebook, no "
+        "HTML), or 'flagged' (summary.json for every campaign, the full report only where a "
+        "risk or the best pivot reaches flag_threshold)",
+    )
+    flag_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="with publish: flagged, the probability at which a risk alert flags a "
+        "campaign for its full report",
+    )
+    flag_pivot_gain: float = Field(
+        0.25,
+        gt=0,
+        description="with publish: flagged, the best pivot flags a campaign when its median "
+        "gain in conversions is at least this share of the campaign's forecast conversions",
     )
 
     @field_validator("campaigns", "priority")
@@ -357,7 +436,7 @@ def _format_error(err: dict[str, Any], fields: list[str]) -> tuple[str, str]:
     if err["type"] == "extra_forbidden":
         name = str(err["loc"][-1])
         if len(err["loc"]) > 1:  # inside targets or campaign_meta.<id>
-            nested = {"targets": Targets, "challengers": Challenger}.get(
+            nested = {"targets": Targets, "challengers": Challenger, "llm_options": LLMOptions}.get(
                 str(err["loc"][0]), CampaignMeta
             )
             fields = list(nested.model_fields)

@@ -10,8 +10,12 @@ is ``interrupted`` when it was stopped (SIGINT, SIGTERM), or when a later start 
 still ``running`` although its process (same host) is gone.  A succeeded campaign whose
 report says it stopped before the data's last day has ``campaign_state`` ``stopped``.
 
-Databases written before a column existed get it added (``ALTER TABLE ... ADD COLUMN``)
-when they are opened.
+The schema is kept by Alembic migrations (:mod:`simkit.migrations`), applied when a
+registry is opened (``simkit db upgrade`` does it explicitly, ``simkit db current`` shows
+the revision): a database from an older simkit is upgraded in place, never recreated.  The
+tables below are what the queries use; ``simkit/migrations/versions/`` is what creates them.
+SQLite runs in write-ahead-log mode with a 30 s busy timeout, so several ``simkit run``
+processes can share one registry file.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,16 +41,16 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     func,
     insert,
-    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import CreateColumn
 
+from simkit import migrations
 from simkit.crypto import EncryptedText
 from simkit.errors import SimkitError
 
@@ -73,6 +78,8 @@ runs = Table(
     Column("error", Text),
     Column("pid", Integer),
     Column("host", String(255)),
+    #: The run's model usage (tokens, cost, cache hits) as JSON, when it used a model.
+    Column("llm_usage", Text),
 )
 campaign_runs = Table(
     "campaign_runs",
@@ -101,18 +108,27 @@ campaign_runs = Table(
 )
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Add the columns a database from an older simkit lacks (all are nullable)."""
-    inspector = inspect(engine)
-    for table in (runs, campaign_runs):
-        have = {c["name"] for c in inspector.get_columns(table.name)}
-        missing = [c for c in table.columns if c.name not in have]
-        if not missing:
-            continue
-        with engine.begin() as conn:
-            for column in missing:
-                ddl = CreateColumn(column).compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    """SQLite set up for several processes at once (two ``simkit run`` on one registry):
+    write-ahead logging, so readers never wait for a writer, and a writer waits up to 30 s
+    for another's lock instead of failing."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+    if parsed.database not in (None, "", ":memory:"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _process_start(pid: int) -> float | None:
@@ -164,8 +180,9 @@ def _row(row: Any) -> dict[str, Any]:
     for key, value in out.items():
         if isinstance(value, datetime):
             out[key] = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if "params" in out and isinstance(out["params"], str):
-        out["params"] = json.loads(out["params"])
+    for key in ("params", "llm_usage"):
+        if isinstance(out.get(key), str):
+            out[key] = json.loads(out[key])
     return out
 
 
@@ -188,13 +205,44 @@ class Registry:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._engine: Engine = create_engine(self.url)
-            _meta.create_all(self._engine)
-            _add_missing_columns(self._engine)
+            self._engine: Engine = _engine(self.url)
+            # pooled connections are closed, not left to the garbage collector
+            self._finalizer = weakref.finalize(self, self._engine.dispose)
+            # the schema through its migrations (simkit.migrations): a new database gets
+            # them all, an older one is upgraded in place, never recreated
+            migrations.upgrade(self._engine)
         except SQLAlchemyError as exc:
             raise SimkitError(
                 f"cannot open the run registry at {self.display_url}: {type(exc).__name__}"
             ) from None
+
+    def close(self) -> None:
+        """Close the registry's database connections (it reconnects if used again)."""
+        self._engine.dispose()
+
+    @staticmethod
+    def inspect_schema(url: str | None = None) -> dict[str, Any]:
+        """Where the database at ``url`` stands (``{"url", "current", "head", "legacy"}``),
+        read without migrating it (``simkit db current``)."""
+        url = registry_url(url)
+        parsed = make_url(url)
+        shown = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not Path(parsed.database).is_file():
+                return {"url": shown, "current": None, "head": migrations.head(), "legacy": False}
+        engine = _engine(url)
+        try:
+            return {"url": shown, **migrations.state(engine)}
+        except SQLAlchemyError as exc:
+            raise SimkitError(
+                f"cannot open the run registry at {shown}: {type(exc).__name__}"
+            ) from None
+        finally:
+            engine.dispose()
+
+    def schema(self) -> dict[str, Any]:
+        """``{"url", "current", "head", "legacy"}``: the database's schema revision."""
+        return {"url": self.display_url, **migrations.state(self._engine)}
 
     @property
     def display_url(self) -> str:
@@ -370,15 +418,25 @@ class Registry:
                 .values(status=status, finished_at=_now(), index_path=index_path, error=error)
             )
 
+    def record_llm_usage(self, run_id: str, usage: dict[str, Any]) -> None:
+        """Record a run's model usage (:func:`simkit.runner.llm.run_usage`)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(llm_usage=json.dumps(usage, sort_keys=True))
+            )
+
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first, with their campaign counts by status."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(runs).order_by(runs.c.created_at.desc()).limit(limit))
             out = [_row(r) for r in rows]
+            # counted for the listed runs only: fast with any number of runs recorded
             counts = conn.execute(
-                select(campaign_runs.c.run_id, campaign_runs.c.status, func.count()).group_by(
-                    campaign_runs.c.run_id, campaign_runs.c.status
-                )
+                select(campaign_runs.c.run_id, campaign_runs.c.status, func.count())
+                .where(campaign_runs.c.run_id.in_([r["run_id"] for r in out]))
+                .group_by(campaign_runs.c.run_id, campaign_runs.c.status)
             )
             by_run: dict[str, dict[str, int]] = {}
             for run_id, status, n in counts:

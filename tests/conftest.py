@@ -36,3 +36,248 @@ def test_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+# --- Postgres and Redis for the tests that run on real servers (issue 21) ----------------
+# ``.ci/run`` starts throwaway servers and exports SIMKIT_TEST_POSTGRES_URL and
+# SIMKIT_TEST_REDIS_URL.  Without them, the fixtures below start their own from Debian's
+# binaries when these are installed, and skip with the reason otherwise.
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    """Postgres refuses to run as root: run it as the Debian package's ``postgres`` user."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A Postgres server URL (``postgresql+psycopg://...``, its ``postgres`` database)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    url = os.environ.get("SIMKIT_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    if not (POSTGRES_BIN / "initdb").is_file():
+        pytest.skip(
+            "no Postgres: set SIMKIT_TEST_POSTGRES_URL (.ci/run does) or install Debian's "
+            "postgresql"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="simkit-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, port = folder / "data", _free_port()
+    run = {"check": True, "capture_output": True}
+    subprocess.run(
+        _as_server_user(
+            [str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "simkit", "-A", "trust"]
+            + ["-E", "UTF8", "--no-sync"]
+        ),
+        **run,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = [str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "log")]
+    subprocess.run(_as_server_user([*pg_ctl, "-o", options, "-w", "start"]), **run)
+    try:
+        yield f"postgresql+psycopg://simkit@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_server_user([*pg_ctl, "-m", "immediate", "stop"]), check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def postgres_db(postgres_server: str):
+    """A new, empty database on the test server (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_server)
+    name = f"simkit_test_{uuid.uuid4().hex[:10]}"
+    params = {
+        "host": server.host,
+        "port": server.port,
+        "user": server.username,
+        "password": server.password,
+        "dbname": server.database or "postgres",
+    }
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh registry database URL, once on SQLite and once on Postgres (skipped, with
+    the reason, where no Postgres is available)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'registry.sqlite'}"
+    return request.getfixturevalue("postgres_db")
+
+
+def _start_redis(folder: Path) -> tuple[str, object]:
+    import subprocess
+    import time
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(folder), "--maxmemory", "64mb"]
+        + ["--maxmemory-policy", "allkeys-lru"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    client.close()
+    return f"redis://127.0.0.1:{port}/0", proc
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """A redis-server URL: SIMKIT_TEST_REDIS_URL (.ci/run), else one started here."""
+    import shutil
+
+    url = os.environ.get("SIMKIT_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server: set SIMKIT_TEST_REDIS_URL (.ci/run does) or install it")
+    url, proc = _start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture()
+def redis_url(redis_server: str) -> str:
+    """The test Redis, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    client.flushdb()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture()
+def own_redis(tmp_path: Path):
+    """A redis-server of this test's own (it may stop it): ``(url, process)``."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server installed (apt-get install redis-server)")
+    url, proc = _start_redis(tmp_path)
+    try:
+        yield url, proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+# -- the shape table (issue 23): which data each campaign-data test runs on ---------------
+# `pytest --collect-only -q --shape-table` prints how many collected tests run on each data
+# shape.  A test is classified by what it and the fixtures it uses read: the `shape`
+# parameter of tests/shapes, the real files (`shared_data`), family B (`worlds.generate`),
+# family A (the project's generator, `generate(`/`dashboard_sample`/frozen runs), the small
+# hand-written files in tests/data, or no campaign data.  It reads source text, so it is a
+# census, not a proof: the categories are checked in this order and the first match wins.
+_SHAPE_PATTERNS = (
+    ("real files in ../shared/data", ("shared_data",)),
+    ("family B (simkit.data.worlds)", ("worlds.generate", "FAMILIES")),
+    (
+        "family A (simkit.data.synthetic)",
+        (
+            "generate(",
+            "generate_synthetic",
+            "dashboard_sample",
+            "SyntheticData",
+            '"generate"',
+            "world",
+            "portfolio",
+            "published",
+            "load(DATA",
+            "frozen",
+        ),
+    ),
+    ("hand-written files in tests/data", ("test_data", "TEST_DATA", "tests/data")),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shape-table",
+        action="store_true",
+        help="after collection, print how many tests run on each data shape",
+    )
+
+
+def _sources(item: pytest.Item) -> str:
+    import inspect
+
+    texts, seen = [], set()
+    funcs = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in info.name2fixturedefs.values() if info else ():
+        funcs.extend(d.func for d in defs)
+    for func in funcs:
+        if func is None or func in seen:
+            continue
+        seen.add(func)
+        try:
+            texts.append(inspect.getsource(func))
+        except (OSError, TypeError):
+            continue
+    names = " ".join(getattr(item, "fixturenames", ()))
+    return names + "\n" + "\n".join(texts)
+
+
+def _shape_of(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "shape" in callspec.params and "shapes" in item.path.parts:
+        return f"shape: {callspec.params['shape']}"
+    text = _sources(item)
+    for label, needles in _SHAPE_PATTERNS:
+        if any(n in text for n in needles):
+            return label
+    return "no campaign data, or frames built in the test"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.getoption("--shape-table"):
+        return
+    from collections import Counter
+
+    counts = Counter(_shape_of(item) for item in session.items)
+    data_tests = sum(n for label, n in counts.items() if not label.startswith("no campaign data"))
+    lines = ["", "tests per data shape", f"{'shape':<44} {'tests':>6} {'share':>7}"]
+    for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        share = "" if label.startswith("no campaign data") else f"{n / data_tests:6.1%}"
+        lines.append(f"{label:<44} {n:>6} {share:>7}")
+    lines.append(f"{'campaign-data tests':<44} {data_tests:>6}")
+    print("\n".join(lines))

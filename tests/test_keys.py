@@ -3,8 +3,10 @@ the environment, and scrubbed from logs."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
+import sys
 
 import keyring
 import pytest
@@ -14,6 +16,7 @@ from keyring.backends import chainer, fail, null
 from typer.testing import CliRunner
 
 from simkit.cli import app
+from simkit.cli.keys import _read_value
 from simkit.keys import (
     KeyStoreError,
     delete_key,
@@ -252,3 +255,71 @@ def test_cli_empty_value_is_refused(keyhome) -> None:
     done = runner.invoke(app, ["keys", "set", "META_ACCESS_TOKEN"], input="\n")
     assert done.exit_code == 1
     assert "the value is empty" in done.output
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_the_key_files_are_0600_and_their_folder_0700(keyhome) -> None:
+    set_key("SEMRUSH_API_KEY", SENTINEL)
+    keys = keyhome / ".simkit-cache" / "keys"
+    assert oct(keys.stat().st_mode & 0o777) == "0o700"
+    for name in ("store.json", "index.json"):
+        assert oct((keys / name).stat().st_mode & 0o777) == "0o600", name
+    assert [p.name for p in keys.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_second_master_key_cannot_split_the_file_store(keyhome, monkeypatch) -> None:
+    set_key("META_ACCESS_TOKEN", "first-value-1234")
+    monkeypatch.setenv("SIMKIT_MASTER_KEY", Fernet.generate_key().decode())
+    with pytest.raises(KeyStoreError, match=r"does not decrypt the key\(s\) already.*META_ACCESS"):
+        set_key("SEMRUSH_API_KEY", SENTINEL)
+    assert [k.name for k in list_keys()] == ["META_ACCESS_TOKEN"]
+    store = json.loads((keyhome / ".simkit-cache" / "keys" / "store.json").read_text())
+    assert list(store) == ["META_ACCESS_TOKEN"]
+
+
+def test_set_reads_a_hidden_prompt_on_a_terminal(keyhome, monkeypatch) -> None:
+    prompts: list[str] = []
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+        def readline(self) -> str:
+            raise AssertionError("a terminal is read through getpass, not readline")
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return SENTINEL
+
+    # CliRunner swaps sys.stdin for a pipe, so the terminal branch is called directly
+    monkeypatch.setattr(sys, "stdin", Tty())
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    assert _read_value("OPENAI_API_KEY") == SENTINEL
+    assert prompts == ["value of OPENAI_API_KEY (hidden): "]
+
+
+@pytest.mark.parametrize(
+    ("master", "message"),
+    [
+        ("wrong", "cannot decrypt it: SIMKIT_MASTER_KEY is not the key it was stored with"),
+        ("not-a-fernet-key", "SIMKIT_MASTER_KEY is not a Fernet key"),
+    ],
+)
+def test_cli_a_wrong_master_key_is_one_line_without_the_value(
+    keyhome, monkeypatch, master, message
+):
+    set_key("SEMRUSH_API_KEY", SENTINEL)
+    value = Fernet.generate_key().decode() if master == "wrong" else master
+    monkeypatch.setenv("SIMKIT_MASTER_KEY", value)
+    phrases = keyhome / "p.txt"
+    phrases.write_text("shoes\n")
+    args = ["fetch", "semrush", "--phrases", str(phrases), "--output", str(keyhome / "k.csv")]
+    done = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9"])
+    assert done.exit_code == 1
+    assert done.output.count("\n") == 1 and "Traceback" not in done.output
+    assert done.output.startswith("simkit fetch semrush: error: ")
+    assert message in done.output
+    assert SENTINEL not in done.output and value not in done.output
+    assert not (keyhome / "k.csv").exists()

@@ -78,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simkit.cli.dashboard",
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
-    "runs": ("simkit.cli.runs", "List, show and delete recorded runs."),
+    "runs": ("simkit.cli.history", "List, show and delete recorded runs."),
     "audit": ("simkit.cli.audit", "Show and verify the audit log."),
     "export": (
         "simkit.cli.privacy",
@@ -113,6 +113,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": (
         "simkit.cli.ledger",
         "The forecast ledger: list, show, score, compare and give feedback.",
+    ),
+    "db": ("simkit.cli.db", "The registry database's schema (Alembic migrations)."),
+    "llm": (
+        "simkit.cli.llm",
+        "What simkit sends to a language model, and how (see README, 'Language model').",
     ),
 }
 

@@ -25,10 +25,10 @@ from simkit.connectors.enrich import (
     read_links,
     with_market_columns,
 )
-from simkit.connectors.output import write_frame, write_json
+from simkit.connectors.output import check_output, write_frame, write_json
 from simkit.connectors.trends import TrendsFolderSource
 from simkit.data.panel import CampaignPanel
-from simkit.errors import DataError, SimkitError
+from simkit.errors import DataError, ParamsError, SimkitError
 from simkit.forecast.market_regressors import choose_market_regressors
 from simkit.metadata import resolve_metadata
 
@@ -83,6 +83,9 @@ def enrich(
     """
     if trends is None and keywords is None:
         raise SimkitError("give --trends DIR and/or --keywords FILE: nothing to merge")
+    if method not in ("step", "linear"):
+        raise ParamsError(f"--method {method!r}: step or linear", field="method")
+    check_output(output, _report_path(output))
     loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
     meta = resolve_metadata(
         loaded.campaign_ids, data=loaded.data, data_path=data, mapping=mapping, metadata_file=None
@@ -111,7 +114,6 @@ def enrich(
             raise DataError(f"cannot read ({type(exc).__name__})", file=str(keywords)) from None
     result = enrich_panel(panel, links=resolved, trends=series, keywords=kw, method=method)
     result.notes[:0] = source_notes
-    write_frame(result.frame, output)
     payload: dict[str, Any] = {
         "data": str(data),
         "output": str(output),
@@ -127,6 +129,8 @@ def enrich(
         tied = [c for c in panel.ids if c in resolved.topics or c in resolved.phrases]
         report = choose_market_regressors(enriched, tied, columns, horizon_days=horizon)
         payload["regressors"] = report.to_dict()
+    # written once everything is computed: a failing backtest leaves no half of the pair
+    write_frame(result.frame, output)
     write_json(payload, _report_path(output))
     render.emit(payload, fmt, _table)
     for note in result.notes:

@@ -16,9 +16,21 @@ from simkit.cli import render
 from simkit.cli.errors import handle_errors
 from simkit.cli.options import Format, FormatOption, parse_date_option
 from simkit.connectors.base import SourceSpec
-from simkit.connectors.meta import META, MetaConnector, fetch_meta_insights
-from simkit.connectors.output import metadata_path, provenance_path, write_frame, write_json
-from simkit.connectors.semrush import SEMRUSH, SemrushConnector, fetch_keywords, read_phrases
+from simkit.connectors.meta import META, MetaConnector, check_request, fetch_meta_insights
+from simkit.connectors.output import (
+    check_output,
+    metadata_path,
+    provenance_path,
+    write_frame,
+    write_json,
+)
+from simkit.connectors.semrush import (
+    SEMRUSH,
+    SemrushConnector,
+    check_database,
+    fetch_keywords,
+    read_phrases,
+)
 from simkit.data import load
 from simkit.errors import SimkitError
 from simkit.keys import get_key, install_log_scrubber
@@ -82,6 +94,8 @@ def meta(
     """
     install_log_scrubber()
     first, last = _date(since, "--since"), _date(until, "--until")
+    check_request(account=account, since=first, until=last)  # bad input before the key
+    check_output(output, metadata_path(output), provenance_path(output))
     token = get_key("META_ACCESS_TOKEN")
     spec = _spec(META, timeout, deadline)
     with MetaConnector(
@@ -159,6 +173,8 @@ def semrush(
     """
     install_log_scrubber()
     wanted = read_phrases(phrases)
+    check_database(database)
+    check_output(output, provenance_path(output))
     key = get_key("SEMRUSH_API_KEY")
     spec = _spec(SEMRUSH, timeout, deadline)
     with SemrushConnector(

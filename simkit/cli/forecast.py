@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
+import pandas as pd
 import typer
 
 from simkit.cli import render
@@ -22,13 +25,15 @@ from simkit.cli.options import (
     SourceOption,
     load_data,
     parse_date_option,
+    positive,
 )
 from simkit.errors import SimkitError
-from simkit.forecast import ForecastCache, backtest_campaign
+from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
 from simkit.forecast.cache import DEFAULT_CACHE_DIR
 from simkit.ledger import Ledger, capturing_forecaster, record_simulation
 from simkit.ledger.record import files_hash
 from simkit.simulate import simulate_campaign
+from simkit.simulate.llm_scenarios import campaign_llm_scenarios
 from simkit.simulate.summary import OUTCOMES, check_scenario_cuts
 
 group = typer.Typer()
@@ -38,7 +43,15 @@ group = typer.Typer()
 @handle_errors
 def simulate(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="campaign id")],
+    campaign: Annotated[
+        str,
+        typer.Option(
+            "--campaign",
+            "-c",
+            help="campaign id, or 'all': every campaign, as a JSON list (one forecast cache "
+            "shared by their fits)",
+        ),
+    ],
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=730, help="days to simulate")],
     mapping: MappingOption = None,
     on_bad_rows: OnBadRowsOption = None,
@@ -61,8 +74,14 @@ def simulate(
     goal: Annotated[
         float | None, typer.Option("--goal", help="the outcome's goal over the horizon")
     ] = None,
-    target_cpa: Annotated[float | None, typer.Option("--target-cpa", min=0.0)] = None,
-    target_roas: Annotated[float | None, typer.Option("--target-roas", min=0.0)] = None,
+    target_cpa: Annotated[
+        float | None,
+        typer.Option("--target-cpa", callback=positive, help="target cost per acquisition"),
+    ] = None,
+    target_roas: Annotated[
+        float | None,
+        typer.Option("--target-roas", callback=positive, help="target return on ad spend"),
+    ] = None,
     fatigue: Annotated[
         bool, typer.Option("--fatigue/--no-fatigue", help="apply the fitted creative fatigue")
     ] = True,
@@ -74,6 +93,15 @@ def simulate(
             "realistic and optimistic scenarios, as LOW,HIGH",
         ),
     ] = "0.2,0.8",
+    llm_scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--llm-scenarios",
+            help="also ask a language model for scenario assumptions, each quantified by "
+            "simkit against this baseline (needs OPENAI_API_KEY; JSON key llm_scenarios)",
+        ),
+    ] = False,
+    llm_model: Annotated[str, typer.Option("--llm-model", help="the model's name")] = "gpt-4o",
     record: Annotated[
         bool,
         typer.Option(
@@ -96,54 +124,128 @@ def simulate(
         ) from exc
     loaded = load_data(data, mapping=mapping, source=source, on_bad_rows=on_bad_rows)
     ledger = Ledger(registry) if record else None  # a ledger that cannot open fails first
-    forecaster, kept = capturing_forecaster()
-    result = simulate_campaign(
-        loaded.data,
-        campaign,
-        horizon,
+    options: dict[str, Any] = dict(
         as_of=cut,
         daily_budget=daily_budget,
         total_budget=total_budget,
         plan_file=plan,
         n_paths=paths,
         seed=seed,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         goal=goal,
         target_cpa=target_cpa,
         target_roas=target_roas,
         fatigue=fatigue,
         scenario_cuts=cuts,
-        forecast_fn=forecaster,
     )
-    if ledger is not None:
-        options: dict[str, Any] = {
-            "command": "simulate",
-            "campaign": campaign,
-            "horizon": horizon,
-            "as_of": as_of,
-            "daily_budget": daily_budget,
-            "total_budget": total_budget,
-            "plan": plan.name if plan else None,
-            "paths": paths,
-            "seed": seed,
-            "outcome": outcome,
-            "goal": goal,
-            "target_cpa": target_cpa,
-            "target_roas": target_roas,
-            "fatigue": fatigue,
-            "scenario_cuts": list(cuts),
-        }
-        canonical = json.dumps(options, sort_keys=True, separators=(",", ":"))
+    # what the ledger's params hash covers (the command's own options, not the data)
+    hashed: dict[str, Any] = {
+        "command": "simulate",
+        "horizon": horizon,
+        "as_of": as_of,
+        "daily_budget": daily_budget,
+        "total_budget": total_budget,
+        "plan": plan.name if plan else None,
+        "paths": paths,
+        "seed": seed,
+        "outcome": outcome,
+        "goal": goal,
+        "target_cpa": target_cpa,
+        "target_roas": target_roas,
+        "fatigue": fatigue,
+        "scenario_cuts": list(cuts),
+    }
+
+    def recorded(result: Any, cid: str, kept: list[Any]) -> Any:
+        if ledger is None:
+            return result
+        canonical = json.dumps({**hashed, "campaign": cid}, sort_keys=True, separators=(",", ":"))
         forecast_id = record_simulation(
             result,
             ledger=ledger,
-            forecast=kept[0] if kept else None,
+            forecast=kept[-1] if kept else None,
             source="simulate",
             params_hash=hashlib.sha256(canonical.encode()).hexdigest(),
             data_hash=files_hash(data, mapping, plan),
         )
-        result = dataclasses.replace(result, extra={**result.extra, "forecast_id": forecast_id})
-    render.emit(result, fmt, render.simulation)
+        return dataclasses.replace(result, extra={**result.extra, "forecast_id": forecast_id})
+
+    if campaign != "all":
+        forecaster, kept = capturing_forecaster()
+        result = simulate_campaign(
+            loaded.data, campaign, horizon, forecast_fn=forecaster, **options
+        )
+        result = recorded(result, campaign, kept)
+        if not llm_scenarios:
+            render.emit(result, fmt, render.simulation)
+            return
+        scenarios = campaign_llm_scenarios(
+            loaded.data,
+            campaign,
+            horizon,
+            seed=seed,
+            n_paths=paths,
+            model=llm_model,
+            as_of=cut,
+            daily_budget=daily_budget,
+            total_budget=total_budget,
+            plan_file=plan,
+            outcome=outcome,
+            target_cpa=target_cpa,
+            target_roas=target_roas,
+            fatigue=fatigue,
+        )
+        if fmt is Format.json:
+            render.emit({**result.to_dict(), "llm_scenarios": scenarios.to_dict()}, fmt)
+            return
+        render.simulation(result)
+        render.llm_scenarios(scenarios)
+        return
+    if llm_scenarios:
+        raise SimkitError("--llm-scenarios takes one campaign, not --campaign all")
+    _simulate_all(loaded.data, horizon, options, fmt, recorded)
+
+
+def _simulate_all(
+    data: pd.DataFrame,
+    horizon: int,
+    options: dict[str, Any],
+    fmt: Format,
+    recorded: Callable[[Any, str, list[Any]], Any],
+) -> None:
+    """``--campaign all``: every campaign of the file, loaded and validated once, each
+    simulated as ``--campaign ID`` would be (same seed, same numbers) and recorded in the
+    ledger like it, their forecast fits going through one shared
+    :class:`~simkit.forecast.ForecastCache` (a re-run, or a ``simkit run`` on the same data
+    and settings, reuses them).  A campaign that cannot be simulated (stopped, too short) is
+    an entry with its error; the exit code is then 1."""
+    cache = ForecastCache(DEFAULT_CACHE_DIR)
+    kept: list[Any] = []
+
+    def forecast(history: pd.DataFrame, cid: str, h: int, plan: np.ndarray, seed: int) -> Any:
+        result = forecast_campaign(history, cid, h, plan=plan, seed=seed, cache=cache)
+        kept.append(result)
+        return result.drivers
+
+    results: list[Any] = []
+    for cid in sorted(data["campaign_id"].astype(str).unique()):
+        try:
+            result = simulate_campaign(data, cid, horizon, forecast_fn=forecast, **options)
+        except SimkitError as exc:
+            results.append({"campaign_id": cid, "error": str(exc)})
+            continue
+        results.append(recorded(result, cid, kept))
+    if fmt is Format.json:
+        render.emit([r if isinstance(r, dict) else r.to_dict() for r in results], fmt)
+    else:
+        for r in results:
+            if isinstance(r, dict):
+                render.warn(f"{r['campaign_id']}: {r['error']}")
+            else:
+                render.simulation(r)
+        render.cache_stats(cache.stats())
+    if any(isinstance(r, dict) for r in results):
+        raise typer.Exit(1)
 
 
 @group.command()

@@ -12,6 +12,14 @@ import typer
 from simkit.data import LoadedData, load
 from simkit.errors import SimkitError
 
+
+def positive(value: float | None) -> float | None:
+    """An option's value above 0 (a target CPA or ROAS of 0 is a typo, not a target)."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be above 0, not {value:g}")
+    return value
+
+
 __all__ = [
     "AsOfOption",
     "Format",

@@ -413,3 +413,43 @@ def cache_stats(stats: dict[str, Any]) -> None:
         f"cache {stats['dir'] or 'off'}: {stats['hits']} hit(s), {stats['misses']} miss(es)",
         highlight=False,
     )
+
+
+# --- language model (issue 18) --------------------------------------------------------------
+
+
+def llm_prompts(payload: Any) -> None:
+    """The messages of ``simkit llm prompt``, one block per prompt, verbatim."""
+    console.print(
+        f"Campaign {payload['campaign_id']}, model {payload['model']}: the messages below "
+        "are what would leave this machine (nothing was sent).",
+        highlight=False,
+    )
+    for name, messages in payload["messages"].items():
+        for m in messages:
+            console.rule(f"{name}: {m['role']}")
+            console.print(m["content"], markup=False, highlight=False, soft_wrap=True)
+    for note in payload.get("notes", ()):
+        console.print(f"note: {note}", highlight=False)
+
+
+def llm_scenarios(scenarios: Any) -> None:
+    """Model assumptions quantified by simkit (``simkit simulate --llm-scenarios``)."""
+    data = scenarios.to_dict()
+    if data["status"] != "ok":
+        warn(f"no model scenarios: {data['reason']}")
+        return
+    table = Table(title=f"Scenarios proposed by {data['model']}, quantified by simkit")
+    for col in ("assumption", "days", "Δ conversions p10", "p50", "p90", "P(better)"):
+        table.add_column(col)
+    for a in data["assumptions"]:
+        conv = a["delta"].get("conversions", {})
+        table.add_row(
+            a["name"],
+            f"{a['start']} to {a['end']}",
+            *(f"{conv[q]:+,.0f}" if q in conv else "-" for q in ("p10", "p50", "p90")),
+            f"{a['probability_better']:.0%}",
+        )
+    console.print(table)
+    for check in data["checks"]:
+        console.print(f"check: {check}", highlight=False)

@@ -1,4 +1,4 @@
-"""``simkit run`` (one report per campaign, published) and ``simkit runs`` (the registry)."""
+"""``simkit run``: one report per campaign, published (``simkit runs`` is :mod:`simkit.cli.history`)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from simkit.registry import Registry
 from simkit.runner import RunInterrupted, run_batch
 
 group = typer.Typer()
-runs_app = typer.Typer(help="List, show and delete recorded runs.", no_args_is_help=True)
-group.add_typer(runs_app, name="runs")
 
 
 @group.command()
@@ -39,12 +37,22 @@ def run(
         bool,
         typer.Option("--wait", help="wait for another run writing to the same output folder"),
     ] = False,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary-only",
+            help="compute every campaign's engines and write summary.json only: no "
+            "notebook, no HTML report (as publish: summary in the params)",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Execute one report per campaign (Papermill), publish them and write index.html."""
     params = load_params(params_file)
     if registry:  # the reports read their forecast ledger from it (workers inherit it)
         os.environ["SIMKIT_REGISTRY_URL"] = registry
+    if summary_only:
+        params = params.model_copy(update={"publish": "summary"})
     verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
     try:
         result = run_batch(
@@ -69,41 +77,3 @@ def run(
     render.emit(result, fmt, render.run_result)
     if not result.ok:
         raise typer.Exit(1)
-
-
-@runs_app.command("list")
-@handle_errors
-def runs_list(
-    limit: Annotated[int, typer.Option(min=1, help="newest runs shown")] = 20,
-    registry: RegistryOption = None,
-    fmt: FormatOption = Format.table,
-) -> None:
-    """List the latest runs, newest first."""
-    reg = Registry(registry)
-    reg.recover_dead_runs()
-    render.emit(reg.list_runs(limit), fmt, render.runs_list)
-
-
-@runs_app.command("show")
-@handle_errors
-def runs_show(
-    run_id: Annotated[str, typer.Argument(help="run id (a unique prefix is enough)")],
-    registry: RegistryOption = None,
-    fmt: FormatOption = Format.table,
-) -> None:
-    """Show one run: parameters, hashes, and each campaign's status, paths and error."""
-    reg = Registry(registry)
-    reg.recover_dead_runs()
-    render.emit(reg.get_run(run_id), fmt, render.run_detail)
-
-
-@runs_app.command("delete")
-@handle_errors
-def runs_delete(
-    run_id: Annotated[str, typer.Argument(help="run id (a unique prefix is enough)")],
-    registry: RegistryOption = None,
-    fmt: FormatOption = Format.table,
-) -> None:
-    """Delete a run's records from the registry (its report files stay)."""
-    deleted = Registry(registry).delete_run(run_id)
-    render.emit({"deleted": deleted}, fmt, render.run_deleted)

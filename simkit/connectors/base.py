@@ -246,7 +246,7 @@ class Connector:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.spec = spec
-        self.base_url = (base_url or spec.base_url).rstrip("/")
+        self.base_url = _checked_base_url(base_url or spec.base_url, spec.name)
         self._key = key
         if key:
             register_secret(key)
@@ -456,6 +456,12 @@ class Connector:
             CONNECTOR_ERRORS.labels(spec.name, "connection").inc()
             self.health.record(spec.name, ok=False, error=message)
             raise TransientError(message, source=spec.name) from None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            # e.g. a paging link httpx cannot parse: the message could quote the URL, with
+            # the credential in it, so only the type is kept (not retried)
+            message = f"the request could not be sent ({type(exc).__name__})"
+            self.health.record(spec.name, ok=False, error=message)
+            raise ApiError(message, source=spec.name) from None
         latency_ms = 1000 * (time.monotonic() - started)
         CONNECTOR_LATENCY.labels(spec.name).observe(latency_ms / 1000)
         log.info(
@@ -486,3 +492,31 @@ class Connector:
         carry the credential there)."""
         a, b = urlsplit(url), urlsplit(self.base_url)
         return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def _checked_base_url(url: str, source: str) -> str:
+    """``url`` without its trailing ``/``, if it is an http(s) URL with a host and no
+    query (the credential is added as a query parameter), else a one-line error."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ConnectorError(
+            "--base-url is not an http(s) URL with a host (e.g. https://graph.facebook.com)",
+            source=source,
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConnectorError(
+            "--base-url carries a user:password@ part: it would be logged and written to "
+            "the provenance; give the proxy's credentials another way",
+            source=source,
+        )
+    if parts.query or parts.fragment:
+        raise ConnectorError(
+            "--base-url has no query or fragment (the API root only)", source=source
+        )
+    return url.strip().rstrip("/")

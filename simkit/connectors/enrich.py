@@ -91,9 +91,10 @@ def read_links(
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ParamsError(
-            f"cannot read the links file ({type(exc).__name__})", file=str(path)
+            f"cannot read the links file ({type(exc).__name__}; it is UTF-8 YAML)",
+            file=str(path),
         ) from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"not YAML: {yaml_problem(exc)}", file=str(path)) from None
@@ -125,6 +126,15 @@ def read_links(
         return out
 
     per_campaign, per_industry = entries("campaigns"), entries("industries")
+    absent = [cid for cid in per_campaign if cid not in campaign_ids]
+    if absent:
+        shown = ", ".join(campaign_ids[:5]) + (", ..." if len(campaign_ids) > 5 else "")
+        raise ParamsError(
+            f"campaign {absent[0]!r} is not in the data (its campaigns: {shown}); "
+            "a typo would leave the campaign without market columns",
+            file=str(path),
+            field=f"campaigns.{absent[0]}",
+        )
     industry: dict[str, str] = {}
     if campaigns_meta is not None and "industry" in campaigns_meta.columns:
         for row in campaigns_meta.itertuples(index=False):

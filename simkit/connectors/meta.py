@@ -53,6 +53,7 @@ __all__ = [
     "PURCHASE_ACTION_TYPES",
     "MetaConnector",
     "MetaInsights",
+    "check_request",
     "fetch_meta_insights",
     "usage_percent",
 ]
@@ -300,12 +301,26 @@ def map_rows(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, di
 
 def _account(account: str) -> str:
     account = account.strip()
-    digits = account[4:] if account.startswith("act_") else account
-    if not digits.isdigit():
+    if account.isdigit():
+        raise ConnectorError(
+            f"--account {account!r} lacks the act_ prefix: the insights edge is "
+            f"act_<ad account id> (give --account act_{account})",
+            source="meta",
+        )
+    digits = account[4:] if account.startswith("act_") else ""
+    if not (digits.isascii() and digits.isdigit()):
         raise ConnectorError(
             "--account is act_<digits> (the ad account id, e.g. act_1234567890)", source="meta"
         )
-    return f"act_{digits}"
+    return account
+
+
+def check_request(*, account: str, since: date, until: date) -> str:
+    """The ad account as ``act_<digits>``, after checking the window; called before any
+    key is read, so that bad input is named first."""
+    if until < since:
+        raise ConnectorError(f"--until {until} is before --since {since}", source="meta")
+    return _account(account)
 
 
 def fetch_meta_insights(
@@ -324,9 +339,7 @@ def fetch_meta_insights(
         When the API refuses (auth, bad request), or rate limits and errors outlast the
         retries or the deadline.
     """
-    if until < since:
-        raise ConnectorError(f"--until {until} is before --since {since}", source="meta")
-    acct = _account(account)
+    acct = check_request(account=account, since=since, until=until)
     connector.start_fetch()
     path = f"/{API_VERSION}/{acct}/insights"
     params: dict[str, Any] = {

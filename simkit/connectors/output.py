@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 
 from simkit import __version__
+from simkit.errors import DataError
 from simkit.keys import scrub
 from simkit.paths import atomic_write_text
 from simkit.sheets import csv_text
 
-__all__ = ["metadata_path", "provenance_path", "write_frame", "write_json"]
+__all__ = ["check_output", "metadata_path", "provenance_path", "write_frame", "write_json"]
 
 
 def provenance_path(output: Path) -> Path:
@@ -31,13 +32,31 @@ def metadata_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}_meta.csv")
 
 
+def check_output(*paths: Path) -> None:
+    """Refuse, before any request is sent, an output that cannot be written: a folder
+    given as the file, or a parent that is a file."""
+    for path in paths:
+        if path.is_dir():
+            raise DataError("is a folder: --output names the file to write", file=str(path))
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise DataError(f"cannot be written: {parent} is a file, not a folder", file=str(path))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise DataError(f"cannot write it ({type(exc).__name__})", file=str(path)) from None
+
+
 def write_frame(frame: pd.DataFrame, output: Path) -> None:
     """``frame`` as CSV at ``output`` (atomically)."""
     # text cells starting = + - @ are neutralised for spreadsheets (simkit.sheets)
-    atomic_write_text(output, scrub(csv_text(frame, lineterminator="\n")))
+    _write(output, scrub(csv_text(frame, lineterminator="\n")))
 
 
 def write_json(payload: dict[str, Any], path: Path) -> None:
     """``payload`` (with simkit's version) as JSON at ``path`` (atomically)."""
     body = {**payload, "simkit_version": __version__}
-    atomic_write_text(path, scrub(json.dumps(body, indent=2, default=str, sort_keys=False)) + "\n")
+    _write(path, scrub(json.dumps(body, indent=2, default=str, sort_keys=False)) + "\n")

@@ -34,6 +34,7 @@ __all__ = [
     "KeywordData",
     "NothingFoundError",
     "SemrushConnector",
+    "check_database",
     "fetch_keywords",
     "parse_phrase_this",
     "read_phrases",
@@ -169,15 +170,21 @@ class KeywordData:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
-def fetch_keywords(
-    connector: SemrushConnector, *, phrases: list[str], database: str = "us"
-) -> KeywordData:
-    """``phrase_this`` for each phrase: cache first, then one request per phrase."""
+def check_database(database: str) -> str:
+    """``database`` if it is a SEMrush database code (``us``, ``uk``, ``fr``, ...)."""
     if not re.fullmatch(r"[a-z]{2}(-[a-z]{2,4})?", database):
         raise ConnectorError(
             f"--database {database!r} is not a SEMrush database code (us, uk, fr, ...)",
             source="semrush",
         )
+    return database
+
+
+def fetch_keywords(
+    connector: SemrushConnector, *, phrases: list[str], database: str = "us"
+) -> KeywordData:
+    """``phrase_this`` for each phrase: cache first, then one request per phrase."""
+    check_database(database)
     connector.start_fetch()
     rows: list[dict[str, Any]] = []
     not_found: list[str] = []

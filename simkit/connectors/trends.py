@@ -185,6 +185,14 @@ def read_trends_export(path: str | Path) -> list[MarketSeries]:
     header_line = lines[header_at]
     sep = max((",", ";", "\t"), key=header_line.count)
     header = [h.strip() for h in header_line.split(sep)]
+    if len(header) < 2 or not any(_TERM.match(name) for name in header[1:]):
+        # every Trends export names its columns "term: (region)"; a dated CSV without
+        # them (campaign data left in the folder, ...) is not one
+        raise DataError(
+            "not a Google Trends export: no column is named 'term: (region)' "
+            f"(header {header_line[:80]!r})",
+            file=str(path),
+        )
     period_word = header[0].strip().lower()
     language = _LANGUAGE.get(period_word)
     body = [line.split(sep) for line in lines[header_at + 1 :] if line.strip()]

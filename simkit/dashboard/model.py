@@ -657,6 +657,7 @@ class WhatIfModel:
         self._forecast_fn = forecast_fn
         self._fitted: dict[tuple[str, int], WhatIfSession] = {}
         self._options: list[CampaignOption] | None = None
+        self._panel: CampaignPanel | None = None
         self._pivots: Any = None
         self._baselines: OrderedDict[tuple[str, int], Baseline] = OrderedDict()
 
@@ -690,6 +691,8 @@ class WhatIfModel:
                 else None
             )
             label = " - ".join(str(x) for x in (cid, name or channel) if x)
+            if self._stopped(str(cid)):
+                label += " (stopped)"
             out.append(
                 CampaignOption(
                     campaign_id=str(cid),
@@ -730,6 +733,7 @@ class WhatIfModel:
         """The campaign's what-if session for at least ``horizon_days`` (today's state and
         the driver forecast), prepared once per horizon bucket and kept."""
         campaign_id = self.check_campaign(campaign_id)
+        self._refuse_stopped(campaign_id)
         fit_h = next((b for b in FIT_HORIZONS if b >= horizon_days), FIT_HORIZONS[-1])
         key = (campaign_id, fit_h)
         if key not in self._fitted:
@@ -750,6 +754,26 @@ class WhatIfModel:
                 target_roas=targets.get("target_roas"),
             )
         return self._fitted[key]
+
+    def _stopped(self, campaign_id: str) -> bool:
+        if self._panel is None:
+            self._panel = CampaignPanel.from_data(self.data)
+        return self._panel.is_stopped(campaign_id)
+
+    def _refuse_stopped(self, campaign_id: str) -> None:
+        """A stopped campaign has no "next days" to preview: its forecast would start on
+        days the data show it did not run (the report skips it for the same reason)."""
+        if not self._stopped(campaign_id):
+            return
+        panel = self._panel
+        spent = panel.last_spend_date(campaign_id)
+        last = panel.last_date.date()
+        since = f"its last day with spend is {spent.date()}" if spent else "it never spent"
+        raise DataError(
+            f"campaign {campaign_id} has stopped ({since}; the data run to {last}): "
+            "previews are for running campaigns",
+            column="campaign_id",
+        )
 
     def _targets(self, campaign_id: str) -> dict[str, float]:
         meta = self._meta_by_id().get(campaign_id, {})

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from simkit.dashboard import guard
+from simkit.dashboard.llm import model_scenarios_html
 from simkit.dashboard.messages import short_error
 from simkit.errors import ParamsError, SimkitError
 from simkit.forecast import MEMBERS
@@ -175,6 +176,7 @@ def campaign_rows(model: Any, registry: Any | None, risks: Any | None) -> list[C
                         "created_at": run["created_at"],
                         "status": c["status"],
                         "report_path": c["report_path"],
+                        "summary_path": c.get("summary_path"),
                         "error": c["error"],
                     },
                 )
@@ -466,6 +468,8 @@ class RunViews:
                 self._guard("Loading the history", lambda c=row.campaign_id: self.show_history(c))
             )
             children.append(w.HBox([cell, simulate, history]))
+            if run and (llm := model_scenarios_html(run.get("summary_path"))):
+                children.append(w.HTML(llm, layout=w.Layout(width="900px")))
         self.campaign_grid.children = tuple(children)
 
     def _simulate(self, campaign_id: str) -> None:

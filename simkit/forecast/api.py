@@ -59,11 +59,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet", "lstm")
+#: The members used when none are named.  The LSTM (``members=[..., "lstm"]``) is opt-in:
+#: profiling a cold ``simkit simulate`` (issue 21) found it was two thirds of the time
+#: (torch and lightning imports, ~1.5 s a fit) and half the memory (torch), while
+#: ``bench/forecast_accuracy.py`` gave it weight in 1 campaign of 9 and the ensemble's MASE
+#: moved within noise without it (family A mean 0.702 with, 0.705 without; real data equal).
+DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet")
 _SPEND_PRIOR_SD = 0.5
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of
 #: rule never serves results scored under the old one.
-_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1"
+_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1-reported-days"
 
 
 @dataclass(frozen=True)
@@ -489,6 +494,8 @@ def _run(
             "seed": seed,
             "country": country,
             "member_params": {m: MEMBERS[m]().get_params() for m in chosen},
+            # backtest actuals are NaN on days missing from the data (not carried forward)
+            "backtest": "reported-days",
         },
     )
 
@@ -520,16 +527,18 @@ def _run(
         weights = _weights(run, chosen, metric)
         ensemble_bt = _loo_ensemble(run, chosen, metric)
         calib = calibrate(ensemble_bt - run.actual, horizon_days)
+        scale = cap_unbacked_scale(calib.scale, history.drivers.to_numpy(), longest)
         center = combine(fit.final, weights)
         drivers = DriverForecast(
             campaign_id=str(campaign_id),
             dates=future_dates,
             spend_plan=plan_values,
             center=center,
-            scale=calib.scale,
+            scale=scale,
             ar_coef=np.clip(calib.ar_coef, -0.98, 0.98),
             driver_corr=calib.driver_corr,
             spend_elasticity=fit.elasticity,
+            revenue_measured=bool(np.nansum(history.counts["revenue"].to_numpy()) > 0),
         )
         member_scores, ens_score = _scores(fit, chosen, weights, ensemble_bt, metric, seed)
         weights_out = {
@@ -588,6 +597,35 @@ def _cache(cache: ForecastCache | str | Path | None | bool) -> ForecastCache:
     if cache is False or cache is None:
         return ForecastCache(None)
     return ForecastCache(cache)
+
+
+#: Beyond the steps a backtest window covers, a driver's scale may reach this many times the
+#: spread the driver itself showed over the history (see :func:`cap_unbacked_scale`).
+UNBACKED_SPREAD_CAP = 2.0
+
+
+def cap_unbacked_scale(scale: np.ndarray, drivers: np.ndarray, backed_steps: int) -> np.ndarray:
+    """Bound the extrapolated part of the predictive scale by what the history supports.
+
+    The steps beyond ``backed_steps`` (those no backtest window covered) follow a power law
+    fitted to the covered steps; from one short window that fit can grow linearly, and a
+    14-day history then gets a logit-CVR scale of 3.8 at day 30, where the CVR itself never
+    moved by more than 0.3 on that scale.  Such a width is not evidence of risk but of an
+    extrapolated fit, and through the convexity of the links it biases the totals upward (4x
+    the history's conversions per unit of spend on the real Facebook file).  So beyond the
+    covered steps a driver's scale is at most the larger of its last covered step's scale
+    and :data:`UNBACKED_SPREAD_CAP` times the driver's standard deviation over the history;
+    covered steps keep their backtested scale.
+    """
+    out = np.array(scale, dtype=float, copy=True)
+    backed = max(int(backed_steps), 1)
+    if backed >= len(out):
+        return out
+    spread = np.nanstd(np.asarray(drivers, dtype=float), axis=0, ddof=1)
+    spread = np.where(np.isfinite(spread), spread, np.inf)
+    ceiling = np.maximum(out[backed - 1], UNBACKED_SPREAD_CAP * spread)
+    out[backed:] = np.minimum(out[backed:], ceiling[None, :])
+    return out
 
 
 def forecast_campaign(

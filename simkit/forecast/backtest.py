@@ -57,6 +57,10 @@ def choose_cutoffs(
 class BacktestRun:
     """Forecasts of every member at every cutoff, beside the actuals (NaN-padded to ``H``).
 
+    Window day ``t`` of cutoff ``j`` is calendar day ``cutoff_dates[j] + t + 1``; an actual
+    is NaN on a day missing from the data (its counts too), so scores are taken on the days
+    reported, aligned by date.
+
     ``predictions[name]`` is ``(J, H, 4)``: NaN where the member did not run (history too
     short at that cutoff) or past the end of the data.  ``status[name][j]`` is ``"ok"``,
     ``"fallback"`` (the member failed and the fallback stood in) or ``"skipped"``.
@@ -79,7 +83,8 @@ class BacktestRun:
 
     @property
     def lengths(self) -> np.ndarray:
-        return np.sum(np.isfinite(self.actual[:, :, 0]), axis=1)
+        """Days of each window inside the data (missing days included)."""
+        return np.sum(np.isfinite(self.spend), axis=1)
 
 
 def fit_predict(
@@ -136,10 +141,15 @@ def run_backtest(
     predictions = {m: np.full((J, h, k), np.nan) for m in members}
     status: dict[str, list[str]] = {m: [] for m in members}
     warnings_out: list[str] = []
+    # a day missing from the data has no actual: its drivers in the history are carried
+    # forward for the members' sake, but scoring them would score the carry, not the day
+    reported = history.counts["impressions"].notna().to_numpy()
     for j, c in enumerate(cutoffs):
         start, stop = c + 1, min(c + 1 + h, n)
         length = stop - start
-        actual[j, :length] = y_all.iloc[start:stop].to_numpy()
+        actual[j, :length] = np.where(
+            reported[start:stop, None], y_all.iloc[start:stop].to_numpy(), np.nan
+        )
         spend[j, :length] = history.spend[start:stop]
         for col in counts:
             counts[col][j, :length] = history.counts[col].iloc[start:stop].to_numpy()

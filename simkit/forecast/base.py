@@ -55,6 +55,10 @@ class DriverForecast:
         ``(4,)`` d driver / d log(spend): how the centre moves with the plan.
     df
         Degrees of freedom of the Student-t innovations (``inf`` = Gaussian).
+    revenue_measured
+        ``False`` when the history records no revenue at all (an export without a revenue
+        column, mapped to 0): simulated revenue is then 0, never conversions x a made-up
+        revenue per conversion.
     """
 
     campaign_id: str
@@ -66,6 +70,7 @@ class DriverForecast:
     driver_corr: np.ndarray = field(default_factory=lambda: np.eye(len(DRIVERS)))
     spend_elasticity: np.ndarray = field(default_factory=lambda: np.zeros(len(DRIVERS)))
     df: float = float("inf")
+    revenue_measured: bool = True
 
     def __post_init__(self) -> None:
         h = len(self.dates)

@@ -260,10 +260,21 @@ def _fit_ar(z: np.ndarray) -> float:
     H = z.shape[1]
     ks = np.array(sorted({k for k in (1, 2, 3, 5, 7, 10, 14, 21, 28, H) if k <= H}))
     ratios, weights = [], []
-    rows = [row[np.isfinite(row)] for row in z]
-    csums = [np.concatenate([[0.0], np.cumsum(row)]) for row in rows]
+    # sums over k consecutive *calendar* days: a run containing a missing day (NaN) is
+    # left out rather than closed up, which would join days that are not consecutive
+    have = np.isfinite(z)
+    csums = [
+        np.concatenate([[0.0], np.cumsum(np.where(f, row, 0.0))])
+        for row, f in zip(z, have, strict=True)
+    ]
+    counts = [np.concatenate([[0], np.cumsum(f)]) for f in have]
     for k in ks:
-        sums = [c[k:] - c[:-k] for row, c in zip(rows, csums, strict=True) if len(row) >= k]
+        sums = [
+            (c[k:] - c[:-k])[(n[k:] - n[:-k]) == k]
+            for c, n in zip(csums, counts, strict=True)
+            if len(c) > k
+        ]
+        sums = [x for x in sums if x.size]
         if not sums:
             ratios.append(np.nan)
             weights.append(0.0)
@@ -371,9 +382,17 @@ def score(
     hits = {lv: [] for lv in LEVELS}
     total_hits = []
     for j in range(J):
-        valid = np.isfinite(point[j, :, 0]) & np.isfinite(actual_drivers[j, :, 0])
-        L = int(valid.sum())
-        if L == 0:
+        # the window's days inside the data (position t is calendar day cutoff + t + 1);
+        # the forecast is sampled over all of them (its AR errors run day by day) and scored
+        # on the days reported, selected by position, never by compacting the window
+        L = int(np.isfinite(point[j, :, 0]).sum())
+        if L == 0 or not np.isfinite(point[j, :L, 0]).all():
+            continue
+        y_all = actual_metric(
+            metric, actual_drivers[j, :L], spend[j, :L], {c: v[j, :L] for c, v in counts.items()}
+        )
+        seen = np.isfinite(actual_drivers[j, :L, 0]) & np.isfinite(y_all)
+        if not seen.any():
             continue
         others = np.arange(J) != j
         held_out = residuals_all[others]
@@ -391,12 +410,10 @@ def score(
             ar_coef=calib.ar_coef,
             driver_corr=calib.driver_corr,
         )
-        paths = spec.compute(fc.sample(n_paths, rng), spend[j, :L])
-        y = actual_metric(
-            metric, actual_drivers[j, :L], spend[j, :L], {c: v[j, :L] for c, v in counts.items()}
-        )
-        f = spec.compute(point[j, :L], spend[j, :L])
-        b = spec.compute(baseline_point[j, :L], spend[j, :L])
+        paths = spec.compute(fc.sample(n_paths, rng), spend[j, :L])[:, seen]
+        y = y_all[seen]
+        f = spec.compute(point[j, :L], spend[j, :L])[seen]
+        b = spec.compute(baseline_point[j, :L], spend[j, :L])[seen]
         abs_err.append(np.abs(f - y))
         base_err.append(np.abs(b - y))
         denom = np.abs(f) + np.abs(y)
@@ -406,6 +423,7 @@ def score(
             lo, hi = np.quantile(paths, [(1 - lv) / 2, (1 + lv) / 2], axis=0)
             hits[lv].append((y >= lo) & (y <= hi))
         if spec.additive and L == H:
+            # the window's total over the days reported (a missing day is in neither sum)
             tot = paths.sum(axis=1)
             lo, hi = np.quantile(tot, [0.1, 0.9])
             total_hits.append(lo <= y.sum() <= hi)

@@ -41,6 +41,7 @@ from simkit.forecast._member import (
     _spend_slope,
 )
 from simkit.forecast.drivers import calendar_features
+from simkit.forecast.llm_member import LLMMember  # off by default: costs tokens
 from simkit.forecast.neural import LSTMMember  # imports torch lazily
 
 __all__ = [
@@ -382,6 +383,7 @@ MEMBERS: dict[str, type[Forecaster]] = {
     "sarimax": SARIMAX,
     "prophet": ProphetMember,
     "lstm": LSTMMember,
+    "llm": LLMMember,
 }
 #: The member that stands in for one that fails to fit or predict.
 FALLBACK = "seasonal_naive"

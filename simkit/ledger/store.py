@@ -1,7 +1,8 @@
 """The forecast ledger's tables, in the run registry's database, and the one class that reads
 and writes them.
 
-Tables (SQLAlchemy Core, their own :data:`metadata`, created on open with ``checkfirst``):
+Tables (SQLAlchemy Core, their own :data:`metadata`; the schema is made and upgraded by the
+registry's migrations, :mod:`simkit.migrations`, revision ``0002``):
 
 * ``forecasts``: one row per issued forecast, never updated or deleted by simkit's ledger
   (append-only).  The daily quantiles of the forecast metric, the horizon totals, the
@@ -40,7 +41,6 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
-    inspect,
     select,
     update,
 )
@@ -48,7 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from simkit import audit, telemetry
+from simkit import audit, migrations, telemetry
 from simkit.errors import SimkitError
 from simkit.registry import registry_url
 
@@ -215,14 +215,14 @@ _ENGINES: dict[str, tuple[Engine, int | None]] = {}
 
 
 def _engine_for(url: str) -> Engine:
-    """The engine of ``url`` with the ledger's tables created (``checkfirst``): the process's
+    """The engine of ``url`` with its schema migrated (:mod:`simkit.migrations`): the process's
     one engine for a file or a server (tables checked again when the SQLite file was
     replaced), a new one for an in-memory database (each is its own database)."""
     parsed = make_url(url)
     path = _sqlite_file(url)
     if parsed.get_backend_name() == "sqlite" and path is None:
         engine = create_engine(url)
-        metadata.create_all(engine, checkfirst=True)
+        migrations.upgrade(engine)
         return engine
     if path is not None:
         parsed = parsed.set(database=str(path.resolve()))
@@ -231,8 +231,7 @@ def _engine_for(url: str) -> Engine:
     engine, known = _ENGINES.get(key, (None, None))
     if engine is None or (path is not None and (inode is None or inode != known)):
         engine = engine or create_engine(parsed)
-        if not set(metadata.tables) <= set(inspect(engine).get_table_names()):
-            metadata.create_all(engine, checkfirst=True)
+        migrations.upgrade(engine)  # one query when the schema is current
         inode = path.stat().st_ino if path is not None else None
         _ENGINES[key] = (engine, inode)
     return engine

@@ -14,6 +14,7 @@ from simkit import __version__
 from simkit.params import RunParams
 from simkit.report import engines
 from simkit.report import format as fmt
+from simkit.report import llm as report_llm
 from simkit.report.context import CampaignContext, load_campaign
 from simkit.report.ledger import ledger_section
 from simkit.report.section import Section
@@ -23,6 +24,7 @@ __all__ = [
     "SECTIONS",
     "CampaignReport",
     "Headline",
+    "assemble_campaign_report",
     "build_campaign_report",
     "headline",
     "summary_section",
@@ -35,7 +37,7 @@ SECTIONS: dict[str, Builder] = {
     "data_quality": lambda ctx, _: data_quality(ctx),
     "history": lambda ctx, _: history(ctx),
     "forecast": engines.forecast_section,
-    "scenarios": engines.scenarios_section,
+    "scenarios": report_llm.with_model_scenarios(engines.scenarios_section),
     "risks": engines.risks_section,
     "pivots": engines.pivots_section,
     "market": engines.market_section,
@@ -294,12 +296,24 @@ def build_campaign_report(params: RunParams) -> CampaignReport:
     than publish a report with a hole in it.
     """
     ctx = load_campaign(params)
-    results = engines.run_engines(ctx)
+    return assemble_campaign_report(ctx, engines.run_engines(ctx))
+
+
+def assemble_campaign_report(
+    ctx: CampaignContext, results: engines.EngineResults
+) -> CampaignReport:
+    """The report of ``ctx`` from engine results already computed (the batch worker's
+    summary-only path builds the same sections and ``summary`` as the notebook does)."""
     sections = {key: build(ctx, results) for key, build in SECTIONS.items()}
-    summary = summary_section(ctx, sections)
+    narrative = report_llm.narrate(ctx, sections, results)
+    summary = report_llm.with_narrative(summary_section(ctx, sections), narrative, results)
     display = display_of(ctx)
     ordered = {
         k: replace(s, display=display)
         for k, s in {"summary": summary, **sections, "provenance": provenance(ctx)}.items()
     }
-    return CampaignReport(context=ctx, sections=ordered, summary=_summary(ctx, ordered))
+    published = _summary(ctx, ordered)
+    published["narrative"] = narrative.to_dict()
+    if results.llm is not None:
+        published["llm"] = results.llm.to_dict()
+    return CampaignReport(context=ctx, sections=ordered, summary=published)

@@ -211,8 +211,12 @@ def _plan(params: RunParams, campaign_id: str, daily: pd.DataFrame) -> pd.Series
     return series.rename("spend")
 
 
-def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
+def load_campaign(params: RunParams, *, today: Any = None, loaded: Any = None) -> CampaignContext:
     """Load the data and keep the report's one campaign (``params.campaigns == [id]``).
+
+    ``loaded``: the data already loaded from ``params.data`` (:func:`simkit.data.load` with
+    the same mapping and ``on_bad_rows``), so a batch worker reads a large file once for
+    all its campaigns rather than once per campaign.
 
     Raises
     ------
@@ -227,7 +231,10 @@ def load_campaign(params: RunParams, *, today: Any = None) -> CampaignContext:
     started = time.perf_counter()
     if params.campaigns == "all" or len(params.campaigns) != 1:
         raise ParamsError("a campaign report needs exactly one campaign id", field="campaigns")
-    loaded = load(params.data, mapping=params.mapping, today=today, on_bad_rows=params.on_bad_rows)
+    if loaded is None:
+        loaded = load(
+            params.data, mapping=params.mapping, today=today, on_bad_rows=params.on_bad_rows
+        )
     campaign_id = params.campaign_list(loaded.campaign_ids)[0]
     loaded, resolved = resolve_for_run(params, loaded)  # before any fitting
     rows = loaded.data[loaded.data["campaign_id"] == campaign_id].reset_index(drop=True)

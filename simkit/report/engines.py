@@ -37,6 +37,7 @@ import pandas as pd
 
 from simkit.metadata import how_to_give
 from simkit.report import handoff
+from simkit.report import llm as report_llm
 from simkit.report.context import CampaignContext
 from simkit.report.ledger import issue as issue_to_ledger
 from simkit.report.pivots import pivots_section as build_pivots_section
@@ -82,6 +83,8 @@ class EngineResults:
     absent: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: The model calls' results and usage (:mod:`simkit.report.llm`), when params ask.
+    llm: Any | None = None
     #: The forecast ledger's records and the campaign's track record
     #: (:class:`simkit.report.ledger.LedgerResults`).
     ledger: Any | None = None
@@ -124,6 +127,7 @@ def compute_engines(ctx: CampaignContext) -> EngineResults:
             results.absent[key] = f"{what} ({module}.{name}) is not installed with this simkit"
     p, data = ctx.params, ctx.rows  # this campaign only: others cannot disturb it
     seed = int(ctx.rng_seed.generate_state(1)[0])
+    results.llm = report_llm.start(ctx)
     if "market" not in results.absent:  # cheap, and before any fitting
         results.market = _api("simkit.market", "compare_campaigns")(
             ctx.loaded,
@@ -136,7 +140,8 @@ def compute_engines(ctx: CampaignContext) -> EngineResults:
         results.skipped.update(_stopped_sentences(ctx))
         return results
     if "forecast" not in results.absent:
-        results.forecast = _forecast(ctx, seed, results)
+        with report_llm.member_session(results.llm):
+            results.forecast = _forecast(ctx, seed, results)
     if "simulation" not in results.absent and results.forecast is not None:
         results.simulation = _api("simkit.simulate", "simulate_campaign")(
             data,
@@ -150,6 +155,10 @@ def compute_engines(ctx: CampaignContext) -> EngineResults:
             drivers=results.forecast.drivers,
         )
         results.ledger = issue_to_ledger(ctx, results, seed)
+    if results.llm is not None and results.simulation is not None:
+        report_llm.propose(
+            ctx, results.llm, seed=seed, drivers=results.forecast.drivers, meta=ctx.meta
+        )
     if "risks" not in results.absent:
         # also risks that began before the detectors' three weeks and are still in force
         results.risks = _api("simkit.risk", "detect_risks")(
@@ -187,7 +196,7 @@ def _forecast(ctx: CampaignContext, seed: int, results: EngineResults) -> Any:
         ctx.campaign_id,
         p.horizon_days,
         plan=ctx.plan.to_numpy(),
-        members=list(p.members),
+        members=[*p.members, *(["llm"] if p.llm_member and "llm" not in p.members else [])],
         seed=seed,
         max_cutoffs=p.backtest_cutoffs,
         cache=False,

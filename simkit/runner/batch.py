@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -36,11 +36,12 @@ from simkit.errors import ParamsError, SimkitError
 from simkit.ledger import record_report
 from simkit.metadata import resolve_for_run
 from simkit.params import OPS_FIELDS, RunParams, check_parameter_names, params_hash
+from simkit.paths import safe_name
 from simkit.registry import Registry
 from simkit.report.context import data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
-from simkit.runner import execute, observe
+from simkit.runner import execute, observe, remote
 from simkit.runner.execute import (
     CampaignJob,
     CampaignOutcome,
@@ -50,6 +51,7 @@ from simkit.runner.execute import (
     set_start_hook,
 )
 from simkit.runner.layout import STAGING, RunLayout, campaign_folders
+from simkit.runner.llm import run_usage, with_run_deadline
 from simkit.runner.lock import RunLock
 from simkit.runner.publish import atomic_write_text
 from simkit.runner.warmup import warm_worker
@@ -63,6 +65,7 @@ __all__ = [
     "order_campaigns",
     "present_reports",
     "run_batch",
+    "run_local_batch",
 ]
 
 log = logging.getLogger(__name__)
@@ -206,9 +209,12 @@ def _die_with_parent() -> None:
             pass  # the parent-watch thread covers it
 
 
-def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
+def _init_worker(
+    queue: Any, parent: int, log_file: str | None = None, summary_only: bool = False
+) -> None:
     """Worker process start-up: report each job's start through ``queue``; die with the
-    parent; log to the run's log file instead of the terminal."""
+    parent; log to the run's log file instead of the terminal; import the engines'
+    libraries once (:func:`~simkit.runner.warmup.warm_worker`)."""
     import signal
 
     signal.signal(signal.SIGTERM, _worker_exit)
@@ -222,7 +228,26 @@ def _init_worker(queue: Any, parent: int, log_file: str | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     set_start_hook(partial(_put_start, queue))
-    warm_worker()
+    warm_worker(summary_only=summary_only)
+
+
+#: The few summary fields the parent reads from an outcome (its state, for the registry,
+#: run.json and the terminal); the summary itself is on disk, written by the worker.
+_SLIM_SUMMARY = ("campaign_id", "campaign_state", "campaign_last_date")
+
+
+def _slim(outcome: CampaignOutcome) -> CampaignOutcome:
+    """``outcome`` without the bulk of its summary: the worker has written summary.json,
+    so the parent's memory stays bounded whatever the number of campaigns."""
+    if outcome.summary is None:
+        return outcome
+    summary = {k: outcome.summary[k] for k in _SLIM_SUMMARY if k in outcome.summary}
+    return replace(outcome, summary=summary)
+
+
+def _execute_slim(job: CampaignJob) -> CampaignOutcome:
+    """:func:`execute_job` in a pool worker, its outcome slimmed for the trip back."""
+    return _slim(execute_job(job))
 
 
 def _drain(queue: Any) -> Iterator[_Started]:
@@ -257,6 +282,7 @@ def _run_processes(
     workers: int,
     log_file: str | None = None,
     prepare: Callable[[], None] | None = None,
+    summary_only: bool = False,
 ) -> Iterator[Event]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -268,7 +294,7 @@ def _run_processes(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(started, os.getpid(), log_file),
+        initargs=(started, os.getpid(), log_file, summary_only),
     )
     try:
         if prepare is not None:
@@ -277,7 +303,7 @@ def _run_processes(
             for _ in range(workers):
                 pool.submit(_noop)
             prepare()
-        pending = {pool.submit(execute_job, job) for job in jobs}  # FIFO: priority order
+        pending = {pool.submit(_execute_slim, job) for job in jobs}  # FIFO: priority order
         while pending:
             done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
             yield from _drain(started)
@@ -305,13 +331,33 @@ def _execute_on_dask(job: CampaignJob, topic: str) -> CampaignOutcome:
     from distributed import get_worker
 
     worker = get_worker()
-    return execute_job(
+    outcome = execute_job(
         job, on_start=lambda cid, at: worker.log_event(topic, {"campaign_id": cid, "at": at})
     )
+    return _slim(outcome)
+
+
+def _warm_plugin(summary_only: bool) -> Any:
+    """A Dask worker plugin: each worker imports the engines' libraries once, when it
+    joins (as a pool worker does in its initialiser; workers added later by
+    ``cluster.adapt`` too), not once per campaign."""
+    from distributed.diagnostics.plugin import WorkerPlugin  # optional: the dask extra
+
+    class WarmWorker(WorkerPlugin):  # type: ignore[misc]
+        name = "simkit-warm-worker"
+        idempotent = True
+
+        def setup(self, worker: Any) -> None:
+            warm_worker(summary_only=summary_only)
+
+    return WarmWorker()
 
 
 def _run_dask(
-    jobs: list[CampaignJob], scheduler: str, prepare: Callable[[], None] | None = None
+    jobs: list[CampaignJob],
+    scheduler: str | Any,
+    prepare: Callable[[], None] | None = None,
+    summary_only: bool = False,
 ) -> Iterator[Event]:
     import queue as queue_module
 
@@ -326,6 +372,7 @@ def _run_dask(
     started: queue_module.Queue[_Started] = queue_module.Queue()
     topic = f"simkit-start-{uuid.uuid4().hex}"
     with Client(scheduler, timeout="30s") as client:
+        client.register_plugin(_warm_plugin(summary_only))
         # the handler runs on the client's event loop; the queue hands events to this thread
         client.subscribe_topic(
             topic, lambda event: started.put(_Started(event[1]["campaign_id"], event[1]["at"]))
@@ -357,11 +404,11 @@ def _run_dask(
 #: Each calls ``prepare()`` (if given) before any job starts, then yields a ``_Started``
 #: event when a worker starts a campaign, then its outcome.
 EXECUTORS: dict[str, Callable[..., Iterator[Event]]] = {
-    "processes": lambda jobs, workers, scheduler, log_file=None, prepare=None: _run_processes(
-        jobs, workers, log_file, prepare
+    "processes": lambda jobs, workers, scheduler, log_file=None, prepare=None, **kw: _run_processes(
+        jobs, workers, log_file, prepare, kw.get("summary_only", False)
     ),
-    "dask": lambda jobs, workers, scheduler, log_file=None, prepare=None: _run_dask(
-        jobs, scheduler, prepare
+    "dask": lambda jobs, workers, scheduler, log_file=None, prepare=None, **kw: _run_dask(
+        jobs, scheduler, prepare, kw.get("summary_only", False)
     ),
 }
 
@@ -515,7 +562,11 @@ def _manifest(
         item.pop("report_path", None)
         item["folder"] = folder
         published = item["status"] == "succeeded"
-        item["report"] = layout.report_link(cid) if published else None
+        # a campaign that published only its summary.json is linked to it
+        only_summary = outcome is not None and outcome.published == "summary"
+        link = layout.summary_link(cid) if only_summary else layout.report_link(cid)
+        item["report"] = link if published else None
+        item["summary"] = layout.summary_link(cid) if published else None
         if not published and on_disk:
             item["previous_report"] = {"report": on_disk["report"], "run_id": on_disk["run_id"]}
         campaigns.append(item)
@@ -613,7 +664,29 @@ def _recent_spend(data: Any, campaigns: list[str]) -> dict[str, float]:
     return spend
 
 
-def run_batch(
+def run_batch(params: RunParams, **options: Any) -> BatchResult:
+    """Run one report per campaign, publish each that succeeds, then write ``index.html``.
+
+    ``params.data`` and ``params.output_dir`` may be fsspec URLs (``s3://bucket/...``):
+    the data is copied in once, the output is written locally and published to the URL
+    when the run ends, staged then moved, the index last (:mod:`simkit.runner.remote`).
+    The options are those of :func:`run_local_batch`; the result's ``output_dir`` is the
+    local folder the remote one was published from.
+    """
+    cache = Path.cwd() / ".simkit-cache"
+    if remote.is_remote(params.data):
+        params = params.model_copy(update={"data": str(remote.fetch_data(params.data, cache))})
+    if not remote.is_remote(params.output_dir):
+        return run_local_batch(params, **options)
+    url = params.output_dir
+    local = cache / "publish" / safe_name(url)
+    result = run_local_batch(params.model_copy(update={"output_dir": str(local)}), **options)
+    published = remote.publish_folder(local, url, result.run_id)
+    log.info("published %d files to %s", published, url)
+    return result
+
+
+def run_local_batch(
     params: RunParams,
     *,
     params_file: str | Path | None = None,
@@ -794,6 +867,7 @@ def _record_interrupt(
             signal.signal(sig, handler)
 
 
+@with_run_deadline
 def _run(
     params: RunParams,
     layout: RunLayout,
@@ -847,6 +921,7 @@ def _run(
     portfolio_km: Any | None = None
     finishing: list[_Finishing] = []
     executor = EXECUTORS["dask" if scheduler else "processes"]
+    summary_only = params.publish == "summary"
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = tqdm(
         total=len(jobs),
@@ -855,7 +930,14 @@ def _run(
         disable=not progress or bool(os.environ.get("TQDM_DISABLE")),
     )
     try:
-        for event in executor(jobs, n_workers, scheduler, log_file=log_file, prepare=prepare):
+        for event in executor(
+            jobs,
+            n_workers,
+            scheduler,
+            log_file=log_file,
+            prepare=prepare,
+            summary_only=summary_only,
+        ):
             if isinstance(event, _Finishing):
                 finishing.append(event)
                 continue
@@ -873,7 +955,9 @@ def _run(
             summary = layout.campaign_dir(outcome.campaign_id) / "summary.json"
             registry.campaign_done(run_id, outcome, str(summary) if outcome.summary else None)
             observe.campaign_finished(run_id, outcome, registry.url)
-            record_report(outcome.summary, run_id=run_id, url=registry.url)
+            if outcome.summary is not None and summary.is_file():
+                # the worker kept the ledger records in summary.json, not in the outcome
+                record_report(json.loads(summary.read_text()), run_id=run_id, url=registry.url)
             bar.set_postfix_str(f"{outcome.campaign_id} {outcome.status}")
             if progress:
                 bar.write(_finished_line(outcome), file=sys.stderr)
@@ -896,6 +980,10 @@ def _run(
         ordered,
         outcomes,
     )
+    usage = run_usage(params, [o.summary for o in results])
+    if usage is not None:
+        manifest["llm"] = usage
+        registry.record_llm_usage(run_id, usage)
     atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
     try:
         index = _write_index(layout, manifest, portfolio, portfolio_km)
@@ -949,7 +1037,7 @@ def _prestart(job: CampaignJob) -> Any | None:
 def _finished_line(outcome: CampaignOutcome) -> str:
     """The one terminal line for a finished campaign."""
     if outcome.status == "succeeded":
-        state = "published"
+        state = "summary written" if outcome.published == "summary" else "published"
         if outcome.campaign_state == "stopped":
             state += " (campaign stopped" + (
                 f" on {outcome.last_date})" if outcome.last_date else ")"

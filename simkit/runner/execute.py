@@ -32,10 +32,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from simkit.data import load
 from simkit.errors import SimkitError
 from simkit.params import RunParams, check_parameter_names
 from simkit.paths import ensure_inside
 from simkit.report import handoff
+from simkit.report.campaign import assemble_campaign_report
 from simkit.report.context import load_campaign
 from simkit.report.engines import compute_engines
 from simkit.report.handoff import ENV_VAR
@@ -54,6 +56,7 @@ __all__ = [
     "classify_failure",
     "close_kernel",
     "execute_job",
+    "flag_reasons",
     "kill_kernel",
     "prestart_kernel",
     "set_start_hook",
@@ -111,6 +114,11 @@ class CampaignOutcome:
     #: Seconds spent in each stage of the last attempt (engines in the worker, the
     #: notebook, HTML render, publish), for run.json and the speed bench.
     timings: dict[str, float] = field(default_factory=dict)
+    #: What was published: ``report`` (report.html, the notebook and summary.json) or
+    #: ``summary`` (summary.json alone: ``publish: summary``, or ``flagged`` unflagged).
+    published: str | None = None
+    #: With ``publish: flagged``: why the campaign was flagged (empty: it was not).
+    flags: tuple[str, ...] = ()
 
     @property
     def campaign_state(self) -> str:
@@ -445,7 +453,8 @@ def _precompute(job: CampaignJob, path: Path) -> bool:
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
-            ctx = load_campaign(RunParams(**job.parameters))
+            params = RunParams(**job.parameters)
+            ctx = load_campaign(params, loaded=_load_once(params))
             handoff.save(path, ctx, compute_engines(ctx))
     except (Exception, _TimeLimit) as exc:  # noqa: BLE001 - the kernel computes and labels it
         log.info("campaign %s: engines not computed in the worker (%s)", job.campaign_id, exc)
@@ -558,8 +567,150 @@ def execute_job(
     check_parameter_names(list(job.parameters))
     staging = _checked(job, Path(job.staging_dir))
     executed = staging / "report.ipynb"
+    publish = job.parameters.get("publish", "all") if job.precompute else "all"
     with tempfile.TemporaryDirectory(prefix="simkit-handoff-") as private:
-        return _attempts(job, started, staging, executed, Path(private) / "engines.pickle", km)
+        handoff_file = Path(private) / "engines.pickle"
+        flags: tuple[str, ...] = ()
+        if publish != "all":
+            done, flags = _summary_first(job, started, staging, handoff_file, publish)
+            if done is not None:
+                _close_kernel(km)
+                return done
+        return _attempts(job, started, staging, executed, handoff_file, km, flags)
+
+
+def flag_reasons(summary: dict[str, Any], threshold: float, pivot_gain: float) -> tuple[str, ...]:
+    """Why a campaign's summary flags it for a full report (``publish: flagged``): each
+    risk alert whose probability reaches ``threshold``, and the best pivot when its
+    median gain in conversions is at least ``pivot_gain`` times the campaign's forecast
+    conversions (p50) and its expected score is positive."""
+    numbers = summary.get("numbers") or {}
+    alerts = (numbers.get("risks") or {}).get("alerts") or {}
+    reasons = [
+        f"risk {name}: p = {p:.2f}"
+        for name, p in sorted(alerts.items(), key=lambda kv: -(kv[1] or 0.0))
+        if p is not None and p >= threshold
+    ]
+    recs = (numbers.get("pivots") or {}).get("recommendations") or []
+    totals = (numbers.get("forecast") or {}).get("totals") or {}
+    forecast = (totals.get("conversions") or {}).get("p50")
+    if recs and forecast:
+        best = recs[0]
+        gain = ((best.get("impact") or {}).get("conversions") or {}).get("p50")
+        if (best.get("score") or 0) > 0 and gain is not None and gain >= pivot_gain * forecast:
+            reasons.append(
+                f"pivot {best.get('type')}: +{gain:.0f} conversions ({gain / forecast:.0%} of "
+                "the forecast)"
+            )
+    return tuple(reasons)
+
+
+#: The data file this worker process loaded last, by what it depends on (see
+#: :func:`_load_once`): one entry, so a worker holds one data set at a time.
+_loaded: dict[tuple[Any, ...], Any] = {}
+
+
+def _load_once(params: RunParams) -> Any:
+    """``simkit.data.load`` of the job's data, read once per worker process for all the
+    campaigns it serves (a 1,000-campaign file takes seconds to read and validate), and
+    read again when the file, its mapping, the bad-rows rule or the day changes."""
+    from datetime import date
+
+    def stamp(path: str | None) -> tuple[Any, ...]:
+        if path is None:
+            return (None,)
+        st = Path(path).stat()
+        return (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
+    key = (stamp(params.data), stamp(params.mapping), params.on_bad_rows, date.today())
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
+    return _loaded[key]
+
+
+def _summary_first(
+    job: CampaignJob, started: float, staging: Path, handoff_file: Path, publish: str
+) -> tuple[CampaignOutcome | None, tuple[str, ...]]:
+    """The summary-only path: the engines and the report's sections in this process, no
+    kernel.  Returns the outcome when the job is done (failed, or ``summary.json``
+    published); ``None`` and the flags when a flagged campaign goes on to its full report,
+    whose kernel takes the results handed over in ``handoff_file``."""
+    import warnings
+
+    t0 = time.perf_counter()
+    try:
+        with (
+            _time_limit(job.timeout_seconds),
+            contextlib.chdir(job.cwd),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")  # as in the kernel: warnings are not the report's
+            params = RunParams(**job.parameters)
+            ctx = load_campaign(params, loaded=_load_once(params))
+            results = compute_engines(ctx)
+            summary = assemble_campaign_report(ctx, results).summary
+            # as the notebook hands it over: plain JSON
+            summary = json.loads(json.dumps(summary))
+    except (Exception, _TimeLimit) as exc:  # noqa: BLE001 - every failure is labelled
+        if isinstance(exc, _TimeLimit):
+            kind = "timeout"
+            message = f"timed out: the engines ran longer than the {job.timeout_seconds} s limit"
+        else:
+            kind, message, _ = classify_failure(exc, timeout_seconds=job.timeout_seconds)
+        detail = _detail(exc)
+        log.warning("campaign %s failed: %s", job.campaign_id, message)
+        log.info("campaign %s: %s", job.campaign_id, detail)
+        return (
+            CampaignOutcome(
+                job.campaign_id,
+                "failed",
+                1,
+                started,
+                time.time(),
+                error=message,
+                kind=kind,
+                detail=detail,
+                timings={"engines_in_worker": time.perf_counter() - t0},
+            ),
+            (),
+        )
+    timings = {"engines_in_worker": time.perf_counter() - t0}
+    flags = flag_reasons(
+        summary,
+        float(job.parameters.get("flag_threshold", 0.5)),
+        float(job.parameters.get("flag_pivot_gain", 0.25)),
+    )
+    if publish == "flagged" and flags:
+        handoff.save(handoff_file, ctx, results)
+        return None, flags
+    t1 = time.perf_counter()
+    if job.run_id:
+        summary = {**summary, "run_id": job.run_id}
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    final = _checked(job, Path(job.final_dir))
+    _exit_state["publishing"] = True
+    try:
+        atomic_replace_dir(staging, final)
+    finally:
+        _exit_state["publishing"] = False
+    if _exit_state["requested"]:
+        os._exit(128 + signal.SIGTERM)
+    timings["publish"] = time.perf_counter() - t1
+    outcome = CampaignOutcome(
+        job.campaign_id,
+        "succeeded",
+        1,
+        started,
+        time.time(),
+        summary=summary,
+        timings=timings,
+        published="summary",
+        flags=flags,
+    )
+    return outcome, flags
 
 
 def _attempts(
@@ -569,6 +720,7 @@ def _attempts(
     executed: Path,
     handoff_file: Path,
     ready: Any | None,
+    flags: tuple[str, ...] = (),
 ) -> CampaignOutcome:
     import papermill as pm
 
@@ -616,6 +768,8 @@ def _attempts(
                 report_path=report,
                 summary=summary,
                 timings=timings,
+                published="report",
+                flags=flags,
             )
         except Exception as exc:  # noqa: BLE001 - every failure is labelled, never lost
             kind, message, transient = classify_failure(

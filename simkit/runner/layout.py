@@ -76,6 +76,10 @@ class RunLayout:
         """The index's link to a campaign's report (relative to the output folder)."""
         return f"{safe_name(campaign_id)}/report.html"
 
+    def summary_link(self, campaign_id: str) -> str:
+        """The index's link to a campaign's ``summary.json`` (relative to the output folder)."""
+        return f"{safe_name(campaign_id)}/summary.json"
+
     @property
     def staging_root(self) -> Path:
         return self.inside(self.output_dir / STAGING / self.run_id)

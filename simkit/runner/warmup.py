@@ -60,9 +60,15 @@ def _import_all(names: tuple[str, ...]) -> None:
             log.info("could not import %s ahead of time: %s", name, exc)
 
 
-def warm_worker() -> None:
-    """Import what a campaign's engines use (batch worker start-up)."""
-    _import_all(WORKER_IMPORTS)
+#: What only a notebook-rendering worker needs (left out with ``publish: summary``).
+RENDER_IMPORTS = ("papermill", "nbconvert")
+
+
+def warm_worker(*, summary_only: bool = False) -> None:
+    """Import what a campaign's engines use (batch worker start-up); with
+    ``summary_only`` (``publish: summary``) not the notebook and HTML libraries."""
+    names = tuple(n for n in WORKER_IMPORTS if not (summary_only and n in RENDER_IMPORTS))
+    _import_all((*names, "simkit.report.campaign"))
 
 
 def warm_kernel() -> None:

@@ -473,6 +473,8 @@ def simulate_paths(
             log_rev += noise
         revenue = np.exp(log_rev, out=dest["revenue"])
         revenue *= conv
+        if not drivers.revenue_measured:
+            revenue[...] = 0  # the history measures none: inventing it would be a lie
 
     if config.n_threads > 1 and n_blocks > 1:
         with ThreadPoolExecutor(min(config.n_threads, n_blocks)) as pool:

@@ -17,7 +17,25 @@ factor          driver      shift on horizon day ``t``
                             log(floor))``: CTR decays with creative age relative to today's
                             level; a refresh resets the age to 0 (CTR recovers to the
                             fresh level).  ``rate`` ~ N(rate, rate_se) per path, >= 0.
+                            When the campaign rotates creatives on a schedule and today's
+                            creative is not past its usual refresh age, ``age_t`` is
+                            held at ``age_0``: the usual refreshes are expected.
 ==============  ==========  ==========================================================
+
+Creative rotation (issue 16).  A campaign that refreshes its creatives every few weeks
+keeps its CTR level over a month: each creative wears, and is replaced before it wears
+far.  The forecast centre, fitted on that history, holds the level; extrapolating the
+current creative's wear over the whole horizon put the baseline about 6% low on campaigns
+that rotate every 2-3 weeks.  So :func:`fit_fatigue` learns the campaign's usual refresh
+age from its ``creative_id`` changes (:func:`simkit.simulate.fatigue.creative_rotation`:
+the longest life of a finished creative) and the factor extends the wear beyond today only
+when today's creative is older than that (it has been left running); a campaign whose
+dominant creative never changed has no schedule to expect, and its creative's wear is
+extended as before.  A refresh the plan gives (``refresh_dates``, the refresh pivot)
+starts a fresh creative on that date whatever the schedule; under an expected schedule
+its age is then held at today's age once it reaches it (the usual rotation takes over).
+Without ``creative_id`` there is no fatigue factor at all: nothing beyond what the
+forecast centre holds.
 
 For small rates the logit shift equals the log shift of the rate, so ``fatigue`` and
 ``seasonal`` act multiplicatively on CTR/CVR as documented.  The fatigue rate comes from
@@ -45,7 +63,7 @@ from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError
 from simkit.forecast.base import DRIVERS
 from simkit.simulate._random import fast_normals
-from simkit.simulate.fatigue import natural_wear
+from simkit.simulate.fatigue import creative_rotation, natural_wear
 
 __all__ = [
     "FACTORS",
@@ -146,6 +164,11 @@ class FatigueFactor(MarketFactor):
         Horizon days on which a new creative starts (age 0 that day).
     floor
         CTR never falls below ``floor`` x its fresh level.
+    usual_refresh_age_days
+        The campaign's usual refresh age (the longest life of its finished creatives), when
+        it rotates creatives; ``None`` when no refresh was seen.  While
+        ``creative_age_days`` is not past it, the usual refreshes are expected: the age the
+        CTR answers to is held at today's (no wear beyond today's level).
     """
 
     kind: ClassVar[str] = "fatigue"
@@ -154,15 +177,25 @@ class FatigueFactor(MarketFactor):
     creative_age_days: int = Field(ge=0)
     refresh_dates: tuple[date, ...] = ()
     floor: float = Field(default=_FLOOR, gt=0, le=1)
+    usual_refresh_age_days: int | None = Field(default=None, ge=0)
+
+    @property
+    def rotation_expected(self) -> bool:
+        """Whether the campaign's usual refreshes are expected over the horizon."""
+        return (
+            self.usual_refresh_age_days is not None
+            and self.creative_age_days <= self.usual_refresh_age_days
+        )
 
     def ages(self, dates: pd.DatetimeIndex) -> np.ndarray:
-        """Creative age on each horizon day."""
+        """Creative age on each horizon day (the age the CTR level answers to)."""
         age = np.empty(len(dates))
         current = float(self.creative_age_days)
+        hold = float(self.creative_age_days) if self.rotation_expected else np.inf
         refresh = set(self.refresh_dates)
         for t, d in enumerate(dates.date):
             current = 0.0 if d in refresh else current + 1.0
-            age[t] = current
+            age[t] = min(current, hold)
         return age
 
     def shift(self, dates: pd.DatetimeIndex, n_paths: int, rng: np.random.Generator) -> np.ndarray:
@@ -213,8 +246,10 @@ def fit_fatigue(history: pd.DataFrame) -> FatigueFactor | None:
     within-creative slope of day-of-week adjusted log CTR on creative age, weighted, with
     its standard error inflated for autocorrelated residuals); today's creative age is the
     panel's age of the dominant creative on the last day.  A positive slope (no fatigue
-    seen) gives rate 0 with its uncertainty kept.  ``None`` without ``creative_id`` values
-    or with fewer than :data:`~simkit.simulate.fatigue.MIN_CLICK_DAYS` days with clicks.
+    seen) gives rate 0 with its uncertainty kept.  The usual refresh age is the rotation's
+    (:func:`simkit.simulate.fatigue.creative_rotation`; ``None`` when the dominant creative
+    never changed).  ``None`` without ``creative_id`` values or with fewer than
+    :data:`~simkit.simulate.fatigue.MIN_CLICK_DAYS` days with clicks.
     """
     if "creative_id" not in history.columns or history["creative_id"].isna().all():
         return None
@@ -222,8 +257,10 @@ def fit_fatigue(history: pd.DataFrame) -> FatigueFactor | None:
     if wear is None:
         return None
     slope, se, age_today = wear
+    rotation = creative_rotation(history)
     return FatigueFactor(
         rate_per_day=float(max(-slope, 0.0)),
         rate_se=se,
         creative_age_days=max(age_today, 0),
+        usual_refresh_age_days=None if rotation is None else rotation.refresh_age_days,
     )

@@ -36,6 +36,14 @@ Projections over a horizon (assumptions, in the rationale of the pivots that use
   the decline slows instead of running to zero;
 * *refresh*: a new creative starts at the fresh level on the first horizon day and wears
   at the natural slope.
+
+Rotation (:func:`creative_rotation`, issue 16): the campaign's usual refresh schedule,
+learned from its ``creative_id`` changes (the days the dominant creative changes): the
+lives of its finished creatives, their median (the usual interval) and the longest (the
+usual refresh age: the campaign has never kept a creative longer).  A campaign that rotates
+on a schedule is expected to go on doing so, so the simulation extends the current
+creative's wear beyond today only when it is past that age
+(:class:`simkit.simulate.factors.FatigueFactor`).
 """
 
 from __future__ import annotations
@@ -56,8 +64,10 @@ __all__ = [
     "NATURAL_DAYS",
     "RECENT_DAYS",
     "TREND_DAMPING",
+    "CreativeRotation",
     "CreativeState",
     "creative_analysis",
+    "creative_rotation",
     "creative_state",
     "ctr_offset",
     "natural_wear",
@@ -183,6 +193,77 @@ class CreativeState:
             k: (None if v is None else (v if isinstance(v, str | bool) else float(v)))
             for k, v in self.__dict__.items()
         }
+
+
+@dataclass(frozen=True)
+class CreativeRotation:
+    """How a campaign refreshes its creatives, from its ``creative_id`` changes.
+
+    Attributes
+    ----------
+    n_refreshes
+        Changes of the dominant creative seen in the history.
+    lifetimes_days
+        Lives (calendar days) of the finished creatives: each run of one dominant creative
+        that a change ended.  The first run started before the data may have, so it is
+        counted only when it is the only finished one (then its life is a lower bound).
+    current_age_days
+        Days the current creative has run (0 on the day it became dominant).
+    """
+
+    n_refreshes: int
+    lifetimes_days: tuple[int, ...]
+    current_age_days: int
+
+    @property
+    def usual_interval_days(self) -> float:
+        """The median life of a finished creative: the campaign's usual refresh interval."""
+        return float(np.median(self.lifetimes_days))
+
+    @property
+    def refresh_age_days(self) -> int:
+        """The usual refresh age: the longest life of a finished creative."""
+        return int(max(self.lifetimes_days))
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the current creative has run longer than the campaign ever kept one."""
+        return self.current_age_days > self.refresh_age_days
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_refreshes": self.n_refreshes,
+            "lifetimes_days": list(self.lifetimes_days),
+            "usual_interval_days": self.usual_interval_days,
+            "refresh_age_days": self.refresh_age_days,
+            "current_age_days": self.current_age_days,
+            "overdue": self.overdue,
+        }
+
+
+def creative_rotation(rows: pd.DataFrame) -> CreativeRotation | None:
+    """The campaign's creative rotation (see :class:`CreativeRotation`).
+
+    ``rows``: one campaign's panel days or contract rows.  A day without a creative (or
+    missing from the data) keeps the creative of the day before.  ``None`` without
+    ``creative_id`` values or when the dominant creative never changed (no refresh seen:
+    nothing to learn a schedule from).
+    """
+    days = _campaign_days(rows)
+    if "creative_generation" not in days.columns or (days["creative_generation"] < 0).all():
+        return None
+    gen, age = _generations(days)
+    change = np.flatnonzero(gen[1:] != gen[:-1]) + 1
+    if change.size == 0:
+        return None
+    starts = np.r_[0, change]
+    lives = np.diff(np.r_[starts, len(gen)])[:-1]  # runs a change ended
+    finished = lives[1:] if lives.size > 1 else lives
+    return CreativeRotation(
+        n_refreshes=int(change.size),
+        lifetimes_days=tuple(int(x) for x in finished),
+        current_age_days=int(len(gen) - starts[-1] - 1),
+    )
 
 
 def _components(rows: pd.DataFrame) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ class FakeState:
     delay_seconds: float = 1.5
     base: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)
+    empty_pages_at: set[int] = field(default_factory=set)
 
 
 def _meta_rows() -> list[dict[str, Any]]:
@@ -90,6 +92,34 @@ def _meta_error(code: int, message: str, subcode: int | None = None) -> dict[str
     return {"error": error}
 
 
+def _cursor(row: int, tag: str = "") -> str:
+    return base64.b64encode(f"row:{row}{tag}".encode()).decode()
+
+
+def _cursor_row(cursor: str) -> int:
+    return int(base64.b64decode(cursor).decode().removeprefix("row:").split(";")[0])
+
+
+#: what the fake insists on, as the real edge would answer without it
+_NEEDED_FIELDS = {"campaign_id", "date_start", "spend", "impressions", "actions", "action_values"}
+
+
+def _insights_problem(query: dict[str, str]) -> str | None:
+    if query.get("level") != "campaign":
+        return "level must be campaign here"
+    if query.get("time_increment") != "1":
+        return "time_increment must be 1 here"
+    try:
+        window = json.loads(query.get("time_range", ""))
+    except ValueError:
+        return "time_range must be a JSON object"
+    if not isinstance(window, dict) or set(window) != {"since", "until"}:
+        return "time_range must be {'since': ..., 'until': ...}"
+    if not _NEEDED_FIELDS <= set(query.get("fields", "").split(",")):
+        return f"fields must include {sorted(_NEEDED_FIELDS)}"
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     state: FakeState
     kind: str
@@ -122,6 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = _meta_error(17, "(#17) User request limit reached", 2446079)
                 self._send(400, json.dumps(body), {"Content-Type": "application/json"})
                 return
+            if fault == "units":  # SEMrush: no API units left, on HTTP 200
+                self._send(200, "ERROR 132 :: API UNITS BALANCE IS ZERO")
+                return
             if fault == "slow":
                 time.sleep(self.state.delay_seconds)
         if self.kind == "meta":
@@ -135,24 +168,41 @@ class _Handler(BaseHTTPRequestHandler):
             body = _meta_error(190, "Invalid OAuth access token - Cannot parse access token")
             self._send(400, json.dumps(body), {"Content-Type": "application/json"})
             return
-        if not path.endswith("/insights") or "/v21.0/act_" not in path:
-            self._send(404, json.dumps(_meta_error(100, "Unknown path")))
+        if not re.fullmatch(r"/v21\.0/act_\d+/insights", path):
+            body = _meta_error(100, "Unsupported get request.", 33)
+            self._send(400, json.dumps(body), {"Content-Type": "application/json"})
+            return
+        problem = _insights_problem(query)
+        if problem:
+            body = _meta_error(100, f"(#100) {problem}")
+            body["error"]["type"] = "GraphMethodException"
+            self._send(400, json.dumps(body), {"Content-Type": "application/json"})
             return
         window = json.loads(query["time_range"])
         rows = [r for r in self.state.rows if window["since"] <= r["date_start"] <= window["until"]]
         limit = int(query.get("limit", 25))
-        offset = int(base64.b64decode(query["after"]).decode()) if "after" in query else 0
-        page = rows[offset : offset + limit]
+        # a cursor marks a row: "after" = the last row of the page returned (Graph API
+        # "Paginated Results"), and the next page starts after it
+        start = _cursor_row(query["after"]) + 1 if "after" in query else 0
+        if start in self.state.empty_pages_at:
+            # "a page may be empty but contain a next paging link" (the same docs)
+            self.state.empty_pages_at.discard(start)
+            page: list[dict[str, Any]] = []
+            last = start - 1
+        else:
+            page = rows[start : start + limit]
+            last = start + len(page) - 1
         body: dict[str, Any] = {"data": page, "paging": {}}
         if page:
-            body["paging"]["cursors"] = {
-                "before": base64.b64encode(str(offset).encode()).decode(),
-                "after": base64.b64encode(str(offset + len(page) - 1).encode()).decode(),
-            }
-        if offset + limit < len(rows):
-            nxt = dict(query)
-            nxt["after"] = base64.b64encode(str(offset + limit).encode()).decode()
-            # Meta's next links carry the access token, as the real API's do
+            body["paging"]["cursors"] = {"before": _cursor(start), "after": _cursor(last)}
+            if start > 0:
+                prev = {**query, "before": _cursor(start)}
+                prev.pop("after", None)
+                body["paging"]["previous"] = f"{self.state.base}{path}?{urlencode(prev)}"
+        if last + 1 < len(rows):
+            # Meta's next links carry the access token, as the real API's do; an empty
+            # page's cursor is a new one (it moved past rows it could not show)
+            nxt = {**query, "after": _cursor(last, "" if page else ";empty")}
             body["paging"]["next"] = f"{self.state.base}{path}?{urlencode(nxt)}"
         headers = {"Content-Type": "application/json"}
         if self.state.usage_pct is not None:
@@ -176,6 +226,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "ERROR 120 :: WRONG KEY - ID PAIR")
             return
         if query.get("type") != "phrase_this" or query.get("export_columns") != "Ph,Nq,Cp,Co":
+            self._send(200, "ERROR 40 :: MANDATORY PARAMETER NOT SET")
+            return
+        if not query.get("database") or not query.get("phrase"):
+            # phrase_this requires both (SEMrush Analytics API, Keyword Overview)
             self._send(200, "ERROR 40 :: MANDATORY PARAMETER NOT SET")
             return
         phrase = query.get("phrase", "")

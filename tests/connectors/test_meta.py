@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import replace
 from datetime import date
@@ -19,6 +20,7 @@ from simkit.cli import app
 from simkit.connectors.base import (
     ApiError,
     AuthError,
+    ConnectorError,
     RateLimitedError,
     TransientError,
     retry_after_seconds,
@@ -186,7 +188,7 @@ def test_the_rate_limiter_keeps_the_declared_pace(workdir, fake_meta) -> None:
 def test_paging_next_on_another_host_is_refused(workdir, fake_meta) -> None:
     fake_meta.state.base = "http://203.0.113.9:9"  # the next links point elsewhere
     with _connector(fake_meta) as connector:
-        with pytest.raises(Exception, match="another host"):
+        with pytest.raises(ConnectorError, match="paging.next points to another host"):
             _fetch(connector)
     assert len(fake_meta.state.requests) == 1
 
@@ -338,3 +340,112 @@ def test_cache_keys_leave_the_credential_out(workdir) -> None:
     key_a = a.cache_key(url, {"limit": 5})
     assert key_a == b.cache_key(url.replace("token-one-111", "token-two-222"), {"limit": 5})
     assert key_a != a.cache_key(url.replace("after=x", "after=y"), {"limit": 5})
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_the_fake_pages_as_documented_and_refuses_an_incomplete_request(workdir, fake_meta):
+    """The fake is only worth testing against if it answers like the Graph API: the
+    next link carries ``after`` = the page's ``cursors.after``, and a request without the
+    insights parameters is an error code 100, not data."""
+    with _connector(fake_meta) as connector:
+        result = _fetch(connector)
+    follow_ups = [r["query"]["after"] for r in fake_meta.state.requests[1:]]
+    assert len(follow_ups) == result.pages - 1 == 8
+    token = fake_meta.state.token
+    first = httpx.get(
+        f"{fake_meta.url}/v21.0/act_1234567890/insights",
+        params={**fake_meta.state.requests[0]["query"], "access_token": token},
+    ).json()
+    assert first["paging"]["cursors"]["after"] == follow_ups[0]
+    assert "previous" not in first["paging"]
+    bare = httpx.get(
+        f"{fake_meta.url}/v21.0/act_1234567890/insights", params={"access_token": token}
+    )
+    assert bare.status_code == 400 and bare.json()["error"]["code"] == 100
+    assert set(bare.json()["error"]) == {"message", "type", "code", "fbtrace_id"}
+
+
+def test_an_empty_page_with_a_next_link_does_not_end_the_paging(workdir, fake_meta) -> None:
+    fake_meta.state.empty_pages_at = {14}  # the third page comes back empty, with next
+    with _connector(fake_meta) as connector:
+        result = _fetch(connector)
+    assert result.pages == 10 and result.raw_rows == 60
+    assert result.data.groupby("campaign_id").size().tolist() == [20, 20, 20]
+
+
+@pytest.mark.parametrize(
+    ("account", "message"),
+    [
+        ("1234567890", r"--account '1234567890' lacks the act_ prefix.*--account act_1234567890"),
+        ("act_12ab", r"--account is act_<digits>"),
+        ("act_", r"--account is act_<digits>"),
+    ],
+)
+def test_cli_a_bad_account_is_one_line_and_sends_nothing(
+    workdir, fake_meta, monkeypatch, account, message
+) -> None:
+    # no key anywhere (workdir): the input is named first, not the missing key
+    out = workdir / "m.csv"
+    done = runner.invoke(
+        app,
+        [
+            "fetch", "meta", "--account", account, "--since", "2026-09-01",
+            "--until", "2026-09-02", "--output", str(out), "--base-url", fake_meta.url,
+        ],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output.count("\n") == 1
+    assert re.match(rf"simkit fetch meta: error: meta: {message}", done.output)
+    assert fake_meta.state.requests == [] and list(workdir.glob("m*")) == []
+
+
+def test_cli_since_after_until_is_one_line_and_sends_nothing(workdir, fake_meta, monkeypatch):
+    # no key anywhere (workdir): the input is named first, not the missing key
+    done = runner.invoke(
+        app,
+        [
+            "fetch", "meta", "--account", "act_1", "--since", "2026-09-20",
+            "--until", "2026-09-01", "--output", str(workdir / "m.csv"),
+            "--base-url", fake_meta.url,
+        ],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        "simkit fetch meta: error: meta: --until 2026-09-01 is before --since 2026-09-20\n"
+    )
+    assert fake_meta.state.requests == [] and list(workdir.glob("m*")) == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "127.0.0.1:8080", "ftp://host", "http://h:99999"])
+def test_a_bad_base_url_is_a_connector_error_not_a_traceback(workdir, url) -> None:
+    with pytest.raises(ConnectorError, match=r"--base-url is not an http\(s\) URL with a host"):
+        MetaConnector(FAST, key=SENTINEL, base_url=url, cache=False)
+
+
+def test_a_base_url_with_a_query_or_credentials_is_refused(workdir) -> None:
+    with pytest.raises(ConnectorError, match="--base-url has no query"):
+        MetaConnector(FAST, key=SENTINEL, base_url="http://h/?access_token=x", cache=False)
+    with pytest.raises(ConnectorError, match="--base-url carries a user:password@ part"):
+        MetaConnector(FAST, key=SENTINEL, base_url=f"http://u:{SENTINEL}@h/", cache=False)
+
+
+def test_usage_percent_reads_the_documented_business_use_case_shape() -> None:
+    """``x-business-use-case-usage`` is keyed by business object id, each a list of
+    {type, call_count, total_cputime, total_time, estimated_time_to_regain_access}
+    (Graph API "Rate Limits"): the highest percentage and the longest wait win."""
+    header = {
+        "66782684": [
+            {"type": "ads_management", "call_count": 95, "total_cputime": 20,
+             "total_time": 20, "estimated_time_to_regain_access": 0},
+        ],
+        "10153848260347724": [
+            {"type": "ads_insights", "call_count": 12, "total_cputime": 97,
+             "total_time": 23, "estimated_time_to_regain_access": 4},
+        ],
+    }  # fmt: skip
+    assert usage_percent({"X-Business-Use-Case-Usage": json.dumps(header)}) == (97.0, 4.0)
+    app_usage = {"call_count": 28, "total_time": 25, "total_cputime": 81}
+    assert usage_percent({"x-app-usage": json.dumps(app_usage)}) == (81.0, None)
+    assert usage_percent({"x-business-use-case-usage": "not json"}) == (None, None)

@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import replace
 
+import httpx
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -143,3 +144,98 @@ def test_cli_fetch_semrush_writes_rows_and_provenance_and_never_the_key(
         assert SENTINEL not in text
     for path in (p for p in workdir.rglob("*") if p.is_file()):
         assert SENTINEL.encode() not in path.read_bytes(), path
+
+
+def test_the_fake_refuses_a_request_without_database_or_phrase(fake_semrush) -> None:
+    """phrase_this requires ``database`` and ``phrase``: the fake answers ERROR 40 without
+    them (on HTTP 200, as SEMrush does), so a client that drops one cannot pass."""
+    base = {"type": "phrase_this", "key": fake_semrush.state.token, "export_columns": "Ph,Nq,Cp,Co"}
+    for missing in ("database", "phrase"):
+        params = {**base, "database": "us", "phrase": "running shoes"}
+        params.pop(missing)
+        reply = httpx.get(fake_semrush.url + "/", params=params)
+        assert (reply.status_code, reply.text) == (200, "ERROR 40 :: MANDATORY PARAMETER NOT SET")
+    ok = httpx.get(
+        fake_semrush.url + "/", params={**base, "database": "us", "phrase": "trail shoes"}
+    )
+    assert ok.text.splitlines()[0] == "Keyword;Search Volume;CPC;Competition"
+
+
+def test_cli_an_empty_phrases_file_is_one_line_and_writes_nothing(
+    workdir, fake_semrush, monkeypatch
+):
+    monkeypatch.setenv("SEMRUSH_API_KEY", SENTINEL)
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("# only a comment\n\n")
+    out = workdir / "kw.csv"
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--output", str(out),
+         "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        f"simkit fetch semrush: error: file {phrases}: no phrases in the file "
+        "(one a line, or a 'phrase' column)\n"
+    )
+    assert fake_semrush.state.requests == [] and list(workdir.glob("kw*")) == []
+
+
+def test_cli_an_output_that_is_a_folder_is_one_line_before_any_request(
+    workdir, fake_semrush, monkeypatch
+) -> None:
+    monkeypatch.setenv("SEMRUSH_API_KEY", SENTINEL)
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\n")
+    (workdir / "out").mkdir()
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--output", str(workdir / "out"),
+         "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        f"simkit fetch semrush: error: file {workdir / 'out'}: is a folder: --output names "
+        "the file to write\n"
+    )
+    assert fake_semrush.state.requests == []
+    assert sorted(p.name for p in workdir.iterdir()) == ["out", "phrases.txt"]
+
+
+def test_no_api_units_left_stops_the_fetch_unretried_and_writes_nothing(
+    workdir, fake_semrush, monkeypatch
+) -> None:
+    monkeypatch.setattr("simkit.cli.fetch.SEMRUSH", FAST)
+    monkeypatch.setenv("SEMRUSH_API_KEY", SENTINEL)
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\ntrail shoes\n")
+    fake_semrush.state.faults = ["units"]
+    out = workdir / "kw.csv"
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--output", str(out),
+         "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        "simkit fetch semrush: error: semrush (HTTP 200): ERROR 132 :: API UNITS BALANCE IS "
+        "ZERO: no API units or request quota left\n"
+    )
+    assert len(fake_semrush.state.requests) == 1  # not retried, the next phrase not asked
+    assert list(workdir.glob("kw*")) == []
+
+
+def test_cli_a_bad_database_is_named_before_the_missing_key(workdir, fake_semrush) -> None:
+    phrases = workdir / "phrases.txt"
+    phrases.write_text("running shoes\n")
+    done = runner.invoke(
+        app,
+        ["fetch", "semrush", "--phrases", str(phrases), "--database", "USA", "--output",
+         str(workdir / "kw.csv"), "--base-url", fake_semrush.url],
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert done.output == (
+        "simkit fetch semrush: error: semrush: --database 'USA' is not a SEMrush database "
+        "code (us, uk, fr, ...)\n"
+    )
+    assert fake_semrush.state.requests == [] and list(workdir.glob("kw*")) == []

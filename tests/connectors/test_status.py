@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from typer.testing import CliRunner
 
 from simkit.cli import app
@@ -43,10 +44,8 @@ def test_status_after_fetches_shows_success_error_latency_requests_headroom_cach
     _fetch(fake_meta)  # 3 pages
     fake_meta.state.token = "other"
     with MetaConnector(FAST, key=SENTINEL, base_url=fake_meta.url, cache=False) as c:
-        try:
+        with pytest.raises(AuthError, match="error code 190"):
             fetch_meta_insights(c, account="act_1", since=date(2026, 9, 1), until=date(2026, 9, 2))
-        except AuthError:
-            pass
     monkeypatch.setenv("META_ACCESS_TOKEN", SENTINEL)
     by = {s.name: s for s in sources_status(trends_dir=shared_data / "google_trends")}
     meta = by["meta"]

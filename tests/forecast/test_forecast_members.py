@@ -23,8 +23,8 @@ def series(one_campaign):
     return hist, X
 
 
-def test_registry_lists_the_five_members_and_the_fallback():
-    assert set(MEMBERS) == {"seasonal_naive", "ets", "sarimax", "prophet", "lstm"}
+def test_registry_lists_the_members_and_the_fallback():
+    assert set(MEMBERS) == {"seasonal_naive", "ets", "sarimax", "prophet", "lstm", "llm"}
     assert FALLBACK in MEMBERS
     for name in MEMBERS:
         member = make_member(name)

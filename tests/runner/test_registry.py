@@ -10,8 +10,11 @@ from simkit.runner.execute import CampaignOutcome
 
 
 @pytest.fixture()
-def reg(tmp_path: Path) -> Registry:
-    return Registry(f"sqlite:///{tmp_path / 'sub' / 'registry.sqlite'}")
+def reg(db_url: str):
+    """A new registry, on SQLite and on Postgres (``db_url`` of tests/conftest.py)."""
+    registry = Registry(db_url)
+    yield registry
+    registry.close()
 
 
 def test_run_lifecycle(reg: Registry) -> None:
