@@ -103,13 +103,16 @@ def _summaries(outcomes: Mapping[str, Any]) -> list[dict[str, Any]]:
     for outcome in outcomes.values():
         if outcome.status != "succeeded":
             continue
-        summary = outcome.summary
-        if summary is None and outcome.report_path:
+        # the published summary.json has every number (the outcome may carry a digest)
+        summary = None
+        if outcome.report_path:
             file = Path(outcome.report_path).with_name("summary.json")
             try:
                 summary = json.loads(file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 summary = None
+        if summary is None:
+            summary = outcome.summary
         if summary:
             out.append({"campaign_id": outcome.campaign_id, **summary})
     return out
