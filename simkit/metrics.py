@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -31,6 +32,7 @@ from prometheus_client import (
 )
 
 __all__ = [
+    "count_llm_usage",
     "CACHE_HITS",
     "CACHE_MISSES",
     "CONNECTOR_ERRORS",
@@ -172,3 +174,21 @@ def forget_campaign(campaign_id: str) -> None:
             gauge.remove(campaign_id)
         except KeyError:
             pass
+
+
+def count_llm_usage(usage: dict[str, Any]) -> None:
+    """Add a run's language-model usage (:meth:`simkit.llm.usage.Usage.to_dict`) to the
+    token and cost counters and to the ``llm`` cache's hits and misses.  The usage is a run
+    total, so a run that asked several models labels them together (``gpt-4o,gpt-4o-mini``)."""
+    model = ",".join(usage.get("models") or []) or "unknown"
+    for direction in ("prompt", "completion"):
+        tokens = int(usage.get(f"{direction}_tokens") or 0)
+        if tokens:
+            LLM_TOKENS.labels(model, direction).inc(tokens)
+    cost = float(usage.get("cost_usd") or 0.0)
+    if cost:
+        LLM_COST.labels(model).inc(cost)
+    for counter, key in ((CACHE_HITS, "cache_hits"), (CACHE_MISSES, "cache_misses")):
+        n = int(usage.get(key) or 0)
+        if n:
+            counter.labels("llm").inc(n)

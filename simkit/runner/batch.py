@@ -35,6 +35,7 @@ from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.ledger import record_report
 from simkit.metadata import resolve_for_run
+from simkit.metrics import count_llm_usage
 from simkit.params import OPS_FIELDS, RunParams, check_parameter_names, params_hash
 from simkit.paths import safe_name
 from simkit.registry import Registry
@@ -984,6 +985,7 @@ def _run(
     if usage is not None:
         manifest["llm"] = usage
         registry.record_llm_usage(run_id, usage)
+        count_llm_usage(usage)
     atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
     try:
         index = _write_index(layout, manifest, portfolio, portfolio_km)
