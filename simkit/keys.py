@@ -44,6 +44,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from filelock import FileLock
 from keyring.backends import chainer, fail
 
+from simkit import audit
 from simkit.errors import SimkitError
 from simkit.paths import ensure_inside
 
@@ -172,6 +173,10 @@ def key_event(action: str, name: str, *, source: str | None = None) -> None:
     """Every ``set``, ``rotate``, ``delete`` and ``used`` of a key passes here, with its
     name only (never a value): the one place an audit log hooks in."""
     log.debug("key %s %s%s", name, action, f" ({source})" if source else "")
+    try:  # the audit log (simkit.audit): key.set, key.rotated, key.deleted, key.used, ...
+        audit.record(f"key.{action.replace('-', '_')}", key_name=name, source=source)
+    except audit.AuditError as exc:  # a key still works when the log cannot be written
+        log.warning("audit log: %s", exc)
 
 
 # --------------------------------------------------------------------------- storage

@@ -34,6 +34,7 @@ from simkit._suggest import did_you_mean
 from simkit.errors import ParamsError, yaml_problem
 
 __all__ = [
+    "OPS_FIELDS",
     "SECRET_NAME",
     "CampaignMeta",
     "LLMOptions",
@@ -43,6 +44,7 @@ __all__ = [
     "Targets",
     "check_parameter_names",
     "load_params",
+    "mask_url",
     "params_hash",
 ]
 
@@ -50,6 +52,9 @@ __all__ = [
 SECRET_NAME = re.compile(r"(secret|token|passw|api_?key|credential|private_?key|auth)", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Any id the data may hold (names are data, never paths: see simkit.paths.safe_name).
+_MASKED = "/***"
+#: The largest parameter file read (a YAML file of settings, never data).
+MAX_PARAMS_BYTES = 1024 * 1024
 _CAMPAIGN_ID = re.compile(r"^[^\x00]{1,1000}\Z")
 
 
@@ -85,6 +90,9 @@ class CampaignMeta(BaseModel):
     flight_end: date | None = None
     target_cpa: float | None = Field(None, gt=0)
     target_roas: float | None = Field(None, gt=0)
+    client: str | None = Field(
+        None, description="who the campaign is run for (`simkit export|purge --client`)"
+    )
 
 
 class Challenger(BaseModel):
@@ -234,6 +242,30 @@ class RunParams(BaseModel):
         description="also write report.pdf beside each report.html (nbconvert's webpdf, "
         "printed by the system Chromium)",
     )
+    # operations (simkit.ops, simkit.metrics, simkit.notify): they change no number of a
+    # report, so they are neither notebook parameters nor part of the parameters hash
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="`simkit gc` removes runs, reports and cache entries older than this",
+    )
+    metrics_textfile: str | None = Field(
+        None,
+        description="after each run, write simkit's metrics here (node_exporter's textfile "
+        "collector, e.g. /var/lib/node_exporter/textfile/simkit.prom)",
+    )
+    pushgateway_url: str | None = Field(
+        None, description="after each run, push the metrics to this Prometheus Pushgateway"
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="Slack-compatible webhook for risk alerts and run failures (a credential: "
+        "never shown or stored unmasked)",
+    )
+    alert_threshold: float = Field(
+        0.5, gt=0, le=1, description="risk probability from which a risk alert is sent"
+    )
     llm: bool = Field(
         False,
         description="ask a language model for scenario assumptions and the summary "
@@ -332,20 +364,50 @@ class RunParams(BaseModel):
             raise ParamsError(f"not in the data: {hints}", field="campaigns")
         return list(self.campaigns)
 
+    @field_validator("webhook_url", "pushgateway_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and value.endswith(_MASKED):
+            # read back from a record (registry, retry): the credential is not there
+            return None
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("is not an http(s):// URL")
+        return value
+
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The parameters as JSON values, the webhook URL masked (it holds a credential)."""
+        values = self.model_dump(mode="json")
+        if values.get("webhook_url"):
+            values["webhook_url"] = mask_url(values["webhook_url"])
+        return values
+
+
+#: Operations settings: read by the runner and ``simkit gc``, never by a notebook.
+OPS_FIELDS = (
+    "retention_days",
+    "metrics_textfile",
+    "pushgateway_url",
+    "webhook_url",
+    "alert_threshold",
+)
+
+
+def mask_url(url: str) -> str:
+    """``scheme://host/***``: a URL with everything that may be a credential hidden."""
+    match = re.match(r"^(https?://)(?:[^@/]*@)?([^/?#]+)", url)
+    return f"{match.group(1)}{match.group(2)}{_MASKED}" if match else _MASKED.lstrip("/")
 
 
 #: Fields holding paths: they enter the hash by file name only (the data hash covers the
 #: contents), so the same run from another folder has the same parameters hash.
-_PATH_FIELDS = ("data", "mapping", "plan", "output_dir", "metadata")
+_PATH_FIELDS = ("data", "mapping", "plan", "output_dir", "metadata", "metrics_textfile")
 
 
 def params_hash(params: RunParams) -> str:
     """SHA-256 of the canonical JSON of the validated parameters (provenance)."""
-    values = params.to_dict()
+    values = {k: v for k, v in params.to_dict().items() if k not in OPS_FIELDS}
     for name in _PATH_FIELDS:
-        if values[name] is not None:
+        if values.get(name) is not None:
             values[name] = Path(values[name]).name
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -414,6 +476,12 @@ def load_params(path: str | Path) -> RunParams:
     path = Path(path)
     if not path.is_file():
         raise ParamsError("parameter file not found", file=str(path))
+    if path.stat().st_size > MAX_PARAMS_BYTES:
+        raise ParamsError(
+            f"is {path.stat().st_size / 1024:,.0f} KiB; a parameter file is at most "
+            f"{MAX_PARAMS_BYTES // 1024} KiB",
+            file=str(path),
+        )
     try:
         raw = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
     except UnicodeDecodeError as exc:

@@ -51,6 +51,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from simkit import migrations
+from simkit.crypto import EncryptedText
 from simkit.errors import SimkitError
 
 __all__ = ["DEFAULT_URL", "STATUSES", "Registry", "registry_url"]
@@ -68,7 +69,7 @@ runs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("params_file", Text),
-    Column("params", Text, nullable=False),
+    Column("params", EncryptedText, nullable=False),
     Column("params_hash", String(64), nullable=False),
     Column("data_hash", String(64)),
     Column("output_dir", Text, nullable=False),
@@ -101,7 +102,7 @@ campaign_runs = Table(
     Column("report_path", Text),
     Column("summary_path", Text),
     Column("error", Text),
-    Column("error_detail", Text),
+    Column("error_detail", EncryptedText),
     Column("campaign_state", String(16)),
     Column("last_date", String(32)),
 )

@@ -28,6 +28,7 @@ from typer._click import Command, Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
+from simkit import telemetry
 from simkit.cli.errors import print_error
 
 __all__ = ["COMMANDS", "app", "load_command", "main"]
@@ -78,6 +79,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the what-if dashboard with Voila (Ctrl-C stops it).",
     ),
     "runs": ("simkit.cli.history", "List, show and delete recorded runs."),
+    "audit": ("simkit.cli.audit", "Show and verify the audit log."),
+    "export": (
+        "simkit.cli.privacy",
+        "Export everything simkit holds about a campaign or client to a zip file.",
+    ),
+    "purge": (
+        "simkit.cli.privacy",
+        "Delete everything simkit holds about a campaign or client, everywhere.",
+    ),
+    "gc": (
+        "simkit.cli.privacy",
+        "Remove runs, reports and cache entries older than retention_days.",
+    ),
+    "backup": (
+        "simkit.cli.backup",
+        "Back up the registry, the reports and the audit log, with a manifest of hashes.",
+    ),
+    "restore": (
+        "simkit.cli.backup",
+        "Restore a backup: check every hash, then put everything back where it was.",
+    ),
     "keys": (
         "simkit.cli.keys",
         "Store, list, rotate and delete API keys (never shown, never on the command line).",
@@ -147,6 +169,7 @@ def _main(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    telemetry.init_sentry()  # opt-in error reports: only with SENTRY_DSN
 
 
 def main(argv: list[str] | None = None) -> None:

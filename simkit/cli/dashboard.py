@@ -46,6 +46,12 @@ def dashboard(
     preheat: Annotated[
         bool, typer.Option("--preheat/--no-preheat", help="keep a pre-heated kernel ready")
     ] = True,
+    certfile: Annotated[
+        Path | None, typer.Option("--certfile", help="PEM certificate: serve HTTPS")
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option("--keyfile", help="PEM private key of --certfile")
+    ] = None,
     registry: RegistryOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -62,5 +68,7 @@ def dashboard(
         seed=seed,
         preheat=preheat,
         registry=registry,
+        certfile=certfile,
+        keyfile=keyfile,
         announce=lambda info: render.emit(info, fmt, render.dashboard_started),
     )

@@ -39,6 +39,13 @@ from simkit.connectors.cache import CachedReply, DiskResponseCache, ResponseCach
 from simkit.connectors.health import HealthState
 from simkit.errors import SimkitError
 from simkit.keys import install_log_scrubber, register_secret, scrub
+from simkit.metrics import (
+    CACHE_HITS,
+    CACHE_MISSES,
+    CONNECTOR_ERRORS,
+    CONNECTOR_LATENCY,
+    CONNECTOR_REQUESTS,
+)
 
 __all__ = [
     "ApiError",
@@ -329,7 +336,9 @@ class Connector:
         key = self.cache_key(url, params)
         if self.cache is not None:
             hit = self.cache.get(key)
-            if hit is not None and hit.age_seconds <= self.spec.cache_ttl_seconds:
+            fresh = hit is not None and hit.age_seconds <= self.spec.cache_ttl_seconds
+            (CACHE_HITS if fresh else CACHE_MISSES).labels("connector").inc()
+            if hit is not None and fresh:
                 self.stats.cache_hits += 1
                 log.info(
                     "%s cache hit (%.0f s old): %s", self.spec.name, hit.age_seconds, scrub(url)
@@ -435,13 +444,16 @@ class Connector:
         timeout = max(0.05, min(spec.timeout_seconds, self.remaining()))
         started = time.monotonic()
         self.stats.requests += 1
+        CONNECTOR_REQUESTS.labels(spec.name).inc()
         try:
             response = self._client.get(full, timeout=timeout)
         except httpx.TimeoutException:
+            CONNECTOR_ERRORS.labels(spec.name, "timeout").inc()
             self.health.record(spec.name, ok=False, error=f"timed out after {timeout:.1f} s")
             raise TransientError(f"timed out after {timeout:.1f} s", source=spec.name) from None
         except httpx.TransportError as exc:
             message = f"connection failed ({type(exc).__name__})"
+            CONNECTOR_ERRORS.labels(spec.name, "connection").inc()
             self.health.record(spec.name, ok=False, error=message)
             raise TransientError(message, source=spec.name) from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
@@ -451,6 +463,7 @@ class Connector:
             self.health.record(spec.name, ok=False, error=message)
             raise ApiError(message, source=spec.name) from None
         latency_ms = 1000 * (time.monotonic() - started)
+        CONNECTOR_LATENCY.labels(spec.name).observe(latency_ms / 1000)
         log.info(
             "%s GET %s -> %d in %.0f ms",
             spec.name,
@@ -462,6 +475,7 @@ class Connector:
         try:
             self.check(response)
         except ConnectorError as exc:
+            CONNECTOR_ERRORS.labels(spec.name, f"http_{response.status_code}").inc()
             self.health.record(
                 spec.name, ok=False, latency_ms=latency_ms, error=str(exc), headroom=headroom
             )

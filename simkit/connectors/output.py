@@ -19,6 +19,7 @@ from simkit import __version__
 from simkit.errors import DataError
 from simkit.keys import scrub
 from simkit.paths import atomic_write_text
+from simkit.sheets import csv_text
 
 __all__ = ["check_output", "metadata_path", "provenance_path", "write_frame", "write_json"]
 
@@ -51,7 +52,8 @@ def _write(path: Path, text: str) -> None:
 
 def write_frame(frame: pd.DataFrame, output: Path) -> None:
     """``frame`` as CSV at ``output`` (atomically)."""
-    _write(output, scrub(frame.to_csv(index=False, lineterminator="\n")))
+    # text cells starting = + - @ are neutralised for spreadsheets (simkit.sheets)
+    _write(output, scrub(csv_text(frame, lineterminator="\n")))
 
 
 def write_json(payload: dict[str, Any], path: Path) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simkit import telemetry
+from simkit.dashboard import guard
 from simkit.dashboard.charts import chart_svg, warm_up
 from simkit.dashboard.ledger import LedgerView
 from simkit.dashboard.messages import short_error
@@ -141,11 +143,15 @@ class DashboardApp:
         *,
         extra_tabs: list[tuple[str, Any]] | None = None,
         cards_in_background: bool = True,
+        workdir: str | Path | None = None,
     ) -> None:
         import ipywidgets as w  # heavy (~0.5 s), and only a Voila kernel draws widgets
 
         self.model = model
         self.cards_in_background = cards_in_background
+        # where the audit log is (beside the registry); None (tests, a bare app): not audited
+        self.workdir = Path(workdir) if workdir is not None else None
+        self.slots = guard.SimulationSlots()
         self.baseline_view: Baseline | None = None
         self.preview_view: Preview | None = None
         options = [(c.label, c.campaign_id) for c in model.campaigns()]
@@ -262,6 +268,10 @@ class DashboardApp:
             except Exception as exc:  # the UI boundary: nothing may escape as a traceback
                 log.warning("%s failed", action, exc_info=not isinstance(exc, SimkitError))
                 self.show_error(short_error(exc, action))
+                if not isinstance(exc, SimkitError):  # a bug, not a user's mistake
+                    telemetry.capture_failure(
+                        f"dashboard: {action} failed ({type(exc).__name__})", kind="dashboard"
+                    )
             finally:
                 self.preview_button.disabled = False
 
@@ -383,10 +393,15 @@ class DashboardApp:
             or self.baseline_view.horizon_days != pivot.horizon_days
         ):
             self._on_baseline()
-        self.preview_view = self.model.preview(campaign, pivot)
+        with self.slots.hold():
+            self.preview_view = self.model.preview(campaign, pivot)
         self._draw()  # the chart first: the delta panel changing means both are updated
         self.delta.value = delta_html(self.preview_view)
-        self.show_status(f"Preview of {pivot.describe()} ready ({time.perf_counter() - t0:.2f} s).")
+        seconds = time.perf_counter() - t0
+        self.show_status(f"Preview of {pivot.describe()} ready ({seconds:.2f} s).")
+        guard.record_preview(
+            self.workdir, campaign_id=campaign, seconds=seconds, pivot=pivot.describe()
+        )
 
     def _on_metric(self, _change: Any = None) -> None:
         self._draw()
@@ -403,6 +418,7 @@ class DashboardApp:
     def apply_pivot(self, values: dict[str, Any]) -> None:
         """Set the levers from a pivot (validated) and preview it ("preview this")."""
         pivot = parse_pivot(values)
+        telemetry.track("pivot viewed")
         self.budget.value = pivot.budget_change_pct
         self.refresh.value = pivot.creative_refresh
         self.audience.value = int(pivot.audience_expansion_pct)
@@ -452,6 +468,7 @@ def open_dashboard(
     parameter files and started runs live; ``run_id`` names the run the data came from.
     """
     threading.Thread(target=warm_up, name="simkit-vl-convert-warm-up", daemon=True).start()
+    telemetry.init_sentry()  # opt-in: only with SENTRY_DSN
     try:
         base = Path(workdir).resolve()
         here = Path.cwd()
@@ -475,13 +492,14 @@ def open_dashboard(
         views = run_tabs(model, workdir=base, run_id=run_id)
     except SimkitError as exc:  # e.g. the registry cannot be opened: the what-if tab stays
         log.warning("campaigns and runs views left out: %s", exc)
+    guard.record_session(base, data=settings.data, run_id=run_id)
     ledger_view = LedgerView(model, workdir=base)
     extra = [
         *(views.tabs if views is not None else []),
         sources_tab(base),
         ("Forecast ledger", ledger_view.tab),
     ]
-    app = DashboardApp(model, extra_tabs=extra)
+    app = DashboardApp(model, extra_tabs=extra, workdir=base)
     if views is not None:
         views.attach(app)
     ledger_view.attach(app)

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simkit import audit
 from simkit._resources import dashboard_sample
+from simkit.dashboard.guard import TOKEN_ID_VAR
 from simkit.dashboard.model import MAX_HORIZON_DAYS, MIN_HORIZON_DAYS
 from simkit.dashboard.server import (
     VoilaSettings,
@@ -99,13 +101,23 @@ def serve_dashboard(
     preheat: bool,
     registry: str | None,
     announce: Callable[[dict[str, Any]], None],
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
 ) -> None:
     """Start Voila on the dashboard notebook and block until it stops or is interrupted."""
     voila_version = check_voila_version()
     generated = token == "auto"
     if generated:
         token = secrets.token_urlsafe(24)
-    settings = VoilaSettings(notebook="", ip=ip, port=port, token=token, preheat_kernel=preheat)
+    settings = VoilaSettings(
+        notebook="",
+        ip=ip,
+        port=port,
+        token=token,
+        preheat_kernel=preheat,
+        certfile=str(certfile.resolve()) if certfile else None,
+        keyfile=str(keyfile.resolve()) if keyfile else None,
+    )
     parameters = dashboard_parameters(
         data=data,
         run_id=run_id,
@@ -123,6 +135,12 @@ def serve_dashboard(
         notebook = prepare_notebook(paths["notebook"], parameters, folder)
         settings = settings.model_copy(update={"notebook": str(notebook)})
         extra = {"SIMKIT_REGISTRY_URL": registry} if registry else {}
+        # the kernels' metrics are summed by the server's /metrics (multiprocess mode), and
+        # they audit by the token's identity, never the token
+        metrics_dir = folder / "metrics"
+        metrics_dir.mkdir()
+        extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        extra[TOKEN_ID_VAR] = audit.token_id(token) or "none"
         process = subprocess.Popen(
             voila_command(settings),
             cwd=folder,

@@ -94,8 +94,16 @@ class VoilaSettings(BaseModel):
     cull_idle_timeout: int = Field(120, ge=10, le=86_400)
     cull_interval: int = Field(60, ge=5, le=3_600)
     execution_timeout: int = Field(120, ge=10, le=1_800)
+    certfile: str | None = None
+    keyfile: str | None = None
 
     def model_post_init(self, _context: Any) -> None:
+        for name in ("certfile", "keyfile"):
+            value = getattr(self, name)
+            if value is not None and not Path(value).is_file():
+                raise ParamsError(f"{value} is not a file", field=name)
+        if self.keyfile and not self.certfile:
+            raise ParamsError("a --keyfile needs its --certfile", field="keyfile")
         if not is_loopback(self.ip) and (self.token is None or not self.token.get_secret_value()):
             raise ParamsError(
                 f"serving on {self.ip} (beyond this machine) needs an access token: pass "
@@ -108,7 +116,8 @@ class VoilaSettings(BaseModel):
     @property
     def url(self) -> str:
         host = f"[{self.ip}]" if ":" in self.ip else self.ip
-        return f"http://{host}:{self.port}/"
+        scheme = "https" if self.certfile else "http"
+        return f"{scheme}://{host}:{self.port}/"
 
 
 def voila_command(settings: VoilaSettings) -> list[str]:
@@ -117,7 +126,7 @@ def voila_command(settings: VoilaSettings) -> list[str]:
     args = [
         sys.executable,
         "-m",
-        "voila",
+        "simkit.dashboard.voila_app",  # Voila plus /metrics and TLS
         settings.notebook,
         "--no-browser",
         f"--Voila.ip={settings.ip}",
@@ -134,6 +143,10 @@ def voila_command(settings: VoilaSettings) -> list[str]:
     ]
     if settings.preheat_kernel and settings.pool_size > 0:
         args += ["--VoilaConfiguration.preheat_kernel=True", f"--pool_size={settings.pool_size}"]
+    if settings.certfile:
+        args.append(f"--SimkitVoila.certfile={settings.certfile}")
+        if settings.keyfile:
+            args.append(f"--SimkitVoila.keyfile={settings.keyfile}")
     if settings.token is not None:
         # Voila then takes the token from JUPYTER_TOKEN (jupyter_server's IdentityProvider)
         args.append("--Voila.auto_token=True")

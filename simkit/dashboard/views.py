@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from simkit.dashboard import guard
 from simkit.dashboard.llm import model_scenarios_html
 from simkit.dashboard.messages import short_error
 from simkit.errors import ParamsError, SimkitError
@@ -559,6 +560,7 @@ class RunViews:
             available=self.model.campaign_ids(),
             workdir=self.workdir,
         )
+        guard.claim_run_slot(self.workdir)  # refuses, with a message, beyond the hourly limit
         path = write_params(params, self.workdir)
         self._launch(path, "new run")
 

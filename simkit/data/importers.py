@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -568,6 +569,25 @@ def _parquet_text(values: pd.Series, column: str, file: str) -> pd.Series:
     )
 
 
+#: The largest data file read, in MiB (``SIMKIT_MAX_INPUT_MB`` overrides, read at call time):
+#: a bigger file is refused with a message rather than exhausting the machine's memory.
+MAX_INPUT_MB = 2048
+
+
+def _check_size(path: Path) -> None:
+    try:
+        limit_mb = float(os.environ.get("SIMKIT_MAX_INPUT_MB", MAX_INPUT_MB))
+    except ValueError:
+        limit_mb = MAX_INPUT_MB
+    size = path.stat().st_size
+    if size > limit_mb * 2**20:
+        raise DataError(
+            f"is {size / 2**20:,.1f} MiB; the input limit is {limit_mb:,.0f} MiB (split the "
+            "file, or raise the limit with SIMKIT_MAX_INPUT_MB)",
+            file=str(path),
+        )
+
+
 def _read_raw(
     path: Path, mapping: ColumnMapping | None
 ) -> tuple[pd.DataFrame, list[Repair], str | None]:
@@ -575,6 +595,7 @@ def _read_raw(
         raise DataError("file not found", file=str(path))
     if path.is_dir():
         raise DataError("is a directory, expected a CSV or Parquet file", file=str(path))
+    _check_size(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             frame = pd.read_parquet(path)

@@ -39,6 +39,7 @@ METADATA_FIELDS: tuple[str, ...] = (
     "target_cpa",
     "target_roas",
     "currency",  # ISO code of the money columns; reports show USD when absent
+    "client",  # who the campaign is run for: `simkit export|purge --client NAME` selects by it
 )
 
 #: Fewest days of history with which later stages can do anything useful.

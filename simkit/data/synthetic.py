@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from simkit.sheets import write_csv
+
 __all__ = [
     "EVENT_KINDS",
     "CampaignTruth",
@@ -137,7 +139,7 @@ class SyntheticData:
         data_path, meta_path = out / "campaigns.csv", out / "campaigns_meta.yaml"
         frame = self.data.copy()
         frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-        frame.to_csv(data_path, index=False)
+        write_csv(frame, data_path)  # text cells neutralised for spreadsheets
         meta = self.campaigns.copy()
         for column in ("flight_start", "flight_end"):
             meta[column] = meta[column].astype(str)

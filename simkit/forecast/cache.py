@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from simkit.cache import CacheUnavailable, RedisCache, cache_url, warn_unavailable
+from simkit.metrics import CACHE_HITS, CACHE_MISSES
 
 __all__ = ["DEFAULT_CACHE_DIR", "ForecastCache", "content_hash", "simkit_version"]
 
@@ -158,8 +159,10 @@ class ForecastCache:
         hit = bool(cached.check_call_in_cache(key, fn))
         if hit:
             self.hits += 1
+            CACHE_HITS.labels("forecast").inc()
         else:
             self.misses += 1
+            CACHE_MISSES.labels("forecast").inc()
         log.info("forecast cache %s: %s", "hit" if hit else "miss", key[:12])
         return cached(key, fn), hit
 

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from simkit import metrics
 from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError
 from simkit.forecast.cache import DEFAULT_CACHE_DIR, ForecastCache
@@ -117,6 +118,15 @@ def score_ledger(
             alerts,
             [(r["campaign_id"], r.pop("reason"), r["cache_entries_removed"]) for r in refits],
         )
+    for row in pooled["campaigns"]:  # the forecast-health gauges (simkit/metrics.py)
+        cid = str(row.get("campaign_id"))
+        for gauge, key in (
+            (metrics.LEDGER_COVERAGE, "coverage_80"),
+            (metrics.LEDGER_ERROR, "mase"),
+        ):
+            value = row.get(key)
+            if value is not None and value == value:  # NaN: nothing scored yet
+                gauge.labels(cid).set(float(value))
     return LedgerScores(
         scoring_id=scoring_id,
         data_hash=digest,

@@ -23,6 +23,7 @@ password: it is shown only masked.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from simkit import migrations
+from simkit import audit, migrations, telemetry
 from simkit.errors import SimkitError
 from simkit.registry import registry_url
 
@@ -62,6 +63,8 @@ __all__ = [
     "retrains",
     "scores",
 ]
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -493,6 +496,20 @@ class Ledger:
         with self._engine.begin() as conn:
             result = conn.execute(insert(feedback).values(**values))
             new_id = result.inserted_primary_key[0]
+        try:  # the audit log (simkit.audit), beside this database; the note stays here
+            audit.record(
+                "ledger.feedback",
+                path=audit.audit_path(self.url),
+                campaign_id=campaign_id,
+                target_kind=target_kind,
+                # a pivot's id holds the campaign id in clear: the pseudonymised field says it
+                target_id=None if target_kind == "pivot" else target_id,
+                useful=bool(useful),
+                given_by=given_by,
+            )
+        except audit.AuditError as exc:
+            log.warning("audit log: %s", exc)
+        telemetry.track("feedback", useful=bool(useful))
         return {"id": new_id, **values, "given_at": values["given_at"].isoformat()}
 
     def list_feedback(

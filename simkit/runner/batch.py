@@ -35,13 +35,14 @@ from simkit.data.panel import CampaignPanel
 from simkit.errors import ParamsError, SimkitError
 from simkit.ledger import record_report
 from simkit.metadata import resolve_for_run
-from simkit.params import RunParams, check_parameter_names, params_hash
+from simkit.metrics import count_llm_usage
+from simkit.params import OPS_FIELDS, RunParams, check_parameter_names, params_hash
 from simkit.paths import safe_name
 from simkit.registry import Registry
 from simkit.report.context import data_hash
 from simkit.report.pivots import PIVOTS_FILE, compute_run_pivots, write_run_pivots
 from simkit.report.portfolio import MANIFEST
-from simkit.runner import execute, remote
+from simkit.runner import execute, observe, remote
 from simkit.runner.execute import (
     CampaignJob,
     CampaignOutcome,
@@ -140,6 +141,8 @@ def _notebook_params(params: RunParams, base: Path, **override: Any) -> dict[str
             for k in ("data", "mapping", "plan", "output_dir", "metadata")
         }
     ).to_dict()
+    for name in OPS_FIELDS:  # the runner's settings, not the notebook's
+        values.pop(name, None)
     values.update(override)
     check_parameter_names(list(values))
     return values
@@ -752,8 +755,10 @@ def run_local_batch(
         params_file=str(params_file) if params_file else None,
         data_hash=hash_of_data,
     )
+    observe.run_started(run_id, params, ordered, registry)
     outcomes: dict[str, CampaignOutcome] = {}
     lock: RunLock | None = None
+    status = "failed"
     try:
         with _stop_on_signals():
             _prepare_output(output_dir)
@@ -781,14 +786,17 @@ def run_local_batch(
                 progress=progress,
                 log_file=log_file,
             )
-            return BatchResult(
+            batch = BatchResult(
                 run_id,
                 output_dir,
                 result,
                 tuple(outcomes[c] for c in ordered),
                 time.perf_counter() - t0,
             )
+            status = "succeeded" if batch.ok else "failed"
+            return batch
     except (RunInterrupted, KeyboardInterrupt):
+        status = "interrupted"
         # stopped while waiting for another run's lock: that run's files are not ours
         holding = lock is not None and lock.held
         _record_interrupt(params, layout, ordered, hash_of_data, registry, outcomes, holding)
@@ -803,6 +811,7 @@ def run_local_batch(
     finally:
         if lock is not None:
             lock.release()
+        observe.run_ended(run_id, params, status, outcomes, time.perf_counter() - t0, registry.url)
 
 
 def _record_interrupt(
@@ -950,6 +959,7 @@ def _run(
             outcomes[outcome.campaign_id] = outcome
             summary = layout.campaign_dir(outcome.campaign_id) / "summary.json"
             registry.campaign_done(run_id, outcome, str(summary) if outcome.summary else None)
+            observe.campaign_finished(run_id, outcome, registry.url)
             if outcome.summary is not None and summary.is_file():
                 # the worker kept the ledger records in summary.json, not in the outcome
                 record_report(json.loads(summary.read_text()), run_id=run_id, url=registry.url)
@@ -979,6 +989,7 @@ def _run(
     if usage is not None:
         manifest["llm"] = usage
         registry.record_llm_usage(run_id, usage)
+        count_llm_usage(usage)
     atomic_write_text(layout.inside(output_dir / MANIFEST), json.dumps(manifest, indent=2))
     try:
         index = _write_index(layout, manifest, portfolio, portfolio_km)
