@@ -156,3 +156,38 @@ def test_overpacing_campaigns_count_at_delivered_spend(portfolio):
     assert spend <= res.total_budget
     assert sum(res.allocation.values()) <= res.total_budget
     assert any(k in n and "delivers" in n for n in res.notes)
+
+
+def _power_items(
+    bounds: list[tuple[float, float]], k: list[float], a: list[float]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    grids = [np.linspace(lo, hi, 2001) for lo, hi in bounds]
+    margs = [
+        ki * ai * np.maximum(g, 1e-9) ** (ai - 1) for g, ki, ai in zip(grids, k, a, strict=True)
+    ]
+    return grids, margs
+
+
+def test_water_fill_equalises_the_marginals_of_items_inside_their_bounds():
+    # an interior optimum (found by the mutation check: a fill that reads the marginals in
+    # the wrong order gave 145 / 5 here, with unequal marginals, and passed every other test)
+    k, a = [5.0, 1.0, 2.0], [0.5, 0.7, 0.4]
+    grids, margs = _power_items([(0, 50), (20, 400), (5, 100)], k, a)
+    x, lam = water_fill(grids, margs, 200.0)
+    assert math.fsum(x) == pytest.approx(200.0, rel=1e-9)
+    assert x[0] == pytest.approx(50.0)  # its marginal stays above the cut: at its upper bound
+    inside = [1, 2]
+    marginal = [k[i] * a[i] * x[i] ** (a[i] - 1) for i in inside]
+    # closed form for the two inside: k a x^(a-1) = lam, so x = (lam / (k a))^(1/(a-1))
+    assert marginal == pytest.approx([lam, lam], rel=1e-3)
+    expected = [(lam / (k[i] * a[i])) ** (1 / (a[i] - 1)) for i in inside]
+    assert [x[i] for i in inside] == pytest.approx(expected, rel=1e-3)
+
+
+def test_water_fill_refuses_lower_bounds_above_the_total():
+    grids, margs = _power_items([(10, 50), (20, 60)], [1.0, 1.0], [0.5, 0.5])
+    with pytest.raises(ValueError, match="the lower bounds exceed the total"):
+        water_fill(grids, margs, 29.0)
+    x, _ = water_fill(grids, margs, 30.0)  # exactly the lower bounds: allowed
+    assert math.fsum(x) <= 30.0
+    assert x == pytest.approx([10.0, 20.0], rel=1e-9)

@@ -80,9 +80,14 @@ def test_ids_that_look_like_paths_stay_inside_the_output_folder(
     )
     assert result.ok, [o.error for o in result.failed]
     after = _tree(tmp_path, out)
-    assert {k: v for k, v in after.items() if not k.startswith("work/r.sqlite")} == before, (
+    # the registry and, beside it, the audit log (issue 20) are the run's own stores
+    stores = ("work/r.sqlite", "work/audit.jsonl")
+    assert {k: v for k, v in after.items() if not k.startswith(stores)} == before, (
         "nothing outside the output folder was written or deleted"
     )
+    audit = (tmp_path / "work" / "audit.jsonl").read_text()
+    assert "run.started" in audit
+    assert "victim" not in audit and "<script>" not in audit  # campaigns by pseudonym
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         [
             *(safe_name(i) for i in ids.values()),
