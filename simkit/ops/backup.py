@@ -50,6 +50,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _pg_tool(command: list[str], env: dict[str, str]) -> None:
+    """Run ``pg_dump`` or ``pg_restore``; a missing tool or a failure is one line (the
+    tool's last stderr line; the password never is: it reaches libpq as ``PGPASSWORD``)."""
+    tool = command[0]
+    try:
+        subprocess.run(command, env=env, check=True, capture_output=True, timeout=3600)
+    except FileNotFoundError:
+        raise SimkitError(f"{tool} is not installed (the Postgres client tools)") from None
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise SimkitError(f"{tool} failed: {' '.join(last) or exc.returncode}") from None
+
+
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
     """A SQLAlchemy Postgres URL as a libpq URL without its password, and the password
     as ``PGPASSWORD`` in an environment."""
@@ -111,19 +124,7 @@ def backup(stores: Stores, folder: Path) -> dict[str, Any]:
     else:
         url, env = _libpq(stores.registry)
         dump = folder / "registry.pgdump"
-        try:
-            subprocess.run(
-                ["pg_dump", "--format=custom", f"--file={dump}", f"--dbname={url}"],
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=3600,
-            )
-        except FileNotFoundError:
-            raise SimkitError("pg_dump is not installed (the Postgres client tools)") from None
-        except subprocess.CalledProcessError as exc:
-            last = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
-            raise SimkitError(f"pg_dump failed: {' '.join(last) or exc.returncode}") from None
+        _pg_tool(["pg_dump", "--format=custom", f"--file={dump}", f"--dbname={url}"], env)
         manifest["registry"]["url"] = make_url(stores.registry).render_as_string(hide_password=True)
     for n, out in enumerate(sorted(output_dirs, key=str)):
         if not out.is_dir():
@@ -204,26 +205,11 @@ def restore(stores: Stores, folder: Path, *, force: bool = False) -> dict[str, A
             dst.close()
     else:
         url, env = _libpq(stores.registry)
-        try:
-            subprocess.run(
-                [
-                    "pg_restore",
-                    "--clean",
-                    "--if-exists",
-                    "--no-owner",
-                    f"--dbname={url}",
-                    str(folder / "registry.pgdump"),
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=3600,
-            )
-        except FileNotFoundError:
-            raise SimkitError("pg_restore is not installed (the Postgres client tools)") from None
-        except subprocess.CalledProcessError as exc:
-            last = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
-            raise SimkitError(f"pg_restore failed: {' '.join(last) or exc.returncode}") from None
+        dump = folder / "registry.pgdump"
+        _pg_tool(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={url}", str(dump)],
+            env,
+        )
     for n, target_dir in targets.items():
         if target_dir.exists():
             shutil.rmtree(target_dir)
