@@ -358,12 +358,54 @@ class ProphetMember(_Member):
         future = pd.DataFrame({"ds": dates})
         for column in self.extra_:
             future[column] = X_future[column].to_numpy(dtype=float)[:h]
-        out = []
+        return np.column_stack([_prophet_point(model, future) for model in self.models_])
+
+
+def _prophet_point(model: Any, future: pd.DataFrame) -> np.ndarray:
+    """``model.predict(future)["yhat"]`` of a fitted Prophet, computed from its fitted
+    parameters without the component frames ``predict`` builds (which took a third of a
+    campaign's forecasting time: issue 21).  The same formula as Prophet's (trend from
+    :meth:`Prophet.piecewise_linear`, features from :meth:`Prophet.fourier_series` and the
+    standardised regressors, in Prophet's column order, times the point ``beta``), so the
+    numbers agree to rounding (tested against ``predict``).  A model this member does not
+    build (other growth, holidays, conditional seasonalities, sampled parameters) goes
+    through ``predict`` itself."""
+    if (
+        model.growth != "linear"
+        or model.holidays is not None
+        or model.country_holidays is not None
+        or model.logistic_floor
+        or model.scaling != "absmax"
+        or np.shape(model.params["beta"])[0] != 1
+        or any(props["condition_name"] is not None for props in model.seasonalities.values())
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for model in self.models_:
-                out.append(model.predict(future)["yhat"].to_numpy(dtype=float))
-        return np.column_stack(out)
+            return model.predict(future)["yhat"].to_numpy(dtype=float)
+    ds = pd.to_datetime(future["ds"]).reset_index(drop=True)
+    t = ((ds - model.start) / model.t_scale).to_numpy(dtype=float)
+    trend = model.piecewise_linear(
+        t,
+        np.nanmean(model.params["delta"], axis=0),
+        np.nanmean(model.params["k"]),
+        np.nanmean(model.params["m"]),
+        model.changepoints_t,
+    )
+    columns = [
+        model.fourier_series(ds, props["period"], props["fourier_order"])
+        for props in model.seasonalities.values()
+    ]
+    for name, props in model.extra_regressors.items():
+        values = future[name].to_numpy(dtype=float)
+        columns.append(((values - props["mu"]) / props["std"])[:, None])
+    if not columns:
+        columns.append(np.zeros((len(ds), 1)))  # Prophet's dummy column
+    X = np.column_stack(columns)
+    beta = np.asarray(model.params["beta"], dtype=float)
+    cols = model.train_component_cols
+    additive = X @ (beta * cols["additive_terms"].to_numpy()).T * model.y_scale
+    multiplicative = X @ (beta * cols["multiplicative_terms"].to_numpy()).T
+    return trend * model.y_scale * (1 + multiplicative[:, 0]) + additive[:, 0]
 
 
 def _quiet_prophet() -> None:

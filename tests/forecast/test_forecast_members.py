@@ -83,6 +83,36 @@ def test_prophet_member_fits_and_forecasts(series):
 
 
 @pytest.mark.slow
+def test_prophet_point_forecast_is_prophets_own_predict(series):
+    """The member computes yhat from the fitted parameters (issue 21: Prophet's predict
+    built component frames that cost a third of the forecast); it must be Prophet's number."""
+    import pandas as pd
+
+    from simkit.forecast.members import _prophet_point
+
+    hist, X = series
+    n, h = 63, 21
+    member = ProphetMember().fit(hist.drivers.iloc[:n], X.iloc[:n])
+    assert member.extra_  # the regressors' path is exercised
+    future = pd.DataFrame({"ds": hist.dates[n : n + h]})
+    for column in member.extra_:
+        future[column] = X[column].to_numpy(dtype=float)[n : n + h] + 0.3  # off the history
+    ours = member.predict(h, future)
+    theirs = np.column_stack([m.predict(future)["yhat"].to_numpy() for m in member.models_])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    # a model the member does not build (holidays by name, multiplicative) goes through predict
+    other = member.models_[0].__class__(
+        uncertainty_samples=0, seasonality_mode="multiplicative", yearly_seasonality=False
+    )
+    other.add_country_holidays("US")
+    other.fit(pd.DataFrame({"ds": hist.dates[:n], "y": hist.drivers.iloc[:n, 0].to_numpy()}))
+    frame = pd.DataFrame({"ds": hist.dates[n : n + h]})
+    np.testing.assert_allclose(
+        _prophet_point(other, frame), other.predict(frame)["yhat"].to_numpy(), rtol=1e-12
+    )
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not neural_available(), reason="torch / pytorch-lightning not installed")
 def test_lstm_is_deterministic_for_a_seed_and_differs_across_seeds(series):
     import torch
