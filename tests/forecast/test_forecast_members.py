@@ -83,6 +83,37 @@ def test_prophet_member_fits_and_forecasts(series):
 
 
 @pytest.mark.slow
+def test_prophet_drivers_sharing_features_fit_as_separate_prophets(series):
+    """The drivers' models share one feature build (issue 21); each must be the Prophet
+    fitted on its own."""
+    import pandas as pd
+
+    hist, X = series
+    n = 63
+    member = ProphetMember().fit(hist.drivers.iloc[:n], X.iloc[:n])
+    frame = pd.DataFrame({"ds": hist.dates[:n]})
+    for column in member.extra_:
+        frame[column] = X[column].to_numpy(dtype=float)[:n]
+    for j, model in enumerate(member.models_):
+        alone = model.__class__(
+            growth="linear",
+            yearly_seasonality=False,
+            weekly_seasonality=True,
+            daily_seasonality=False,
+            n_changepoints=member.n_changepoints,
+            changepoint_prior_scale=member.changepoint_prior_scale,
+            uncertainty_samples=0,
+        )
+        for column in member.extra_:
+            alone.add_regressor(column, standardize=column == "log_spend")
+        alone.fit(frame.assign(y=hist.drivers.iloc[:n, j].to_numpy()))
+        assert "make_all_seasonality_features" not in vars(model)  # no closure left behind
+        for name, value in alone.params.items():
+            assert np.array_equal(model.params[name], value), name
+        assert model.train_component_cols.equals(alone.train_component_cols)
+
+
+@pytest.mark.slow
 def test_prophet_point_forecast_is_prophets_own_predict(series):
     """The member computes yhat from the fitted parameters (issue 21: Prophet's predict
     built component frames that cost a third of the forecast); it must be Prophet's number."""
@@ -129,3 +160,22 @@ def test_lstm_is_deterministic_for_a_seed_and_differs_across_seeds(series):
     assert not np.allclose(a, c)
     assert a.shape == (7, 4) and np.all(np.isfinite(a))
     assert torch.equal(state, torch.random.get_rng_state())  # global torch RNG untouched
+
+
+@pytest.mark.slow
+def test_prophet_is_imported_without_matplotlib_which_stays_importable():
+    """Prophet's plotting import of matplotlib was half its import time (issue 21)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from simkit.forecast.members import _prophet_class\n"
+        "_prophet_class()\n"
+        "assert 'prophet.forecaster' in sys.modules\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "import matplotlib.pyplot\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "matplotlib" not in done.stderr.lower()  # no ERROR line about plotting
