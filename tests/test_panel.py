@@ -326,6 +326,10 @@ def test_a_panel_is_built_once_for_the_same_rows_and_again_when_they_change():
     rows = world.data[world.data["campaign_id"] == "C001"].reset_index(drop=True)
     first = CampaignPanel.from_data(rows)
     assert CampaignPanel.from_data(rows.copy()) is first  # same content, another frame
+    assert CampaignPanel.from_data(rows, campaign_ids=["C001"]) is first  # keeps every row
+    both = CampaignPanel.from_data(world.data)
+    assert CampaignPanel.from_data(world.data, campaign_ids=["C002"]).ids == ("C002",)
+    assert both.ids == ("C001", "C002")
     assert CampaignPanel.from_data(rows, as_of=rows["date"].iloc[20]) is not first
     built = CampaignPanel._build(rows, None, None)
     pd.testing.assert_frame_equal(first.frame, built.frame)

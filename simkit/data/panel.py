@@ -305,7 +305,9 @@ def _content_key(
         return None
     digest = hashlib.sha256(rows.tobytes()).hexdigest()
     columns = tuple((str(c), str(t)) for c, t in data.dtypes.items())
-    ids = None if campaign_ids is None else tuple(sorted(str(c) for c in campaign_ids))
+    ids = None if campaign_ids is None else tuple(sorted({str(c) for c in campaign_ids}))
+    if ids is not None and set(data["campaign_id"].astype(str).unique()) <= set(ids):
+        ids = None  # keeps every row: the panel of all of them
     return (digest, len(data), columns, cut, ids)
 
 
