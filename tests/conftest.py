@@ -208,7 +208,8 @@ def own_redis(tmp_path: Path):
 # of its function (decorators included), of every fixture it uses (transitively) and of the
 # helper functions, classes and module constants of tests/ that those name (transitively),
 # checked in this order, first match wins:
-#   1. the `shape` parameter of tests/shapes;
+#   1. a fixture `shape` parametrised by shape names (tests/shapes, and tests elsewhere
+#      run on more than one shape, e.g. tests/report/test_handoff.py);
 #   2. the real files (`shared_data`);
 #   3. family B (`worlds.generate`, `FAMILIES`);
 #   4. family A, the project's generator (simkit.data.synthetic), or files it wrote and that
@@ -339,7 +340,7 @@ def _sources(item: pytest.Item) -> str:
 
 def _shape_of(item: pytest.Item) -> str:
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and "shape" in callspec.params and "shapes" in item.path.parts:
+    if callspec is not None and isinstance(callspec.params.get("shape"), str):
         return f"shape: {callspec.params['shape']}"
     text = _sources(item)
     for label, pattern in _SHAPE_PATTERNS:
