@@ -210,9 +210,10 @@ def own_redis(tmp_path: Path):
 # checked in this order, first match wins:
 #   1. a fixture `shape` parametrised by shape names (tests/shapes, and tests elsewhere
 #      run on more than one shape, e.g. tests/report/test_handoff.py);
-#   2. the real files (`shared_data`);
-#   3. family B (`worlds.generate`, `FAMILIES`);
-#   4. family A, the project's generator (simkit.data.synthetic), or files it wrote and that
+#   2. a test parametrised over `FAMILIES` (simkit.data.worlds): its family, "a" or "b";
+#   3. the real files (`shared_data`);
+#   4. family B (`worlds.generate`, `FAMILIES`);
+#   5. family A, the project's generator (simkit.data.synthetic), or files it wrote and that
 #      are committed (tests/data/report, its frozen run, tests/data/ledger, the auction
 #      campaign, the dashboard sample).  Family A is "with full metadata" when its campaign
 #      metadata reaches the code under test -- a sidecar written by `SyntheticData.write`
@@ -222,8 +223,8 @@ def own_redis(tmp_path: Path):
 #      `compare_campaigns(world)`) -- and no `creative_id` or `budget` column is dropped.
 #      Otherwise (frames from `.data`, a committed file read with `read_csv` or copied
 #      without its sidecar, a dropped column) it is "no metadata/creative_id/budget";
-#   5. the small hand-written files in tests/data (imports, mappings);
-#   6. no campaign data, or frames built in the test.
+#   6. the small hand-written files in tests/data (imports, mappings);
+#   7. no campaign data, or frames built in the test.
 #: family A: the generator, `simkit generate` into a folder, fixtures built on it, and the
 #: committed files it wrote
 _FAMILY_A = re.compile(
@@ -232,9 +233,10 @@ _FAMILY_A = re.compile(
     r'"report" / "campaigns\.csv"|"report" / "run"|freeze_report_run|'
     r'"ledger" / "campaigns\.csv"|auction_campaign\.csv'
 )
+FAMILY_B = "family B (simkit.data.worlds)"
 _SHAPE_PATTERNS = (
     ("real files in ../shared/data", re.compile("shared_data")),
-    ("family B (simkit.data.worlds)", re.compile(r"worlds\.generate|FAMILIES")),
+    (FAMILY_B, re.compile(r"worlds\.generate|FAMILIES")),
     ("family A", _FAMILY_A),
     ("hand-written files in tests/data", re.compile("test_data|TEST_DATA|tests/data")),
 )
@@ -343,6 +345,10 @@ def _shape_of(item: pytest.Item) -> str:
     if callspec is not None and isinstance(callspec.params.get("shape"), str):
         return f"shape: {callspec.params['shape']}"
     text = _sources(item)
+    values = callspec.params.values() if callspec is not None else ()
+    family = next((v for v in values if isinstance(v, str) and v in ("a", "b")), None)
+    if family and "FAMILIES" in text:  # parametrised over simkit.data.worlds.FAMILIES
+        return _family_a_label(text) if family == "a" else FAMILY_B
     for label, pattern in _SHAPE_PATTERNS:
         if pattern.search(text):
             return _family_a_label(text) if label == "family A" else label
