@@ -215,11 +215,12 @@ def own_redis(tmp_path: Path):
 #   4. family B (`worlds.generate`, `FAMILIES`);
 #   5. family A, the project's generator (simkit.data.synthetic), or files it wrote and that
 #      are committed (tests/data/report, its frozen run, tests/data/ledger, the auction
-#      campaign, the dashboard sample).  Family A is "with full metadata" when its campaign
-#      metadata reaches the code under test -- a sidecar written by `SyntheticData.write`
-#      (or `simkit generate`), a committed file that has one (tests/data/report/campaigns.csv
-#      and its frozen run, the dashboard sample), `metadata=`, `campaign_meta`,
-#      `_meta.yaml|csv`, or the metadata table (`world.campaigns`, `loaded.campaigns`,
+#      campaign, the dashboard sample, the report notebooks' defaults run by nbval).
+#      Family A is "with full metadata" when its campaign metadata reaches the code under
+#      test -- a sidecar written by `SyntheticData.write` (or `simkit generate`), a committed
+#      file that has one (tests/data/report/campaigns.csv and its frozen run, the dashboard
+#      sample, the report notebooks' defaults), `metadata=`, `campaign_meta`, `_meta.yaml|csv`,
+#      or the metadata table (`world.campaigns`, `loaded.campaigns`,
 #      `compare_campaigns(world)`) -- and no `creative_id` or `budget` column is dropped.
 #      Otherwise (frames from `.data`, a committed file read with `read_csv` or copied
 #      without its sidecar, a dropped column) it is "no metadata/creative_id/budget";
@@ -229,7 +230,7 @@ def own_redis(tmp_path: Path):
 #: committed files it wrote
 _FAMILY_A = re.compile(
     r"generate\(|generate_synthetic\(|SyntheticData|\"generate\",\s*(str\(|\"data\")|world|"
-    r"(?<![\w.])(portfolio|published)\b|dashboard_sample|load\(DATA|"
+    r"(?<![\w.])(portfolio|published)\b|dashboard_sample|sample_data\(|load\(DATA|--nbval|"
     r'"report" / "campaigns\.csv"|"report" / "run"|freeze_report_run|'
     r'"ledger" / "campaigns\.csv"|auction_campaign\.csv'
 )
@@ -251,7 +252,8 @@ _WITH_METADATA = re.compile(
     r"\w*(world|small)\w*\.write\(|\"generate\",\s*(str\(|\"data\")|metadata=|campaign_meta|"
     r"_meta\.(yaml|csv)|\b(\w*world\w*|small|loaded)\.campaigns\b|"
     r"compare_campaigns\(\s*(world|loaded)\b\s*[,)]|"
-    r'"report" / "campaigns\.csv"|"report" / "run"|freeze_report_run|dashboard_sample|load\(DATA'
+    r'"report" / "campaigns\.csv"|"report" / "run"|freeze_report_run|dashboard_sample|load\(DATA|'
+    r"sample_data\(|_report\.ipynb"
 )
 _DROPS_A_COLUMN = re.compile(r"""drop\([^()]*["'](creative_id|budget)["']""")
 
