@@ -197,12 +197,13 @@ def test_empty_risk_report_says_so_without_a_chart() -> None:
 def test_pivot_set_ranks_recommendations(world) -> None:
     result = simkit.find_pivots(world.data, world.campaigns, seed=3, horizon_days=H)
     frame = result.to_frame()
+    assert len(frame) > 0, "the family-B portfolio should yield at least one pivot"
     assert list(frame["rank"]) == list(range(1, len(result.recommendations) + 1))
     assert frame["score"].is_monotonic_decreasing
     html = result._repr_html_()
     _assert_offline_html(html, "Pivots as of")
     assert "optimised" in html
-    assert ("<svg" in html) == (len(frame) > 0)  # no recommendation, nothing to draw
+    assert "<svg" in html
 
 
 def test_calibration_check_by_horizon_and_pit(world) -> None:
