@@ -295,12 +295,16 @@ def _compare_main(
             walls[name].append(r["wall"])
             camps = r["run"]["campaigns"]
             first_start = min(_ts(c["started_at"]) for c in camps)
+            last_end = max(_ts(c["finished_at"]) for c in camps)
             before = first_start - _ts(r["run"]["created_at"])
+            in_worker = statistics.median(c["duration_seconds"] or 0.0 for c in camps)
             print(
                 f"{name}: wall {r['wall']:.1f} s ({r['cpu']:.1f} CPU s) for {len(camps)} "
                 f"campaigns ({sum(c['status'] == 'succeeded' for c in camps)} succeeded, "
-                f"{len(r['summaries'])} summary.json); {before:.1f} s before the first "
-                "campaign"
+                f"{len(r['summaries'])} summary.json); stages: {before:.1f} s before the "
+                f"first campaign, campaigns {last_end - first_start:.1f} s (median "
+                f"{in_worker:.2f} s in a worker), index "
+                f"{_ts(r['run']['finished_at']) - last_end:.1f} s"
                 + (
                     f"; the cluster took {r['cluster_start']:.1f} s to start (not counted)"
                     if dask
