@@ -130,7 +130,6 @@ def test_an_unexpected_message_never_shows_a_secret(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import simkit.cli.data
-
     from simkit.keys import register_secret
 
     sentinel = "SENTINEL-dashboard-token-4711"
