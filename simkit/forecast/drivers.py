@@ -92,19 +92,8 @@ class DriverHistory:
         return len(self.dates)
 
     def log_spend(self) -> np.ndarray:
-        """Log spend with a floor (1% of the median positive spend) on days without spend.
-
-        On days missing from the data (no counts at all) the log spend is interpolated
-        from the days around them: the drivers are carried forward there, so a floor
-        would be a point of huge leverage that says spend had no effect and would pull
-        every spend slope toward 0."""
-        out = _log_spend(self.spend, self.spend_floor)
-        missing = self.counts["impressions"].isna().to_numpy()
-        if missing.any() and not missing.all():
-            seen = np.flatnonzero(~missing)
-            out = out.copy()
-            out[missing] = np.interp(np.flatnonzero(missing), seen, out[seen])
-        return out
+        """Log spend with a floor (1% of the median positive spend) on days without spend."""
+        return _log_spend(self.spend, self.spend_floor)
 
     @property
     def spend_floor(self) -> float:

@@ -125,26 +125,3 @@ def test_backtest_of_a_panel_with_gaps_scores_the_days_reported(gappy_campaign):
         assert np.isfinite(s.coverage_80)
         assert s.n_points == window_days
     assert result.members["seasonal_naive"].mase == pytest.approx(1.0)
-
-
-def test_log_spend_is_interpolated_over_days_missing_from_the_data():
-    from simkit.data.worlds import generate as generate_b
-    from simkit.forecast._member import _spend_slope
-    from simkit.forecast.drivers import calendar_features, driver_history
-
-    world = generate_b(1, 120, rng=np.random.default_rng(5), events=None, channels=["display"])
-    truth = world.truth["B001"]
-    assert truth.missing_dates  # the world has gaps
-    hist = driver_history(world.data, "B001")
-    missing = hist.counts["impressions"].isna().to_numpy()
-    assert missing.sum() == len(truth.missing_dates)
-    assert np.all(hist.spend[missing] == 0.0)  # the spend itself stays "no spend"
-    ls = hist.log_spend()
-    seen = ls[~missing]
-    # no floor on a missing day: within the range of its neighbours
-    assert ls[missing].min() >= seen.min() - 1e-9 and ls[missing].max() <= seen.max() + 1e-9
-    # the floor would have been a point of huge leverage pulling the CPM slope to 0
-    floored = np.log(np.maximum(hist.spend, hist.spend_floor))
-    dow = calendar_features(hist.dates, ls, None)["dow"].to_numpy()
-    y = hist.drivers["log_cpm"].to_numpy()
-    assert _spend_slope(y, ls, dow, 0.5) > 2 * abs(_spend_slope(y, floored, dow, 0.5))
