@@ -395,10 +395,17 @@ def main() -> None:
     parser.add_argument(
         "--cache-dir", default=None, help="reuse fits across bench runs (default: no cache)"
     )
+    parser.add_argument(
+        "--members",
+        default=None,
+        help="comma-separated ensemble members (default: simkit's defaults and the LSTM), "
+        "e.g. seasonal_naive,ets,sarimax,prophet,direct",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     # every member, the opt-in LSTM included unless --no-lstm
-    everything = list(dict.fromkeys([*DEFAULT_MEMBERS, "lstm"]))
+    chosen = args.members.split(",") if args.members else [*DEFAULT_MEMBERS, "lstm"]
+    everything = list(dict.fromkeys(chosen))
     members = [m for m in everything if not (args.no_lstm and m == "lstm")]
     print(f"simkit forecast bench: horizon {HORIZON} days, members {', '.join(members)}")
     print(f"machine: {os.cpu_count()} cores (timings contended if other jobs run)")
