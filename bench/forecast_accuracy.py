@@ -205,7 +205,7 @@ def _statsforecast_daily(hist: pd.DataFrame, future_spend: np.ndarray) -> dict[s
 
 #: simkit's members scored alone on the daily ratio (each member's driver centres through
 #: the funnel at the plan), to see where the ensemble's error comes from.
-_COMPOSED = ("seasonal_naive", "ets", "sarimax", "prophet", "direct", "lstm")
+_COMPOSED = ("seasonal_naive", "ets", "sarimax", "prophet", "lstm")
 
 
 def _true_process(truth, dates: pd.DatetimeIndex, first: pd.Timestamp) -> np.ndarray:  # noqa: ANN001
@@ -399,7 +399,7 @@ def main() -> None:
         "--members",
         default=None,
         help="comma-separated ensemble members (default: simkit's defaults and the LSTM), "
-        "e.g. seasonal_naive,ets,sarimax,prophet,direct",
+        "e.g. seasonal_naive,ets,sarimax,prophet",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)

@@ -64,9 +64,6 @@ log = logging.getLogger(__name__)
 #: (torch and lightning imports, ~1.5 s a fit) and half the memory (torch), while
 #: ``bench/forecast_accuracy.py`` gave it weight in 1 campaign of 9 and the ensemble's MASE
 #: moved within noise without it (family A mean 0.702 with, 0.705 without; real data equal).
-#: ``direct`` (conversions forecast directly, issue 16) is opt-in: it took family B's daily
-#: ratio from 0.724 to 0.63 (``bench/forecast_accuracy.py``) but put the simulation's p50 of
-#: 28-day totals scored on B from 1.02x to 1.13x naive (``bench/simulation.py``).
 DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet")
 _SPEND_PRIOR_SD = 0.5
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of

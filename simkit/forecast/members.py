@@ -40,7 +40,7 @@ from simkit.forecast._member import (
     _Member,
     _spend_slope,
 )
-from simkit.forecast.drivers import calendar_features, funnel_from_drivers, logit
+from simkit.forecast.drivers import calendar_features
 from simkit.forecast.llm_member import LLMMember  # off by default: costs tokens
 from simkit.forecast.neural import LSTMMember  # imports torch lazily
 
@@ -48,7 +48,6 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "ETS",
     "FALLBACK",
-    "DirectConversions",
     "MEMBERS",
     "Member",
     "SARIMAX",
@@ -367,111 +366,6 @@ class ProphetMember(_Member):
         return np.column_stack(out)
 
 
-class DirectConversions(_Member):
-    """Daily conversions forecast directly, then expressed as drivers.
-
-    The other members forecast the rates (CPM, CTR, CVR) and the ensemble composes
-    conversions from them; where conversions land days after their clicks, or the rates'
-    noise is heavy-tailed, the day's CVR (conversions / the same day's clicks) is noisier
-    than the conversions themselves, and a smooth model of the count forecasts it better.
-
-    This member takes CPM, CTR and revenue per conversion from :class:`ETS`, and with them
-    ETS's spend response: the conversions' spend elasticity ``1 - b_cpm + b_ctr + b_cvr``
-    from ETS's per-driver spend slopes.  It divides the history's daily conversions
-    (recovered from the drivers and the spend: the funnel's own composition) by that
-    response, fits Prophet (piecewise-linear trend, weekly seasonality, the holiday flag)
-    to the quotient, multiplies the forecast back by the response at the plan, and sets the
-    CVR so that the funnel gives that count.  A spend coefficient of Prophet's own was
-    measured far worse under plan changes: same-day conversions barely answer a day's
-    overdelivery when they land days after the clicks, so the fitted response was nearly
-    flat and a 40% budget cut kept the forecast up.  The ensemble weighs the member against
-    the composed ones on the same backtest of conversions.
-
-    Parameters
-    ----------
-    country
-        Holiday country; used only when ``X`` lacks the ``holiday`` flag.
-    changepoint_prior_scale, n_changepoints
-        Prophet's trend flexibility and potential changepoints.
-    """
-
-    name = "direct"
-    min_history_days = 28
-    uses_regressors = True
-    context_params = ("country",)
-
-    def __init__(
-        self,
-        *,
-        country: str | None = "US",
-        changepoint_prior_scale: float = 0.05,
-        n_changepoints: int = 25,
-        alias: str = "direct",
-    ) -> None:
-        self.country = country
-        self.changepoint_prior_scale = changepoint_prior_scale
-        self.n_changepoints = n_changepoints
-        self.alias = alias
-
-    def _response(self, log_spend: np.ndarray) -> np.ndarray:
-        return np.exp(self.elasticity_ * (log_spend - self.rates_.spend_mean_))
-
-    def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
-        _quiet_prophet()
-        from prophet import Prophet
-
-        values = np.asarray(y, dtype=float)
-        dates = pd.DatetimeIndex(y.index)
-        if X is None:
-            X = calendar_features(dates, np.zeros(len(dates)), self.country)
-        self.rates_ = ETS().fit(y, X)
-        beta = self.rates_.beta_
-        self.elasticity_ = float(1.0 - beta[0] + beta[1] + beta[2])
-        log_spend = X["log_spend"].to_numpy(dtype=float)
-        conversions = funnel_from_drivers(values, np.exp(log_spend))["conversions"]
-        frame = pd.DataFrame({"ds": dates, "y": conversions / self._response(log_spend)})
-        self.extra_ = ["holiday"] if np.ptp(X["holiday"].to_numpy(dtype=float)) > 0 else []
-        for column in self.extra_:
-            frame[column] = X[column].to_numpy(dtype=float)
-        model = Prophet(
-            growth="linear",
-            yearly_seasonality=False,
-            weekly_seasonality=True,
-            daily_seasonality=False,
-            n_changepoints=min(self.n_changepoints, max(len(values) // 3, 1)),
-            changepoint_prior_scale=self.changepoint_prior_scale,
-            uncertainty_samples=0,
-        )
-        for column in self.extra_:
-            model.add_regressor(column, standardize=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.model_ = model.fit(frame)
-        self.floor_ = 0.01 * max(float(np.median(frame["y"])), 1e-3)
-        self.last_date_ = dates[-1]
-        self.n_obs_ = len(values)
-        return self
-
-    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> np.ndarray:
-        self._check_fitted()
-        if X_future is None:
-            raise ValueError("direct conversions need the spend plan: predict needs X_future")
-        out = self.rates_.predict(h, X_future)
-        dates = pd.date_range(self.last_date_ + pd.Timedelta(days=1), periods=h, freq="D")
-        future = pd.DataFrame({"ds": dates})
-        for column in self.extra_:
-            future[column] = X_future[column].to_numpy(dtype=float)[:h]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            level = self.model_.predict(future)["yhat"].to_numpy(dtype=float)
-        log_spend = X_future["log_spend"].to_numpy(dtype=float)[:h]
-        direct = np.maximum(level, self.floor_) * self._response(log_spend)
-        clicks = funnel_from_drivers(out, np.exp(log_spend))["clicks"]
-        cvr = direct / np.maximum(clicks, 1e-9)
-        out[:, 2] = logit(np.clip(cvr, 1e-7, 1.0 - 1e-4))  # a rate, as the drivers' CVR
-        return out
-
-
 def _quiet_prophet() -> None:
     """Prophet and cmdstanpy log at INFO on every fit, and prophet logs "Importing plotly
     failed" at ERROR when ``prophet.plot`` is imported (plotly is not a dependency); keep our
@@ -488,7 +382,6 @@ MEMBERS: dict[str, type[Forecaster]] = {
     "ets": ETS,
     "sarimax": SARIMAX,
     "prophet": ProphetMember,
-    "direct": DirectConversions,
     "lstm": LSTMMember,
     "llm": LLMMember,
 }

@@ -24,15 +24,7 @@ def series(one_campaign):
 
 
 def test_registry_lists_the_members_and_the_fallback():
-    assert set(MEMBERS) == {
-        "seasonal_naive",
-        "ets",
-        "sarimax",
-        "prophet",
-        "direct",
-        "lstm",
-        "llm",
-    }
+    assert set(MEMBERS) == {"seasonal_naive", "ets", "sarimax", "prophet", "lstm", "llm"}
     assert FALLBACK in MEMBERS
     for name in MEMBERS:
         member = make_member(name)
@@ -107,33 +99,3 @@ def test_lstm_is_deterministic_for_a_seed_and_differs_across_seeds(series):
     assert not np.allclose(a, c)
     assert a.shape == (7, 4) and np.all(np.isfinite(a))
     assert torch.equal(state, torch.random.get_rng_state())  # global torch RNG untouched
-
-
-@pytest.mark.slow
-def test_direct_member_composes_to_its_conversions_forecast_and_follows_the_plan(series):
-    from simkit.forecast.drivers import funnel_from_drivers
-
-    hist, X = series
-    member = make_member("direct").fit(hist.drivers.iloc[:70], X.iloc[:70])
-    future = X.iloc[70:84].copy()
-    pred = member.predict(14, future)
-    assert pred.shape == (14, 4) and np.all(np.isfinite(pred))
-    spend = np.exp(future["log_spend"].to_numpy())
-    composed = funnel_from_drivers(pred, spend)["conversions"]
-    frame = future.reset_index(names="ds")[["ds", *member.extra_]]
-    level = np.maximum(member.model_.predict(frame)["yhat"].to_numpy(), member.floor_)
-    direct = level * member._response(future["log_spend"].to_numpy())
-    assert np.allclose(composed, direct, rtol=1e-6)  # the funnel gives the direct forecast
-    # the spend response is ETS's: conversions' elasticity from its drivers' slopes
-    beta = member.rates_.beta_
-    assert member.elasticity_ == pytest.approx(1 - beta[0] + beta[1] + beta[2])
-    # CPM, CTR and revenue per conversion are ETS's; CVR carries the direct count
-    ets = make_member("ets").fit(hist.drivers.iloc[:70], X.iloc[:70]).predict(14, future)
-    assert np.allclose(pred[:, [0, 1, 3]], ets[:, [0, 1, 3]])
-    actual = hist.counts["conversions"].to_numpy()[70:84]
-    # the direct forecast is at the level of the conversions (within 25% over two weeks)
-    assert abs(composed.sum() / actual.sum() - 1) < 0.25
-    future["log_spend"] += np.log(2.0)
-    assert member.predict(14, future)[:, 2].sum() != pred[:, 2].sum()
-    more = funnel_from_drivers(member.predict(14, future), 2 * spend)["conversions"]
-    assert more.sum() > composed.sum()  # more spend, more conversions
