@@ -10,7 +10,7 @@ the seconds each member spends in its fits).
 Usage::
 
     .venv/bin/python bench/forecast_accuracy.py [--synthetic N] [--no-lstm] [--shared PATH]
-        [--family a|b|both] [--skip-real] [--skip-speed]
+        [--family a|b|both] [--skip-real] [--skip-speed] [--skip-backtest] [--origins N]
 
 Synthetic campaigns come from world family A (:mod:`simkit.data.synthetic`, the generator
 simkit was tuned on) and/or B (:mod:`simkit.data.worlds`, written apart from it: five
@@ -20,7 +20,10 @@ chooses, and each is printed under its own heading with the same counts.  Each f
 then gets the **daily ratio** (issue 16): the daily p50 of conversions over 14 days from
 several origins, MAE divided by the same-weekday-last-week MAE, beside Prophet with spend
 as a regressor and statsforecast (AutoARIMA with log spend as exogenous, AutoETS) on the
-same days (``--skip-daily`` leaves it out, ``--origins`` sets the origins per campaign).  Nothing in the
+same days, and the **true process** (the generator's expected conversions given the
+realised spend, noise at its median: the floor that noise leaves), then each of simkit's
+members alone through the funnel (``--skip-daily`` leaves it out, ``--skip-backtest``
+keeps only it, ``--origins`` sets the origins per campaign).  Nothing in the
 ensemble is learned across campaigns (its weights are fitted per campaign on that
 campaign's backtest), so there is no trained-on/scored-on split here.
 """
@@ -42,6 +45,7 @@ from simkit.data.synthetic import generate
 from simkit.data.worlds import family as world_family
 from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
 from simkit.forecast.api import DEFAULT_MEMBERS
+from simkit.forecast.drivers import funnel_from_drivers
 
 REPO = Path(__file__).resolve().parents[1]
 HORIZON = 14
@@ -199,6 +203,20 @@ def _statsforecast_daily(hist: pd.DataFrame, future_spend: np.ndarray) -> dict[s
     return {"arima": np.maximum(arima, 0.0), "ets": np.maximum(ets, 0.0)}
 
 
+#: simkit's members scored alone on the daily ratio (each member's driver centres through
+#: the funnel at the plan), to see where the ensemble's error comes from.
+_COMPOSED = ("seasonal_naive", "ets", "sarimax", "prophet", "lstm")
+
+
+def _true_process(truth, dates: pd.DatetimeIndex, first: pd.Timestamp) -> np.ndarray:  # noqa: ANN001
+    """The true process's daily centre on ``dates``: the generator's expected recorded
+    conversions given the realised spend, creatives and seasonality, with the noise at its
+    median (``CampaignTruth.expected_conversions``, one value per calendar day)."""
+    expected = np.asarray(truth.expected_conversions, dtype=float)
+    index = (dates - first).days.to_numpy()
+    return expected[index]
+
+
 def _daily_ratio(world, members: list[str], family: str, n_origins: int, cache) -> None:  # noqa: ANN001
     """Daily p50 of conversions over 14 days: MAE / same-weekday-last-week MAE (issue 16).
 
@@ -213,8 +231,12 @@ def _daily_ratio(world, members: list[str], family: str, n_origins: int, cache) 
     import warnings
 
     ids = sorted(world.data["campaign_id"].unique())
-    err = {k: [] for k in ("simkit", "prophet", "arima", "ets", "naive")}
+    first = pd.Timestamp(world.data["date"].min())
+    # keyed "member:<name>" (the bench's own Prophet and AutoETS hold "prophet", "ets")
+    composed = [f"member:{m}" for m in _COMPOSED if m in members]
+    err = {k: [] for k in ("simkit", "truth", "prophet", "arima", "ets", "naive", *composed)}
     per = []
+    level: dict[str, float] = {}  # summed forecasts and actuals on the scored days
     t0 = time.perf_counter()
     for cid in ids:
         rows = world.data[world.data["campaign_id"] == cid].copy()
@@ -238,6 +260,14 @@ def _daily_ratio(world, members: list[str], family: str, n_origins: int, cache) 
                 cache=cache,
             )
             preds = {"simkit": fc.point_volumes()["conversions"].to_numpy(float)}
+            preds["truth"] = _true_process(world.truth[cid], dates, first)
+            for name in composed:
+                member = fc.member_forecasts.get(name.removeprefix("member:"))
+                preds[name] = (
+                    funnel_from_drivers(member, plan)["conversions"]
+                    if member is not None
+                    else np.full(HORIZON, np.nan)
+                )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 preds["prophet"] = _prophet_daily(hist, plan, dates)
@@ -248,34 +278,44 @@ def _daily_ratio(world, members: list[str], family: str, n_origins: int, cache) 
             seen = np.isfinite(truth)
             for name, p in preds.items():
                 row_err[name].append(np.abs(p - truth)[seen])
+                level[name] = level.get(name, 0.0) + float(np.nansum(p[seen]))
+            level["actual"] = level.get("actual", 0.0) + float(truth[seen].sum())
         for name in err:
             err[name].extend(row_err[name])
         nv = np.concatenate(row_err["naive"]).sum()
-        per.append((cid, {n: np.concatenate(v).sum() / nv for n, v in row_err.items()}))
+        per.append((cid, {n: np.nansum(np.concatenate(v)) / nv for n, v in row_err.items()}))
     print(
         f"\ndaily p50 of conversions, family {family.upper()}: {len(ids)} campaigns x "
         f"{n_origins} origins, 14 days each; MAE / same-weekday-last-week MAE "
         f"(bar for simkit: < 0.60); {time.perf_counter() - t0:.0f} s"
     )
-    names = ["simkit", "prophet", "arima", "ets"]
+    names = ["simkit", "prophet", "arima", "ets", "truth"]
     labels = {
         "simkit": "simkit",
         "prophet": "Prophet+spend",
         "arima": "sf AutoARIMA+spend",
         "ets": "sf AutoETS",
+        "truth": "true process",
     }
-    print(f"{'campaign':<10} " + " ".join(f"{labels[n]:>18}" for n in names))
-    for cid, ratio in per:
-        print(f"{cid:<10} " + " ".join(f"{ratio[n]:>18.3f}" for n in names))
     base = np.concatenate(err["naive"]).sum()
-    pooled = {n: np.concatenate(err[n]).sum() / base for n in names}
-    print(f"{'pooled':<10} " + " ".join(f"{pooled[n]:>18.3f}" for n in names))
+    pooled = {n: np.nansum(np.concatenate(err[n])) / base for n in err}
+    for group in (names, composed):
+        print(f"{'campaign':<10} " + " ".join(f"{labels.get(n, n)[:18]:>18}" for n in group))
+        for cid, ratio in per:
+            print(f"{cid:<10} " + " ".join(f"{ratio[n]:>18.3f}" for n in group))
+        print(f"{'pooled':<10} " + " ".join(f"{pooled[n]:>18.3f}" for n in group))
+        print(
+            f"{'sum/actual':<10} " + " ".join(f"{level[n] / level['actual']:>18.3f}" for n in group)
+        )
+        if group is names:
+            print("simkit's members, each alone through the funnel (diagnostic):")
     verdict = "met" if pooled["simkit"] < 0.60 else "MISSED"
-    beats = all(pooled["simkit"] < pooled[n] for n in names[1:])
+    beats = all(pooled["simkit"] < pooled[n] for n in names[1:4])
     print(
         f"family {family.upper()} daily ratio: simkit {pooled['simkit']:.3f} [{verdict}]; "
         f"{'beats' if beats else 'does not beat'} Prophet+spend {pooled['prophet']:.3f}, "
-        f"AutoARIMA+spend {pooled['arima']:.3f}, AutoETS {pooled['ets']:.3f}"
+        f"AutoARIMA+spend {pooled['arima']:.3f}, AutoETS {pooled['ets']:.3f}; "
+        f"true process {pooled['truth']:.3f}"
     )
 
 
@@ -339,6 +379,11 @@ def main() -> None:
         "--skip-daily", action="store_true", help="leave the daily p50 ratio section out"
     )
     parser.add_argument(
+        "--skip-backtest",
+        action="store_true",
+        help="leave the synthetic families' backtest MASE tables out (daily ratio only)",
+    )
+    parser.add_argument(
         "--origins", type=int, default=3, help="forecast origins per campaign, daily ratio"
     )
     parser.add_argument(
@@ -350,10 +395,17 @@ def main() -> None:
     parser.add_argument(
         "--cache-dir", default=None, help="reuse fits across bench runs (default: no cache)"
     )
+    parser.add_argument(
+        "--members",
+        default=None,
+        help="comma-separated ensemble members (default: simkit's defaults and the LSTM), "
+        "e.g. seasonal_naive,ets,sarimax,prophet",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     # every member, the opt-in LSTM included unless --no-lstm
-    everything = list(dict.fromkeys([*DEFAULT_MEMBERS, "lstm"]))
+    chosen = args.members.split(",") if args.members else [*DEFAULT_MEMBERS, "lstm"]
+    everything = list(dict.fromkeys(chosen))
     members = [m for m in everything if not (args.no_lstm and m == "lstm")]
     print(f"simkit forecast bench: horizon {HORIZON} days, members {', '.join(members)}")
     print(f"machine: {os.cpu_count()} cores (timings contended if other jobs run)")
@@ -381,13 +433,14 @@ def main() -> None:
             args.synthetic, args.days, rng=np.random.default_rng(3), events=None
         )
         ids = sorted(world.data["campaign_id"].unique())
-        rows = _run_set(world.data, ids, members, cache)
-        _table(
-            f"SYNTHETIC family {family.upper()}: {args.synthetic} campaigns x {args.days} "
-            "days, no events",
-            rows,
-        )
-        _pooled_synthetic(rows, family)
+        if not args.skip_backtest:
+            rows = _run_set(world.data, ids, members, cache)
+            _table(
+                f"SYNTHETIC family {family.upper()}: {args.synthetic} campaigns x {args.days} "
+                "days, no events",
+                rows,
+            )
+            _pooled_synthetic(rows, family)
         if not args.skip_daily:
             _daily_ratio(world, members, family, args.origins, cache)
 

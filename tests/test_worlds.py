@@ -252,3 +252,18 @@ def test_family_registry_and_errors():
     last = worlds.generate(1, 30, rng=np.random.default_rng(0), end="2025-06-30", events=None)
     assert last.data["date"].max() <= pd.Timestamp("2025-06-30")
     assert last.data["date"].min() == pd.Timestamp("2025-06-01")
+
+
+@pytest.mark.parametrize("name", ["a", "b"])
+def test_truth_holds_the_expected_daily_conversions_of_the_realised_spend(name):
+    world = worlds.family(name)(3, 90, rng=np.random.default_rng(8), events=None)
+    for cid, truth in world.truth.items():
+        rows = world.data[world.data["campaign_id"] == cid]
+        expected = np.asarray(truth.expected_conversions)
+        assert expected.shape == (90,) and np.all(expected >= 0)
+        index = (rows["date"] - rows["date"].min()).dt.days.to_numpy()
+        actual = rows["conversions"].to_numpy(float)
+        # the centre of the realised counts: totals within 12%, and the daily errors
+        # smaller than the counts' own spread around their mean
+        assert abs(expected[index].sum() / actual.sum() - 1) < 0.12
+        assert np.abs(expected[index] - actual).mean() < np.abs(actual - actual.mean()).mean()

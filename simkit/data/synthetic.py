@@ -108,6 +108,10 @@ class CampaignTruth:
     noise_sd: float
     noise_phi: float
     events: tuple[InjectedEvent, ...] = ()
+    #: The true process's daily centre: expected recorded conversions on each calendar day
+    #: of the data (from the first), given the realised spend, the creatives, seasonality
+    #: and events, with the day-to-day noise at its median (filled in by ``generate``).
+    expected_conversions: tuple[float, ...] = ()
 
     def expected_daily_conversions(self, spend: np.ndarray | float) -> np.ndarray:
         """Expected conversions per day at a given daily spend, with fresh creative, an
@@ -238,6 +242,17 @@ def simulate_campaign(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Draw one campaign's daily funnel under ``truth`` for the given daily ``budget``."""
+    return _simulate(truth, budget, days, rng)[0]
+
+
+def _simulate(
+    truth: CampaignTruth,
+    budget: np.ndarray,
+    days: pd.DatetimeIndex,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`simulate_campaign`'s frame and the expected recorded conversions per day (the
+    noise at its median: the AR(1) log-noise at zero; no random numbers drawn for it)."""
     n = len(days)
     budget = np.asarray(budget, dtype=float)
     if budget.shape != (n,):
@@ -257,13 +272,13 @@ def simulate_campaign(
             multiplier["tracking_dip"] = np.where(mask, 1 - event.magnitude, 1.0)
     spend = np.round(budget * pacing, 2)
 
-    cpm = (
+    cpm_centre = (
         truth.base_cpm
         * np.power(np.maximum(spend, 1e-9) / truth.reference_spend, truth.cpm_spend_elasticity)
         * np.asarray(truth.dow_cpm)[dow]
-        * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng))
         * multiplier["competitor_entry"]
     )
+    cpm = cpm_centre * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng))
     impressions = rng.poisson(1000.0 * spend / cpm)
 
     # creative age and fatigue; a refresh resets both the age and any fatigue event
@@ -281,21 +296,18 @@ def simulate_campaign(
         elapsed = np.array([(x - event.start).days for x in d], dtype=float)
         fatigue = np.where(in_event, fatigue * np.exp(-event.magnitude * elapsed), fatigue)
     fatigue = np.maximum(fatigue, _FATIGUE_FLOOR)
-    ctr = np.clip(
-        truth.base_ctr
-        * np.asarray(truth.dow_ctr)[dow]
-        * fatigue
-        * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng)),
-        0.0,
-        0.9,
-    )
+    ctr_centre = truth.base_ctr * np.asarray(truth.dow_ctr)[dow] * fatigue
+    ctr = np.clip(ctr_centre * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng)), 0.0, 0.9)
     clicks = rng.binomial(impressions, ctr)
-    cvr = np.clip(
-        truth.base_cvr
-        * np.asarray(truth.dow_cvr)[dow]
-        * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng)),
-        0.0,
-        0.9,
+    cvr_centre = truth.base_cvr * np.asarray(truth.dow_cvr)[dow]
+    cvr = np.clip(cvr_centre * np.exp(_ar1(n, truth.noise_sd, truth.noise_phi, rng)), 0.0, 0.9)
+    expected = (
+        1000.0
+        * spend
+        / cpm_centre
+        * np.clip(ctr_centre, 0.0, 0.9)
+        * np.clip(cvr_centre, 0.0, 0.9)
+        * multiplier["tracking_dip"]
     )
     true_conversions = rng.binomial(clicks, cvr)
     conversions = rng.binomial(true_conversions, multiplier["tracking_dip"])
@@ -325,7 +337,7 @@ def simulate_campaign(
             0.75 * np.power(spend / truth.reference_spend, 0.25) / multiplier["competitor_entry"]
         )
         frame["impression_share"] = np.round(np.clip(share, 0.05, 0.98), 4)
-    return frame
+    return frame, expected
 
 
 def default_events(campaign_ids: Sequence[str], start: date, n_days: int) -> list[InjectedEvent]:
@@ -410,7 +422,8 @@ def generate(
             if budgets and cid in budgets
             else sample_budget_schedule(n_days, truth.reference_spend, rng)
         )
-        frame = simulate_campaign(truth, budget, days, rng)
+        frame, expected = _simulate(truth, budget, days, rng)
+        truth = replace(truth, expected_conversions=tuple(float(x) for x in expected))
         frames.append(frame)
         truths[cid] = truth
         expected_cpa = truth.reference_spend / float(

@@ -306,6 +306,19 @@ def simulate_campaign(
     Every column is present (``budget`` and ``creative_id`` too); :func:`generate` blanks
     them for the campaigns that lack them, and drops the missing days.
     """
+    return _simulate(truth, budget, days, rng)[0]
+
+
+def _simulate(
+    truth: WorldTruth,
+    budget: np.ndarray,
+    days: pd.DatetimeIndex,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`simulate_campaign`'s frame and the expected recorded conversions per day: the
+    realised spend, creatives (their drawn quality) and seasonality (its drawn swell), the
+    noise at its median (zero on the log scales), the clicks' conversions spread over the
+    lag distribution; no random numbers are drawn for it."""
     n = len(days)
     budget = np.asarray(budget, dtype=float)
     if budget.shape != (n,):
@@ -386,13 +399,28 @@ def simulate_campaign(
         wear = np.exp(-e.magnitude * np.maximum(t - onset, 0.0))
         same = generation == generation[min(onset, n - 1)]
         ctr = np.where(active & same, ctr * np.maximum(wear, _FATIGUE_FLOOR), ctr)
+    ctr_centre = np.clip(ctr * np.exp(season[1]), 1e-5, 0.3)
     ctr = np.clip(ctr * np.exp(season[1] + n_ctr), 1e-5, 0.3)
     clicks = rng.binomial(impressions, ctr)
 
     # ---- conversions: CVR, demand drops, lagged attribution, tracking dips
     cvr = truth.base_cvr * np.exp(season[2] + n_cvr)
+    cvr_centre = truth.base_cvr * np.exp(season[2])
     for active, e in mask("demand_drop"):
         cvr = np.where(active, cvr * (1 - e.magnitude), cvr)
+        cvr_centre = np.where(active, cvr_centre * (1 - e.magnitude), cvr_centre)
+    made_centre = (
+        truth.saturation_impressions
+        * -np.expm1(-spend / truth.saturation_spend)
+        / (np.exp(season[0]) * competitor)
+        * ctr_centre
+        * np.clip(cvr_centre, 0.0, 0.5)
+    )
+    expected = np.zeros(n)
+    for lag, p in enumerate(truth.lag_probs):
+        expected[lag:] += p * made_centre[: n - lag]
+    for active, e in mask("tracking_dip"):
+        expected = np.where(active, expected * (1 - e.magnitude), expected)
     made = rng.binomial(clicks, np.clip(cvr, 0.0, 0.5))
     lagged = rng.multinomial(made, np.asarray(truth.lag_probs))  # (n, 8)
     landed = np.zeros(n, dtype=np.int64)
@@ -427,7 +455,7 @@ def simulate_campaign(
     if truth.channel in ("search", "shopping"):
         share = 0.7 / competitor * np.exp(rng.normal(0, 0.04, n) - 0.3 * n_cpm)
         frame["impression_share"] = np.round(np.clip(share, 0.05, 0.98), 4)
-    return frame
+    return frame, expected
 
 
 def _missing_days(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -569,7 +597,8 @@ def generate(
             has_budget=not no_budget,
             missing_dates=tuple(days[i].date() for i in missing),
         )
-        frame = simulate_campaign(truth, budget, days, rng)
+        frame, expected = _simulate(truth, budget, days, rng)
+        truth = replace(truth, expected_conversions=tuple(float(x) for x in expected))
         if drop_missing:
             frame = frame.drop(index=missing).reset_index(drop=True)
         if no_creative:
