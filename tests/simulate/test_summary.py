@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simkit.errors import ParamsError
-from simkit.simulate import BudgetPlan, simulate, simulate_paths, summarise
+from simkit.simulate import (
+    BudgetPlan,
+    CompetitionFactor,
+    DeliveryModel,
+    simulate,
+    simulate_paths,
+    summarise,
+)
 from simkit.simulate.summary import QUANTILES, partition_scenarios, quantile_summary
 
 from .conftest import make_forecast
@@ -292,3 +302,96 @@ def test_ratio_quantiles_tolerate_zero_denominators():
     s = quantile_summary(np.array([1.0, 2.0, np.inf, np.nan]), ratio=True)
     assert s["p5"] == 1.0
     assert s["mean"] == pytest.approx(1.5)
+
+
+def _as_json(value):
+    """What the JSON of a value must be: numbers as numbers, non-finite ones as ``null``,
+    dates as ISO strings, arrays and tuples as lists, frames as records (days as dates)."""
+    if isinstance(value, pd.DataFrame):
+        frame = value.copy()
+        if "date" in frame:
+            frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+        return [_as_json(row) for row in frame.to_dict(orient="records")]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return [_as_json(v) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.isoformat()
+    assert value is None or isinstance(value, str), type(value)
+    return value
+
+
+def test_json_carries_every_field_with_non_finite_numbers_as_null():
+    # a small campaign: many paths convert nothing (an infinite CPA), and a total below
+    # the daily budgets runs out on most paths (a median exhaustion date in the budget)
+    delivery = DeliveryModel(0.9, 0.05)
+    paths = simulate_paths(
+        make_forecast(spend=20.0, cvr=0.002),
+        BudgetPlan(daily=np.full(28, 20.0), total=420.0),
+        400,
+        np.random.default_rng(3),
+        delivery=delivery,
+        factors=[CompetitionFactor(inflation=0.1, start=date(2026, 3, 9))],
+    )
+    result = summarise(
+        paths,
+        plan_value=3.0,
+        plan_source="goal",
+        target_cpa=50.0,
+        goal_conversions=2.0,
+        as_of=date(2026, 3, 1),
+        seed=3,
+        extra={"note": "hand-made", "weights": np.array([0.5, np.inf])},
+    )
+    assert np.isinf(result.totals["cpa"]["p95"])  # the case under test: non-finite values
+    back = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    expected = {
+        "campaign_id": "C1",
+        "as_of": "2026-03-01",
+        "start": "2026-03-02",
+        "end": "2026-03-29",
+        "horizon_days": 28,
+        "paths": 400,
+        "seed": 3,
+        "outcome": "conversions",
+        "plan_value": 3.0,
+        "plan_source": "goal",
+        "targets": {"target_cpa": 50.0, "goal_conversions": 2.0},
+        "budget": _as_json(result.budget),
+        "factors": [
+            {"kind": "competition", "inflation": 0.1, "inflation_sd": 0.0, "start": "2026-03-09"}
+        ],
+        "totals": _as_json(result.totals),
+        "scenarios": [
+            {f.name: _as_json(getattr(s, f.name)) for f in dataclasses.fields(s)}
+            for s in result.scenarios
+        ],
+        "bands": [
+            {f.name: _as_json(getattr(b, f.name)) for f in dataclasses.fields(b)}
+            for b in result.bands
+        ],
+        "probabilities": _as_json(result.probabilities),
+        "daily": _as_json(result.daily),
+        "note": "hand-made",
+        "weights": [0.5, None],
+    }
+    assert back == expected
+    budget = back["budget"]
+    assert (budget["kind"], budget["total"], budget["daily"]) == (
+        paths.plan.kind,
+        420.0,
+        [20.0] * 28,
+    )
+    assert {k: budget[k] for k in delivery.to_dict()} == delivery.to_dict()
+    assert budget["median_exhaustion_date"].startswith("2026-03-")
+    assert [s["n_paths"] for s in back["scenarios"]] == [s.n_paths for s in result.scenarios]
+    assert sum(s["n_paths"] for s in back["scenarios"]) == 400
