@@ -28,6 +28,17 @@ def test_funnel_is_coherent_on_every_path(forecast):
     assert np.all(p.clicks <= p.impressions)
     assert np.all(p.conversions <= p.clicks)
     assert np.all(p.conversions == np.round(p.conversions))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        daily = {
+            "cpm": 1000 * p.spend / p.impressions,
+            "ctr": p.clicks / p.impressions,
+            "cpc": p.spend / p.clicks,
+            "cvr": p.conversions / p.clicks,
+            "cpa": p.spend / p.conversions,
+            "roas": p.revenue / p.spend,
+        }
+    for name, expected in daily.items():
+        assert np.array_equal(p.metric(name), expected, equal_nan=True), name
     t = p.totals()
     assert np.allclose(t["cpa"], t["spend"] / t["conversions"])
     assert np.allclose(t["roas"], t["revenue"] / t["spend"])
@@ -55,9 +66,12 @@ def test_mean_matches_known_funnel():
     assert p.spend.mean() == pytest.approx(800.0, rel=1e-4)
 
 
-def test_driver_errors_match_driver_forecast_paths_from():
+@pytest.mark.parametrize("ar", [(0.7, 0.7, 0.7, 0.7), (0.8, 0.0, 0.0, 0.0), (0.5, 0.0, 0.3, 0.0)])
+def test_driver_errors_match_driver_forecast_paths_from(ar):
+    # all drivers autocorrelated, one only, or some: each way the same errors as the
+    # forecast's own path model
     corr = np.full((4, 4), 0.3) + 0.7 * np.eye(4)
-    fc = make_forecast(horizon_days=10, corr=corr, ar=0.7)
+    fc = replace(make_forecast(horizon_days=10, corr=corr), ar_coef=np.array(ar))
     rng = np.random.default_rng(0)
     z = rng.standard_normal((10, 4, 50)).astype(np.float32)  # (H, 4, n)
     mine = _driver_errors(fc, np.ascontiguousarray(np.moveaxis(z, 1, 0)), rng)  # (4, H, n)
