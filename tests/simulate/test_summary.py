@@ -155,7 +155,7 @@ def test_scenario_cuts_are_configurable_and_checked():
     assert [s.n_paths for s in few] == [1, 1, 1] and few[1].median == 3.0
     assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.95)
     for bad in ((0.8, 0.2), (0.0, 0.5), (0.5, 1.0), (0.3, 0.3), (0.2,), "ab", (0.1, float("nan"))):
-        with pytest.raises(ParamsError, match="scenario cut points"):
+        with pytest.raises(ParamsError, match="field 'scenario_cuts': scenario cut points"):
             partition_scenarios(_hand_totals(conv), "conversions", cuts=bad)
 
 
@@ -395,3 +395,90 @@ def test_json_carries_every_field_with_non_finite_numbers_as_null():
     assert budget["median_exhaustion_date"].startswith("2026-03-")
     assert [s["n_paths"] for s in back["scenarios"]] == [s.n_paths for s in result.scenarios]
     assert sum(s["n_paths"] for s in back["scenarios"]) == 400
+
+
+def _reference_quantiles(values, ratio):
+    """NumPy's quantiles: linear interpolation for counts, the inverse CDF for ratios with
+    0/0 ranked as infinite; means over the finite ratios."""
+    values = np.asarray(values, dtype=np.float64)
+    if not ratio:
+        return values.mean(axis=-1), np.quantile(values, list(QUANTILES.values()), axis=-1)
+    values = np.where(np.isnan(values), np.inf, values)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):  # no finite value: the mean is nan
+        mean = np.where(finite, values, 0).sum(axis=-1) / finite.sum(axis=-1)
+    return mean, np.quantile(values, list(QUANTILES.values()), axis=-1, method="inverted_cdf")
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 101])
+def test_quantile_summary_is_numpys_quantiles_along_the_axis(n):
+    rng = np.random.default_rng(n)
+    counts = rng.poisson(30.0, (3, n)).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan among the ratios
+        ratios = rng.poisson(2.0, (3, n)) * 5.0 / rng.poisson(2.0, (3, n))
+    for values, ratio in ((counts, False), (ratios, True)):
+        for axis in (1, 0):
+            data = values if axis == 1 else values.T
+            got = quantile_summary(data, axis=axis, ratio=ratio)
+            mean, quantiles = _reference_quantiles(values, ratio)
+            assert np.allclose(got["mean"], mean, equal_nan=True)
+            for name, expected in zip(QUANTILES, quantiles, strict=True):
+                assert np.array_equal(got[name], expected), (name, ratio, axis)
+    assert quantile_summary(counts[0])["p50"] == np.median(counts[0])  # counts by default
+
+
+def test_ratio_summary_of_no_finite_value_is_infinite_without_warnings():
+    s = quantile_summary(np.array([np.inf, np.nan, np.inf]), ratio=True)
+    assert np.isnan(s["mean"]) and all(s[q] == np.inf for q in QUANTILES)
+
+
+def test_daily_and_total_summaries_are_the_quantiles_of_the_paths(paths):
+    result = summarise(paths)
+    totals = paths.totals()
+    for metric, ratio in (("conversions", False), ("spend", False), ("cpa", True), ("ctr", True)):
+        mean, quantiles = _reference_quantiles(totals[metric], ratio)
+        assert result.totals[metric]["mean"] == pytest.approx(mean, rel=1e-12)
+        assert [result.totals[metric][q] for q in QUANTILES] == pytest.approx(quantiles, rel=1e-12)
+        daily = result.daily[result.daily["metric"] == metric]
+        mean, quantiles = _reference_quantiles(paths.metric(metric), ratio)
+        assert np.allclose(daily["mean"], mean)
+        assert np.array_equal(daily[list(QUANTILES)].to_numpy(), quantiles.T.astype(np.float64))
+
+
+def test_bands_and_goal_probabilities_include_their_boundaries(paths):
+    totals = paths.totals()
+    conv = totals["conversions"]
+    # conversion totals are whole numbers: 855 and 1,045 (plan 950 -+ 10%) are hit
+    assert (conv == 950 * 0.9).any() and (conv == 950 * 1.1).any()
+    result = summarise(
+        paths,
+        plan_value=950.0,
+        target_cpa=float(totals["cpa"][0]),
+        target_roas=float(totals["roas"][0]),
+        goal_conversions=float(conv[0]),
+    )
+    assert_bands_count_the_paths(result, conv, 950.0)
+    p = result.probabilities
+    assert p["p_cpa_le_target"] == np.mean(totals["cpa"] <= totals["cpa"][0])
+    assert p["p_roas_ge_target"] == np.mean(totals["roas"] >= totals["roas"][0])
+    assert p["p_conversions_ge_goal"] == np.mean(conv >= conv[0])
+
+
+def test_a_path_without_spend_is_below_any_roas_plan(paths):
+    spend, revenue = paths.spend.copy(), paths.revenue.copy()
+    spend[:, :300] = 0.0
+    revenue[:, :300] = 0.0
+    idle = dataclasses.replace(paths, spend=spend, revenue=revenue)
+    roas = idle.totals()["roas"]
+    assert np.isnan(roas[:300]).all()
+    plan_value = float(np.median(roas[300:]))
+    result = summarise(idle, outcome="roas", plan_value=plan_value)
+    assert_bands_count_the_paths(result, roas, plan_value)
+    assert result.bands[0].probability >= 0.1
+
+
+def test_summarise_uses_the_scenario_cuts_it_is_given(paths):
+    pess, real, opt = summarise(paths, scenario_cuts=(0.1, 0.7)).scenarios
+    assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.7)
+    assert pess.probability == pytest.approx(0.1, abs=0.01)
+    assert opt.probability == pytest.approx(0.3, abs=0.01)
