@@ -140,6 +140,7 @@ def test_scenarios_ties_at_a_cut_stay_together_and_still_sum_to_one():
     pess, real, opt = partition_scenarios(_hand_totals(conv), "conversions")
     assert pess.n_paths == 0 and pess.probability == 0.0 and pess.path_index == -1
     assert np.isnan(pess.mean_totals["conversions"])
+    assert np.isnan(pess.median) and np.isnan(pess.value)
     assert real.n_paths == 8 and opt.n_paths == 2  # p80 cut: the 8th smallest (2)
     assert pess.probability + real.probability + opt.probability == 1.0
     all_equal = partition_scenarios(_hand_totals([3.0] * 7), "conversions")
@@ -168,6 +169,8 @@ def test_roas_scenarios_rank_zero_spend_paths_worst():
     assert [pess.n_paths, real.n_paths, opt.n_paths] == [2, 6, 2]
     assert pess.path_index in (0, 1)
     assert pess.mean_totals["roas"] == pytest.approx((5 + 10) / 2 / 5)
+    assert opt.mean_totals["revenue"] == (80 + 90) / 2  # the zero-spend path is not best
+    assert np.isnan(pess.median)  # its lower median is the path without a ROAS
     assert pess.value <= real.value <= opt.value
 
 
@@ -482,3 +485,46 @@ def test_summarise_uses_the_scenario_cuts_it_is_given(paths):
     assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.7)
     assert pess.probability == pytest.approx(0.1, abs=0.01)
     assert opt.probability == pytest.approx(0.3, abs=0.01)
+
+
+def test_scenarios_with_few_paths_and_odd_blocks():
+    # one path: always realistic; two paths with the low cut at 0.5: one below it
+    one = partition_scenarios(_hand_totals([4.0]), cuts=(0.6, 0.9))  # conversions by default
+    assert [s.n_paths for s in one] == [0, 1, 0] and one[1].median == 4.0
+    two = partition_scenarios(_hand_totals([3.0, 1.0]), "conversions", cuts=(0.5, 0.9))
+    assert [s.n_paths for s in two] == [1, 1, 0] and two[0].path_index == 1
+    # with 2 paths, round(0.2 x 2) = 0 paths lie below the low cut
+    assert [s.n_paths for s in partition_scenarios(_hand_totals([3.0, 1.0]))] == [0, 2, 0]
+    # odd blocks: the median is the middle path
+    pess, real, opt = partition_scenarios(_hand_totals(np.arange(10.0)), cuts=(0.3, 0.9))
+    assert (pess.n_paths, pess.median, pess.path_index) == (3, 1.0, 1)
+    assert (real.n_paths, real.median, real.path_index) == (6, 5.0, 5)
+    assert (pess.quantile_low, real.quantile_low, real.quantile_high, opt.quantile_high) == (
+        0.0,
+        0.3,
+        0.9,
+        1.0,
+    )
+    assert real.probability_of == "3 <= conversions <= 8"
+
+
+def test_scenario_ratios_of_zero_denominators_and_path_ratios():
+    # the two worst paths convert nothing: with no spend their CPA is 0/0 (nan), with a
+    # spend x/0 (inf)
+    conv = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+    spend = [0, 0, 10, 10, 10, 10, 10, 10, 10, 10]
+    pess, real, _ = partition_scenarios(_hand_totals(conv, spend), "conversions")
+    assert pess.n_paths == 2 and np.isnan(pess.mean_totals["cpa"])
+    assert np.isnan(pess.mean_totals["ctr"])  # no impressions either
+    pess = partition_scenarios(_hand_totals(conv), "conversions")[0]
+    assert pess.n_paths == 2 and pess.mean_totals["cpa"] == np.inf
+    # the representative path's own ratios, from its counts
+    i = real.path_index
+    assert real.totals["ctr"] == pytest.approx(spend[i] / (100 * spend[i]))
+    assert real.totals["cvr"] == pytest.approx(conv[i] / spend[i])
+    assert real.totals["cpm"] == pytest.approx(1000 * spend[i] / (100 * spend[i]))
+
+
+def test_scenarios_need_the_count_totals():
+    with pytest.raises(ParamsError, match=r"field 'totals'.*lack \['spend'"):
+        partition_scenarios({"conversions": np.arange(5.0)}, "conversions")
