@@ -346,3 +346,15 @@ def test_revenue_is_simulated_only_when_the_history_measures_it(forecast):
     unmeasured = _run(replace(forecast, revenue_measured=False), n=500)
     assert not unmeasured.revenue.any()
     assert np.array_equal(unmeasured.conversions, measured.conversions)
+
+
+def test_a_capped_day_pays_the_cpm_of_the_spend_it_delivered():
+    # the total runs out half-way through day 10: that day spends 400 of its 800, so with
+    # elasticity 0.4 its CPM is 10 x (400 / 800)^0.4 (the spend delivered, not the budget)
+    fc = make_forecast(scale=0.0, ar=0.0, elasticity=(0.4, 0, 0, 0))
+    plan = BudgetPlan(daily=np.full(28, 800.0), total=800.0 * 10.5)
+    p = _run(fc, n=4000, plan=plan, delivery=DeliveryModel(1.0, 0.0))
+    assert np.allclose(p.spend[10], 400.0) and np.all(p.exhausted_day == 10)
+    expected = 1000 * 400 / (10 * 0.5**0.4)  # Poisson mean impressions on day 10
+    assert p.impressions[10].mean() == pytest.approx(expected, rel=2e-3)
+    assert p.impressions[9].mean() == pytest.approx(80_000, rel=2e-3)

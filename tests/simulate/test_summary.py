@@ -350,6 +350,7 @@ def test_json_carries_every_field_with_non_finite_numbers_as_null():
         plan_value=3.0,
         plan_source="goal",
         target_cpa=50.0,
+        target_roas=2.0,
         goal_conversions=2.0,
         as_of=date(2026, 3, 1),
         seed=3,
@@ -368,7 +369,7 @@ def test_json_carries_every_field_with_non_finite_numbers_as_null():
         "outcome": "conversions",
         "plan_value": 3.0,
         "plan_source": "goal",
-        "targets": {"target_cpa": 50.0, "goal_conversions": 2.0},
+        "targets": {"target_cpa": 50.0, "target_roas": 2.0, "goal_conversions": 2.0},
         "budget": _as_json(result.budget),
         "factors": [
             {"kind": "competition", "inflation": 0.1, "inflation_sd": 0.0, "start": "2026-03-09"}
