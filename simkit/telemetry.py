@@ -32,6 +32,7 @@ __all__ = [
     "capture_failure",
     "init_sentry",
     "scrub_event",
+    "scrub_text",
     "track",
 ]
 
@@ -74,6 +75,13 @@ def _scrub_text(text: str, secrets: list[str]) -> str:
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{SCRUBBED}@", text)
     text = _TOKEN_ARG.sub(lambda m: f"{m.group('key')}{SCRUBBED}", text)
     return _SLACK_HOOK.sub(lambda m: f"{m.group(1)}{SCRUBBED}", text)
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with the secret environment variables' values, URL credentials, ``token=``
+    style arguments and Slack webhook paths replaced (what :func:`scrub_event` does to each
+    string of an event)."""
+    return _scrub_text(text, _secret_values())
 
 
 def scrub_event(event: dict[str, Any], hint: Any = None) -> dict[str, Any]:

@@ -126,6 +126,27 @@ def test_an_unexpected_exception_is_one_line_too(
     )
 
 
+def test_an_unexpected_message_never_shows_a_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import simkit.cli.data
+
+    sentinel = "SENTINEL-dashboard-token-4711"
+    monkeypatch.setenv("SIMKIT_DASHBOARD_TOKEN", sentinel)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(
+            f"cannot reach postgresql://simkit:pw-SENTINEL-9@db:5432/x?token={sentinel}"
+        )
+
+    monkeypatch.setattr(simkit.cli.data, "import_file", broken)
+    with pytest.raises(SystemExit, match="^1$"):
+        main(["validate", SAMPLE])
+    _, err = capsys.readouterr()
+    assert "SENTINEL" not in err
+    assert err.startswith("simkit: error: unexpected RuntimeError: cannot reach postgresql://")
+
+
 def test_error_line_joins_the_message_lines() -> None:
     assert error_line("first\n  second\n\n", "simkit x") == "simkit x: error: first second"
     assert error_line(SimkitError("bad"), "simkit y") == "simkit y: error: bad"

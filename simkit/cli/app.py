@@ -206,6 +206,10 @@ def main(argv: list[str] | None = None) -> None:
         if logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("simkit").exception("unexpected error")
         hint = "" if logging.getLogger().isEnabledFor(logging.INFO) else " (--verbose shows where)"
-        print_error(f"unexpected {type(exc).__name__}: {exc}{hint}", "simkit")
+        # an unexpected message may quote a URL with its password or a key simkit read
+        from simkit.keys import scrub  # imported here: keyring is not needed otherwise
+
+        message = scrub(telemetry.scrub_text(str(exc)))
+        print_error(f"unexpected {type(exc).__name__}: {message}{hint}", "simkit")
         code = 1
     sys.exit(code)

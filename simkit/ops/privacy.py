@@ -224,11 +224,11 @@ def export(stores: Stores, who: Subject, output: Path) -> dict[str, Any]:
         if any(contains(b, ids) for b in blobs.values()):
             for path, blob in blobs.items():
                 files[f"cache/{path.relative_to(stores.cache_dir).as_posix()}"] = blob
-    for folder in stores.response_caches():
+    for label, folder in stores.response_caches():
         for _, key, blob in cached_replies(folder):
             if contains(blob, ids):
                 name = hashlib.sha256(str(key).encode()).hexdigest()[:16]
-                files[f"responses/{folder.name}/{name}.json"] = blob
+                files[f"responses/{label}/{name}.json"] = blob
     entries = [e for cid in sorted(ids) for e in audit.entries(stores.audit_log, campaign=cid)]
     files["audit.jsonl"] = "".join(
         json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in entries
@@ -427,7 +427,7 @@ def purge(stores: Stores, who: Subject) -> PurgeResult:
         if any(contains(p.read_bytes(), needles) for p in walk_files(entry)):
             _delete_tree(stores.cache_dir, entry)
             result.cache_entries_deleted += 1
-    for folder in stores.response_caches():
+    for _label, folder in stores.response_caches():
         hits = [(c, k) for c, k, blob in cached_replies(folder) if contains(blob, needles)]
         if hits:
             _forget_replies(folder, [k for _, k in hits])

@@ -120,10 +120,16 @@ class Stores:
         for output in self.cache_dir.rglob("output.pkl"):
             yield output.parent
 
-    def response_caches(self) -> list[Path]:
-        """The connectors' HTTP response caches (diskcache folders under ``http/``)."""
+    def response_caches(self) -> list[tuple[str, Path]]:
+        """``(label, folder)`` of each reply cache: the connectors' HTTP response caches
+        (diskcache folders under ``http/``, labelled by connector) and the language
+        model's reply cache (``llm/replies``, labelled ``llm``)."""
         root = self.work_dir / "http"
-        return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        caches = (
+            [(p.name, p) for p in sorted(root.iterdir()) if p.is_dir()] if root.is_dir() else []
+        )
+        replies = self.work_dir / "llm" / "replies"
+        return caches + ([("llm", replies)] if replies.is_dir() else [])
 
     def metrics_files(self, engine: Engine) -> list[Path]:
         files = {
@@ -211,14 +217,16 @@ def scrub_json(value: Any, ids: Iterable[str]) -> Any:
 
 
 def cached_replies(folder: Path) -> Iterator[tuple[Any, Any, bytes]]:
-    """Each ``(cache, key, text)`` of a connector's response cache (diskcache)."""
+    """Each ``(cache, key, text)`` of a reply cache (diskcache): a connector's values are
+    dicts with the body under ``text``, the language model's are JSON text."""
     import diskcache  # the connectors' cache library, loaded only when a cache exists
 
     cache = diskcache.Cache(str(folder))
     try:
         for key in list(cache.iterkeys()):
             value = cache.get(key)
-            text = value.get("text", "") if isinstance(value, dict) else ""
+            text = value.get("text", "") if isinstance(value, dict) else value
+            text = text if isinstance(text, str) else ""
             yield cache, key, json.dumps({"key": str(key), "text": text}).encode()
     finally:
         cache.close()

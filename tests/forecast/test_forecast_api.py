@@ -93,77 +93,85 @@ def test_a_plan_moves_the_centre_like_with_plan(one_campaign, fc, world):
     assert rise == pytest.approx(truth * np.log(2), abs=0.1)
 
 
-def test_too_short_history_is_refused(one_campaign):
+def test_too_short_history_is_refused(campaign):
+    one_campaign, cid = campaign
     short = one_campaign.iloc[:10]
     with pytest.raises(ForecastError, match="at least 14"):
-        forecast_campaign(short, "C001", 7, members=["seasonal_naive"], cache=False)
+        forecast_campaign(short, cid, 7, members=["seasonal_naive"], cache=False)
 
 
-def test_short_history_warns_and_drops_members(one_campaign):
+def test_short_history_warns_and_drops_members(campaign):
+    one_campaign, cid = campaign
     short = one_campaign.iloc[:25]
-    fc = forecast_campaign(short, "C001", 7, members=["seasonal_naive", "prophet"], cache=False)
+    fc = forecast_campaign(short, cid, 7, members=["seasonal_naive", "prophet"], cache=False)
     assert fc.members == ("seasonal_naive",)
     text = " ".join(fc.warnings)
     assert "'prophet' dropped" in text and "short history" in text
 
 
-def test_failing_member_is_replaced_by_the_fallback_with_a_warning(one_campaign, monkeypatch):
+def test_failing_member_is_replaced_by_the_fallback_with_a_warning(campaign, monkeypatch):
+    one_campaign, cid = campaign
     monkeypatch.setitem(MEMBERS, "broken", _Broken)
     fc = forecast_campaign(
-        one_campaign, "C001", 7, members=["seasonal_naive", "broken"], max_cutoffs=2, cache=False
+        one_campaign, cid, 7, members=["seasonal_naive", "broken"], max_cutoffs=2, cache=False
     )
     assert "broken" in fc.members
     assert any("'broken' failed" in w and "replaced by seasonal_naive" in w for w in fc.warnings)
     assert np.allclose(fc.member_forecasts["broken"], fc.member_forecasts["seasonal_naive"])
 
 
-def test_backtest_never_trains_past_the_cutoff(one_campaign, monkeypatch):
+def test_backtest_never_trains_past_the_cutoff(campaign, monkeypatch):
+    one_campaign, cid = campaign
     monkeypatch.setitem(MEMBERS, "spy", _Spy)
     _Spy.seen.clear()
     result = backtest_campaign(
-        one_campaign, "C001", 7, members=["seasonal_naive", "spy"], max_cutoffs=3, cache=False
+        one_campaign, cid, 7, members=["seasonal_naive", "spy"], max_cutoffs=3, cache=False
     )
     last_days = [pd.Timestamp(d) for d, _ in _Spy.seen[:3]]
     assert last_days == [pd.Timestamp(c) for c in result.cutoffs]
 
 
-def test_cache_hit_on_rerun_and_miss_when_data_change(one_campaign, tmp_path):
+def test_cache_hit_on_rerun_and_miss_when_data_change(campaign, tmp_path):
+    one_campaign, cid = campaign
     cache = ForecastCache(tmp_path / "cache")
     args = dict(members=["seasonal_naive"], max_cutoffs=2, cache=cache)
-    a = forecast_campaign(one_campaign, "C001", 7, **args)
-    b = forecast_campaign(one_campaign, "C001", 7, **args)
+    a = forecast_campaign(one_campaign, cid, 7, **args)
+    b = forecast_campaign(one_campaign, cid, 7, **args)
     assert (a.cache["hit"], b.cache["hit"]) == (False, True)
     assert np.array_equal(a.drivers.center, b.drivers.center)
     changed = one_campaign.assign(clicks=one_campaign["clicks"] + 1)
-    c = forecast_campaign(changed, "C001", 7, **args)
+    c = forecast_campaign(changed, cid, 7, **args)
     assert c.cache["hit"] is False
     # a miss looks up the scored result, then the fits: two lookups
     assert cache.stats()["hits"] == 1 and cache.stats()["misses"] == 4
 
 
-def test_same_seed_same_scores_other_seed_differs(one_campaign):
+def test_same_seed_same_scores_other_seed_differs(campaign):
+    one_campaign, cid = campaign
     args = dict(members=["seasonal_naive"], max_cutoffs=2, cache=False)
-    a = backtest_campaign(one_campaign, "C001", 7, seed=1, **args)
-    b = backtest_campaign(one_campaign, "C001", 7, seed=1, **args)
-    c = backtest_campaign(one_campaign, "C001", 7, seed=2, **args)
+    a = backtest_campaign(one_campaign, cid, 7, seed=1, **args)
+    b = backtest_campaign(one_campaign, cid, 7, seed=1, **args)
+    c = backtest_campaign(one_campaign, cid, 7, seed=2, **args)
     assert a.ensemble == b.ensemble
     assert a.ensemble.crps != c.ensemble.crps  # sampling for CRPS/coverage is seeded
 
 
-def test_bad_parameters_are_clear_errors(one_campaign):
+def test_bad_parameters_are_clear_errors(campaign):
+    one_campaign, cid = campaign
     with pytest.raises(ParamsError, match="did you mean 'conversions'"):
-        backtest_campaign(one_campaign, "C001", 7, metric="conversion", cache=False)
+        backtest_campaign(one_campaign, cid, 7, metric="conversion", cache=False)
     with pytest.raises(ParamsError, match="plan has 3 values"):
-        forecast_campaign(one_campaign, "C001", 7, plan=[1, 2, 3], cache=False)
+        forecast_campaign(one_campaign, cid, 7, plan=[1, 2, 3], cache=False)
     with pytest.raises(ParamsError, match="unknown member"):
-        forecast_campaign(one_campaign, "C001", 7, members=["arima"], cache=False)
+        forecast_campaign(one_campaign, cid, 7, members=["arima"], cache=False)
 
 
 @pytest.mark.parametrize("metric", ["log_cpm", "clicks", "revenue"])
-def test_other_metrics(one_campaign, metric):
+def test_other_metrics(campaign, metric):
+    one_campaign, cid = campaign
     r = backtest_campaign(
         one_campaign,
-        "C001",
+        cid,
         7,
         members=["seasonal_naive"],
         max_cutoffs=2,

@@ -12,7 +12,10 @@ from ._coverage import assert_coverage_is_a_backtest_proportion, assert_coverage
 
 @pytest.fixture(scope="module")
 def data_file(world, tmp_path_factory):
-    path, _ = world.write(tmp_path_factory.mktemp("bt"))
+    """The generated campaigns as a plain CSV, no metadata beside it: the backtest reads
+    none, and this is the file most users bring (issue 23)."""
+    path = tmp_path_factory.mktemp("bt") / "ads.csv"
+    world.data.assign(date=world.data["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
     return path
 
 

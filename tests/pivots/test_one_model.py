@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from simkit.dashboard.model import DashboardSettings, WhatIfModel
+from simkit.data import worlds
 from simkit.data.synthetic import generate
 from simkit.pivots import find_pivots
 from simkit.pivots.engine import campaign_response, campaign_seed
@@ -16,9 +17,16 @@ from simkit.simulate import WhatIfPivot, WhatIfSession
 SEED, PATHS, HORIZON = 7, 1000, 30
 
 
+@pytest.fixture(scope="module", params=["a-no-metadata", "family-b"])
+def shape(request: pytest.FixtureRequest) -> str:
+    """Family A, then family B: one model per question whatever the data (issue 23)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def world():
-    return generate(4, 120, rng=np.random.default_rng(11), events=None)
+def world(shape: str):
+    make = generate if shape == "a-no-metadata" else worlds.generate
+    return make(4, 120, rng=np.random.default_rng(11), events=None)
 
 
 @pytest.fixture(scope="module")

@@ -6,26 +6,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from simkit.data import worlds
 from simkit.report import RunParams, handoff, load_campaign
 from simkit.report.engines import EngineResults, run_engines
 
 _LEAN = {"members": ["seasonal_naive", "ets"], "backtest_cutoffs": 1, "n_paths": 300}
 
 
-def _ctx(test_data: Path, **override):
-    return load_campaign(
-        RunParams(
-            data=str(test_data / "report" / "campaigns.csv"),
-            **{"campaigns": ["C001"], **_LEAN, **override},
-        )
-    )
+@pytest.fixture(scope="module", params=["a-full-metadata", "family-b"])
+def shape(
+    request: pytest.FixtureRequest, test_data: Path, tmp_path_factory
+) -> tuple[str, str, str]:
+    """The data file and its two campaigns: the committed family-A file with its metadata,
+    or a family-B file with none beside it (issue 23: the shape table counts each)."""
+    if request.param == "a-full-metadata":
+        return str(test_data / "report" / "campaigns.csv"), "C001", "C002"
+    world = worlds.generate(2, 90, rng=np.random.default_rng(23))
+    path = tmp_path_factory.mktemp("family_b") / "ads.csv"
+    world.data.assign(date=world.data["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    return str(path), "B001", "B002"
+
+
+def _ctx(shape: tuple[str, str, str], **override):
+    data, first, _ = shape
+    return load_campaign(RunParams(data=data, **{"campaigns": [first], **_LEAN, **override}))
 
 
 @pytest.fixture(scope="module")
-def ctx(test_data: Path):
-    return _ctx(test_data)
+def ctx(shape):
+    return _ctx(shape)
 
 
 def _marked() -> EngineResults:
@@ -44,19 +56,19 @@ def test_results_made_for_the_same_inputs_are_taken(
 
 
 def test_results_made_for_another_seed_are_not_taken(
-    ctx, test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx, shape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "engines.pickle"
-    handoff.save(path, _ctx(test_data, seed=ctx.params.seed + 1), _marked())
+    handoff.save(path, _ctx(shape, seed=ctx.params.seed + 1), _marked())
     monkeypatch.setenv(handoff.ENV_VAR, str(path))
     assert handoff.load(ctx) is None
 
 
 def test_results_made_for_another_campaign_are_not_taken(
-    ctx, test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx, shape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "engines.pickle"
-    handoff.save(path, _ctx(test_data, campaigns=["C002"]), _marked())
+    handoff.save(path, _ctx(shape, campaigns=[shape[2]]), _marked())
     monkeypatch.setenv(handoff.ENV_VAR, str(path))
     assert handoff.load(ctx) is None
 

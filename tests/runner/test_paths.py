@@ -11,7 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simkit.errors import SimkitError
-from simkit.paths import MAX_NAME_CHARS, PathOutsideRootError, ensure_inside, safe_name
+from simkit.paths import (
+    MAX_NAME_CHARS,
+    PathOutsideRootError,
+    atomic_write_text,
+    ensure_inside,
+    safe_name,
+)
 from simkit.runner.layout import FAILED, LOCK, PORTFOLIO, STAGING, RunLayout, campaign_folders
 
 RUN_ID = "20260101T000000Z-abcdef"
@@ -110,3 +116,19 @@ def test_every_file_of_any_ids_lies_inside_the_output_folder(ids: list[str]) -> 
         assert len(written) == 9 * len(ids), "one file per id and name: none shared"
         real_out = out.resolve()
         assert all(real_out in p.resolve().parents for p in written)
+
+
+def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "run.json"
+    target.write_text("old", encoding="utf-8")
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError("rename refused")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="rename refused"):
+        atomic_write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
