@@ -23,7 +23,14 @@ the CPU seconds of the run too (less sensitive to other users than wall time).
 ``--json PATH`` also writes the figures as JSON with the machine's description (the format
 ``bench/compare.py`` reads).
 
-Run: ``PYTHONPATH=. .venv/bin/python bench/batch_scale.py [--campaigns 60] [--workers 2]``.
+``--compare-dask`` (issue 21's bar: on a 2-worker LocalCluster, summaries identical to the
+pool's and wall time within 15% of it) runs the same world twice, on the pool and then on a
+LocalCluster of ``--workers`` single-threaded processes started before the clock (as a
+cluster is when ``--scheduler`` is given), and prints both wall times, their ratio, and
+whether every campaign's summary.json is identical (its ``run_id`` aside).
+
+Run: ``PYTHONPATH=. .venv/bin/python bench/batch_scale.py [--campaigns 60] [--workers 2]
+[--dask | --compare-dask]``.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -95,6 +103,125 @@ def _ts(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
+def _batch(folder: Path, workers: int, *, dask: bool, data_path: Path) -> dict[str, Any]:
+    """One ``simkit run --summary-only`` of the world at ``data_path`` from ``folder`` (its
+    params file, registry and ``reports/`` there: two runs in two folders have the same
+    parameters, and so the same parameters hash in their summaries), on the pool or on a
+    LocalCluster started here (before the clock: a cluster is already up when
+    ``--scheduler`` is given), its RSS sampled.  Returns the measurements, or
+    ``{"error": ...}``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "params.yaml").write_text(
+        f"data: {data_path}\noutput_dir: {folder / 'reports'}\npublish: summary\n"
+    )
+    registry = f"sqlite:///{folder / 'registry.sqlite'}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "simkit.cli",
+        "run",
+        str(folder / "params.yaml"),
+        "--workers",
+        str(workers),
+        "--registry",
+        registry,
+        "--format",
+        "json",
+    ]
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    cluster, cluster_start = None, 0.0
+    if dask:
+        from distributed import LocalCluster
+
+        t_cluster = time.perf_counter()
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        cluster_start = time.perf_counter() - t_cluster
+        cmd += ["--scheduler", cluster.scheduler_address]
+    t0 = time.perf_counter()
+    cpu0 = psutil.Process().cpu_times()
+    proc = subprocess.Popen(
+        cmd, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    # a LocalCluster's workers are this process's children, a pool's the run's
+    with _Sampler(os.getpid() if cluster is not None else proc.pid) as sampler:
+        out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if cluster is not None:
+        cluster.close()
+    cpu1 = psutil.Process().cpu_times()
+    # children's CPU: the run and its pool workers, or (closed above) the cluster's workers
+    cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
+    if proc.returncode != 0:
+        return {"error": f"simkit run failed (exit {proc.returncode}): {err.decode()[-2000:]}"}
+    result = json.loads(out)
+    show = subprocess.run(
+        [sys.executable, "-m", "simkit.cli", "runs", "show", result["run_id"]]
+        + ["--registry", registry, "--format", "json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "cluster_start": cluster_start,
+        "run": json.loads(show.stdout),
+        "pid": proc.pid,
+        "peak": dict(sampler.peak),
+        "summaries": {
+            p.parent.name: p for p in sorted((folder / "reports").glob("*/summary.json"))
+        },
+        "n_html": len(list((folder / "reports").glob("*/report.html"))),
+    }
+
+
+def _numbers(path: Path) -> dict[str, Any]:
+    """A summary.json without its run id (which differs between two runs by design)."""
+    summary = json.loads(path.read_text())
+    summary.pop("run_id", None)
+    return summary
+
+
+def _first_difference(a: Any, b: Any, where: str = "") -> str | None:
+    """The path of the first value that differs between two JSON documents."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return f"{where}.{key} (missing on one side)"
+            found = _first_difference(a[key], b[key], f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{where} (lengths {len(a)} and {len(b)})"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _first_difference(x, y, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{where}: {a!r} != {b!r}"
+
+
+def _compare(pool: dict[str, Any], dask: dict[str, Any]) -> dict[str, str]:
+    """The campaigns whose summary.json differs between the two runs, and where."""
+    differ = {}
+    for n in sorted(set(pool["summaries"]) | set(dask["summaries"])):
+        if n not in pool["summaries"] or n not in dask["summaries"]:
+            differ[n] = "summary.json missing on one side"
+            continue
+        found = _first_difference(_numbers(pool["summaries"][n]), _numbers(dask["summaries"][n]))
+        if found:
+            differ[n] = found
+    return differ
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--campaigns", type=int, default=60)
@@ -107,12 +234,30 @@ def main() -> int:
         help="run on a LocalCluster of --workers single-threaded worker processes (started "
         "here) instead of the process pool",
     )
+    parser.add_argument(
+        "--compare-dask",
+        action="store_true",
+        help="run the same batch on the pool, then on a LocalCluster of --workers "
+        "single-threaded processes: both wall times, their ratio (bar: Dask within 15%%) "
+        "and whether every summary.json is identical",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --compare-dask: pairs of runs, alternating which goes first (medians)",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
+    mode = (
+        "pool vs Dask LocalCluster "
+        if args.compare_dask
+        else ("Dask LocalCluster " if args.dask else "")
+    )
     print(
         f"batch scale bench: {args.campaigns} campaigns x {N_DAYS} days, --summary-only, "
-        f"{args.workers} {'Dask LocalCluster ' if args.dask else ''}workers; machine: {machine()['cpus']} cores, load average "
+        f"{args.workers} {mode}workers; machine: {machine()['cpus']} cores, load average "
         f"{load_before[0]:.2f} before"
     )
     with tempfile.TemporaryDirectory(prefix="simkit-scale-") as tmp:
@@ -124,67 +269,93 @@ def main() -> int:
             start=END - timedelta(days=N_DAYS - 1),
         )
         data_path, _ = world.write(folder / "data")
-        (folder / "params.yaml").write_text(
-            f"data: {data_path}\noutput_dir: {folder / 'out'}\npublish: summary\n"
-        )
-        registry = f"sqlite:///{folder / 'registry.sqlite'}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "simkit.cli",
-            "run",
-            str(folder / "params.yaml"),
-            "--workers",
-            str(args.workers),
-            "--registry",
-            registry,
-            "--format",
-            "json",
-        ]
-        env = {**os.environ, "TQDM_DISABLE": "1"}
-        cluster = None
-        if args.dask:
-            from distributed import LocalCluster
+        if args.compare_dask:
+            return _compare_main(args, folder, data_path, load_before)
+        measured = _batch(folder / "run", args.workers, dask=args.dask, data_path=data_path)
+    if "error" in measured:
+        print(measured["error"], file=sys.stderr)
+        return 1
+    return _report(args, measured, load_before)
 
-            cluster = LocalCluster(
-                n_workers=args.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
+
+def _compare_main(
+    args: argparse.Namespace, folder: Path, data_path: Path, load_before: tuple[float, ...]
+) -> int:
+    walls: dict[str, list[float]] = {"pool": [], "dask": []}
+    runs: dict[str, dict[str, Any]] = {}
+    for i in range(args.repeat):
+        # alternate which goes first, so a change in the machine's load hits both
+        order = [("pool", False), ("dask", True)]
+        for name, dask in order if i % 2 == 0 else order[::-1]:
+            r = _batch(folder / f"{name}{i}", args.workers, dask=dask, data_path=data_path)
+            if "error" in r:
+                print(f"{name}: {r['error']}", file=sys.stderr)
+                return 1
+            runs.setdefault(name, r)
+            walls[name].append(r["wall"])
+            camps = r["run"]["campaigns"]
+            first_start = min(_ts(c["started_at"]) for c in camps)
+            last_end = max(_ts(c["finished_at"]) for c in camps)
+            before = first_start - _ts(r["run"]["created_at"])
+            in_worker = statistics.median(c["duration_seconds"] or 0.0 for c in camps)
+            print(
+                f"{name}: wall {r['wall']:.1f} s ({r['cpu']:.1f} CPU s) for {len(camps)} "
+                f"campaigns ({sum(c['status'] == 'succeeded' for c in camps)} succeeded, "
+                f"{len(r['summaries'])} summary.json); stages: {before:.1f} s before the "
+                f"first campaign, campaigns {last_end - first_start:.1f} s (median "
+                f"{in_worker:.2f} s in a worker), index "
+                f"{_ts(r['run']['finished_at']) - last_end:.1f} s"
+                + (
+                    f"; the cluster took {r['cluster_start']:.1f} s to start (not counted)"
+                    if dask
+                    else ""
+                )
+                + f"; load average {os.getloadavg()[0]:.2f}",
+                flush=True,
             )
-            cmd += ["--scheduler", cluster.scheduler_address]
-        t0 = time.perf_counter()
-        cpu0 = psutil.Process().cpu_times()
-        proc = subprocess.Popen(
-            cmd, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    pool_wall, dask_wall = statistics.median(walls["pool"]), statistics.median(walls["dask"])
+    ratio = dask_wall / pool_wall
+    differ = _compare(runs["pool"], runs["dask"])
+    load_after = os.getloadavg()
+    print(
+        f"median wall: pool {pool_wall:.1f} s, Dask {dask_wall:.1f} s (of {args.repeat}); "
+        f"Dask / pool: {ratio:.3f} (bar <= 1.15: "
+        + ("met" if ratio <= 1.15 else "NOT met")
+        + "); summary.json files "
+        + (
+            f"identical (run_id aside) for all {len(runs['pool']['summaries'])} campaigns"
+            if not differ
+            else f"DIFFER for {len(differ)} campaigns; first: "
+            + "; ".join(f"{n} at {w}" for n, w in list(differ.items())[:3])
         )
-        # a LocalCluster's workers are this process's children, a pool's the run's
-        with _Sampler(os.getpid() if cluster is not None else proc.pid) as sampler:
-            out, err = proc.communicate()
-        wall = time.perf_counter() - t0
-        if cluster is not None:
-            cluster.close()
-        cpu1 = psutil.Process().cpu_times()
-        cpu = (cpu1.children_user + cpu1.children_system) - (
-            cpu0.children_user + cpu0.children_system
+    )
+    print(f"load average after: {load_after[0]:.2f} (before {load_before[0]:.2f})")
+    if args.json:
+        write_figures(
+            args.json,
+            "batch_scale_compare_dask",
+            {
+                "pool_wall_seconds": pool_wall,
+                "dask_wall_seconds": dask_wall,
+                "dask_over_pool_wall_ratio": ratio,
+                "summaries_differing": float(len(differ)),
+            },
+            settings={
+                "campaigns": args.campaigns,
+                "workers": args.workers,
+                "days": N_DAYS,
+                "repeat": args.repeat,
+            },
+            load=(load_before[0], load_after[0]),
         )
-        if proc.returncode != 0:
-            print(err.decode()[-2000:], file=sys.stderr)
-            print(f"simkit run failed (exit {proc.returncode})", file=sys.stderr)
-            return 1
-        result = json.loads(out)
-        show = subprocess.run(
-            [sys.executable, "-m", "simkit.cli", "runs", "show", result["run_id"]]
-            + ["--registry", registry, "--format", "json"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        run = json.loads(show.stdout)
-        n_summaries = len(list((folder / "out").glob("*/summary.json")))
-        n_html = len(list((folder / "out").glob("*/report.html")))
+    return 0 if not differ else 1
 
+
+def _report(
+    args: argparse.Namespace, measured: dict[str, Any], load_before: tuple[float, ...]
+) -> int:
+    wall, cpu, run, peak = measured["wall"], measured["cpu"], measured["run"], measured["peak"]
+    n_summaries, n_html = len(measured["summaries"]), measured["n_html"]
     camps = run["campaigns"]
     durations = sorted(c["duration_seconds"] for c in camps if c["duration_seconds"])
     first_start = min(_ts(c["started_at"]) for c in camps)
@@ -196,19 +367,19 @@ def main() -> int:
     after = finished - last_end
     per_campaign = campaigns_stage / len(camps)
     parent = max(
-        (rss for pid, (_, rss) in sampler.peak.items() if pid == proc.pid), default=float("nan")
+        (rss for pid, (_, rss) in peak.items() if pid == measured["pid"]), default=float("nan")
     )
     # pool workers are spawned interpreters (multiprocessing's spawn_main); the index's
     # kernel is an ipykernel; Prophet's Stan fits are short-lived helper processes
     workers = sorted(
-        (rss for pid, (name, rss) in sampler.peak.items() if "spawn_main" in name),
+        (rss for pid, (name, rss) in peak.items() if "spawn_main" in name),
         reverse=True,
     )
-    kernels = [rss for _, (name, rss) in sampler.peak.items() if "ipykernel" in name]
+    kernels = [rss for _, (name, rss) in peak.items() if "ipykernel" in name]
     others = [
         rss
-        for pid, (name, rss) in sampler.peak.items()
-        if pid != proc.pid and "spawn_main" not in name and "ipykernel" not in name
+        for pid, (name, rss) in peak.items()
+        if pid != measured["pid"] and "spawn_main" not in name and "ipykernel" not in name
     ]
     load_after = os.getloadavg()
     scale = args.target / len(camps)

@@ -14,22 +14,41 @@ engines (forecast, simulate, risk, pivots, market) are loaded on first use, so
 Each result shows itself in JupyterLab (a compact table and a small chart), and has
 ``.to_frame()`` (a tidy pandas frame) and ``.plot()`` (an Altair chart that renders
 offline).  ``simkit.register_member`` adds your own forecast member.
+
+Even the data and parameter names are served on first use: every ``simkit.<module>``
+import runs this file first, and ``simkit runs list`` (which needs neither pandas nor
+numpy) answers in a fraction of a second only if it does not load them (issue 21).
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simkit import _resources
-from simkit._rng import make_rng
-from simkit.data import LoadedData, load, load_mapping, validate
-from simkit.data.synthetic import generate as generate_synthetic
 from simkit.errors import DataError, ForecastError, ParamsError, SimkitError
-from simkit.params import RunParams, load_params
+
+if TYPE_CHECKING:  # what the names served lazily (below) are, for type checkers
+    from simkit._rng import make_rng
+    from simkit.data import LoadedData, load, load_mapping, validate
+    from simkit.data.synthetic import generate as generate_synthetic
+    from simkit.params import RunParams, load_params
 
 __version__ = "0.1.0"
+
+#: The data and parameter names, served on first use (with pandas, numpy and pydantic):
+#: name -> (module, its name there).
+_CORE: dict[str, tuple[str, str]] = {
+    "make_rng": ("simkit._rng", "make_rng"),
+    "LoadedData": ("simkit.data", "LoadedData"),
+    "load": ("simkit.data", "load"),
+    "load_mapping": ("simkit.data", "load_mapping"),
+    "validate": ("simkit.data", "validate"),
+    "generate_synthetic": ("simkit.data.synthetic", "generate"),
+    "RunParams": ("simkit.params", "RunParams"),
+    "load_params": ("simkit.params", "load_params"),
+}
 
 #: Public names served lazily from the engine packages: name -> module.
 _LAZY: dict[str, str] = {
@@ -73,8 +92,10 @@ __all__ = [
 ]
 
 
-#: Engine subpackages reachable as attributes (``simkit.forecast.Member``), loaded on first use.
-_SUBPACKAGES = frozenset({"forecast", "simulate", "risk", "pivots", "market", "viz"})
+#: Subpackages reachable as attributes (``simkit.forecast.Member``), loaded on first use.
+_SUBPACKAGES = frozenset(
+    {"data", "params", "forecast", "simulate", "risk", "pivots", "market", "viz"}
+)
 
 
 def sample_data() -> Path:
@@ -86,12 +107,13 @@ def sample_data() -> Path:
 def __getattr__(name: str) -> Any:
     if name in _SUBPACKAGES:
         return importlib.import_module(f"simkit.{name}")
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _CORE or name in _LAZY:
+        module, attr = _CORE[name] if name in _CORE else (_LAZY[name], name)
+        value = getattr(importlib.import_module(module), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'simkit' has no attribute '{name}'")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_CORE) | set(_LAZY))

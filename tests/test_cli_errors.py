@@ -131,12 +131,16 @@ def test_an_unexpected_message_never_shows_a_secret(
 ) -> None:
     import simkit.cli.data
 
+    from simkit.keys import register_secret
+
     sentinel = "SENTINEL-dashboard-token-4711"
     monkeypatch.setenv("SIMKIT_DASHBOARD_TOKEN", sentinel)
+    register_secret("SENTINEL-connector-key-0815")  # as get_key does for a key it reads
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError(
-            f"cannot reach postgresql://simkit:pw-SENTINEL-9@db:5432/x?token={sentinel}"
+            f"cannot reach postgresql://simkit:pw-SENTINEL-9@db:5432/x?token={sentinel} "
+            "with SENTINEL-connector-key-0815"
         )
 
     monkeypatch.setattr(simkit.cli.data, "import_file", broken)

@@ -66,3 +66,38 @@ def test_help_lists_every_command_without_importing_a_command_module() -> None:
     command_modules = {module for module, _ in COMMANDS.values()}
     assert sorted(set(result["loaded"]) & command_modules) == []
     assert [m for m in result["loaded"] if m.startswith(("scipy", "sqlalchemy"))] == []
+
+
+def test_runs_list_reads_the_registry_without_pandas_numpy_or_alembic(tmp_path) -> None:
+    """``simkit runs list`` answers in well under a second (issue 21's bar) only because it
+    imports neither the data layer (pandas, numpy) nor Alembic: checked on a real registry."""
+    from simkit.registry import Registry
+
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    reg = Registry(url)
+    reg.create_run(
+        "20260101T000000Z-abc123",
+        params={"seed": 7},
+        params_hash="h" * 64,
+        output_dir=str(tmp_path / "reports"),
+        campaigns=["C001", "C002"],
+    )
+    reg.close()
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from simkit.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        f"    main(['runs', 'list', '--registry', {url!r}, '--format', 'json'])\n"
+        "heavy = ('pandas', 'numpy', 'scipy', 'pyarrow', 'alembic', 'simkit.data', "
+        "'simkit.runner', 'simkit.params')\n"
+        "print(json.dumps({'out': out.getvalue(), 'loaded': sorted(m for m in heavy "
+        "if m in sys.modules)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(done.stdout)
+    listed = json.loads(result["out"])
+    assert [(r["run_id"], r["n_campaigns"]) for r in listed] == [("20260101T000000Z-abc123", 2)]
+    assert result["loaded"] == []

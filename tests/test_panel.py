@@ -316,3 +316,31 @@ def test_panel_of_real_ad_rows_keeps_the_totals(shared_data):
     reported = panel.frame.groupby("campaign_id")["present"].sum().to_dict()
     assert reported == {"1178": 14, "916": 8, "936": 13}
     assert panel.campaign("1178")["creative_id"].notna().all()
+
+
+def test_a_panel_is_built_once_for_the_same_rows_and_again_when_they_change():
+    """Stages that read one campaign's rows share its panel (issue 21), never a stale one."""
+    from simkit.data import panel as panel_module
+
+    world = generate(2, 30, rng=np.random.default_rng(3), events=None)
+    rows = world.data[world.data["campaign_id"] == "C001"].reset_index(drop=True)
+    first = CampaignPanel.from_data(rows)
+    assert CampaignPanel.from_data(rows.copy()) is first  # same content, another frame
+    assert CampaignPanel.from_data(rows, campaign_ids=["C001"]) is first  # keeps every row
+    both = CampaignPanel.from_data(world.data)
+    assert CampaignPanel.from_data(world.data, campaign_ids=["C002"]).ids == ("C002",)
+    assert both.ids == ("C001", "C002")
+    assert CampaignPanel.from_data(rows, as_of=rows["date"].iloc[20]) is not first
+    built = CampaignPanel._build(rows, None, None)
+    pd.testing.assert_frame_equal(first.frame, built.frame)
+    changed = rows.copy()
+    changed.loc[5, "spend"] += 1.0
+    other = CampaignPanel.from_data(changed)
+    assert other is not first and other.campaign("C001")["spend"].iloc[5] == pytest.approx(
+        first.campaign("C001")["spend"].iloc[5] + 1.0
+    )
+    floats = rows.astype({"clicks": float})  # same values, other types: another panel
+    assert CampaignPanel.from_data(floats) is not first
+    for i in range(panel_module._BUILT_MAX + 2):  # bounded
+        CampaignPanel.from_data(rows.iloc[: 10 + i])
+    assert len(panel_module._BUILT) == panel_module._BUILT_MAX

@@ -206,10 +206,12 @@ def main(argv: list[str] | None = None) -> None:
         if logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("simkit").exception("unexpected error")
         hint = "" if logging.getLogger().isEnabledFor(logging.INFO) else " (--verbose shows where)"
-        # an unexpected message may quote a URL with its password or a key simkit read
-        from simkit.keys import scrub  # imported here: keyring is not needed otherwise
-
-        message = scrub(telemetry.scrub_text(str(exc)))
+        # an unexpected message may quote a URL with its password or a key simkit read;
+        # keys were read only if simkit.keys was loaded (not imported here: keyring is slow)
+        message = telemetry.scrub_text(str(exc))
+        keys = sys.modules.get("simkit.keys")
+        if keys is not None:
+            message = keys.scrub(message)
         print_error(f"unexpected {type(exc).__name__}: {message}{hint}", "simkit")
         code = 1
     sys.exit(code)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from simkit._rng import make_rng
-from simkit.cli import render
+from simkit.cli import render, render_engines
 from simkit.cli.errors import handle_errors
 from simkit.cli.options import (
     Format,
@@ -42,7 +42,7 @@ def validate(
             data, mapping=mapping, source=source, on_bad_rows=check_on_bad_rows(on_bad_rows)
         )
     )
-    render.emit(report, fmt, render.validation)
+    render.emit(report, fmt, render_engines.validation)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -17,8 +17,8 @@ from simkit.cli.options import (
     MappingOption,
     OnBadRowsOption,
     SourceOption,
-    load_data,
 )
+from simkit.cli.reading import load_data
 from simkit.connectors.enrich import (
     MARKET_COLUMNS,
     enrich_panel,

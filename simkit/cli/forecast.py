@@ -23,10 +23,10 @@ from simkit.cli.options import (
     OnBadRowsOption,
     RegistryOption,
     SourceOption,
-    load_data,
     parse_date_option,
     positive,
 )
+from simkit.cli.reading import load_data
 from simkit.errors import SimkitError
 from simkit.forecast import ForecastCache, backtest_campaign, forecast_campaign
 from simkit.forecast.cache import DEFAULT_CACHE_DIR

@@ -21,8 +21,8 @@ from simkit.cli.options import (
     OnBadRowsOption,
     RegistryOption,
     SourceOption,
-    load_data,
 )
+from simkit.cli.reading import load_data
 from simkit.errors import SimkitError
 from simkit.forecast.cache import DEFAULT_CACHE_DIR
 from simkit.ledger import (

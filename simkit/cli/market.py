@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simkit.cli import render
+from simkit.cli import render, render_engines
 from simkit.cli.errors import handle_errors
 from simkit.cli.options import (
     Format,
@@ -16,8 +16,8 @@ from simkit.cli.options import (
     MappingOption,
     OnBadRowsOption,
     SourceOption,
-    load_data,
 )
+from simkit.cli.reading import load_data
 from simkit.errors import SimkitError
 from simkit.market import analyze_competitors, compare_campaigns, read_auction_insights
 from simkit.market.competitors import regress_on_competitor_pressure
@@ -97,7 +97,7 @@ def benchmarks(
         unknown_industry="all_industries" if all_industries else "suggest",
         hint=_benchmarks_hint,
     )
-    render.emit(result, fmt, render.benchmarks)
+    render.emit(result, fmt, render_engines.benchmarks)
     for line in result.warnings:
         render.warn(line)
 

@@ -1,4 +1,8 @@
-"""The options several commands share, declared once, and the one way a command reads data."""
+"""The options several commands share, declared once.
+
+Every command group imports this module, so it imports no engine (the one way a command
+reads data, which loads pandas, is :mod:`simkit.cli.reading`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from simkit.data import LoadedData, load
 from simkit.errors import SimkitError
 
 
@@ -29,7 +32,6 @@ __all__ = [
     "RegistryOption",
     "SourceOption",
     "check_on_bad_rows",
-    "load_data",
     "parse_date_option",
 ]
 
@@ -87,10 +89,3 @@ def parse_date_option(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise SimkitError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
-
-
-def load_data(
-    data: Path, *, mapping: Path | None, source: str | None, on_bad_rows: str | None
-) -> LoadedData:
-    """``data`` imported and validated from the shared options (:func:`simkit.data.load`)."""
-    return load(data, mapping=mapping, source=source, on_bad_rows=check_on_bad_rows(on_bad_rows))

@@ -18,9 +18,9 @@ from simkit.cli.options import (
     MappingOption,
     OnBadRowsOption,
     SourceOption,
-    load_data,
     parse_date_option,
 )
+from simkit.cli.reading import load_data
 from simkit.errors import SimkitError
 from simkit.pivots import find_pivots
 

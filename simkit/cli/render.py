@@ -1,6 +1,8 @@
 """What the commands print: JSON for machines (``--format json``), rich tables for people.
 
-Every renderer takes a command's result and prints it; none computes anything.
+Every renderer takes a command's result and prints it; none computes anything.  Every
+command imports this module, so it imports no engine: the renderers that need an engine's
+own vocabulary are in :mod:`simkit.cli.render_engines`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from simkit.cli.options import Format
-from simkit.data.validate import SKIPPABLE
-from simkit.market.compare import format_metric
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,41 +48,6 @@ def warn(line: str) -> None:
 # --- data -------------------------------------------------------------------------------
 
 
-def validation(report: Any) -> None:
-    status = "[green]OK[/]" if report.ok else "[red]FAILED[/]"
-    console.print(
-        f"{status} {report.file} (source: {report.source}, "
-        f"{report.n_rows_read} rows read, {report.n_rows} rows after import)"
-    )
-    for repair in report.repairs:
-        console.print(f"  repaired: {repair.detail}", highlight=False)
-    if report.campaigns:
-        table = Table(title="Campaigns")
-        for col in ("campaign", "days", "first", "last", "quality", "what lowers it"):
-            table.add_column(col)
-        for c in report.campaigns:
-            table.add_row(
-                c.campaign_id,
-                str(c.days),
-                str(c.first_date),
-                str(c.last_date),
-                f"{c.quality_score:.0f}",
-                "; ".join(c.reasons) or "-",
-            )
-        console.print(table)
-    for issue in report.errors:
-        console.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)
-    for issue in report.warnings:
-        console.print(f"[yellow]warning[/] {issue}", highlight=False, soft_wrap=True)
-    if any(issue.code in SKIPPABLE for issue in report.errors):
-        console.print(
-            "to leave rows with unreadable cells out, each listed in the repairs: "
-            "--on-bad-rows skip (or on_bad_rows: skip in the mapping)",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
 def generated(summary: dict[str, Any]) -> None:
     console.print(
         f"wrote {summary['data']} ({summary['campaigns']} campaigns x {summary['days']} days) "
@@ -94,42 +59,6 @@ def generated(summary: dict[str, Any]) -> None:
 
 
 # --- market -----------------------------------------------------------------------------
-
-
-def benchmarks(result: Any) -> None:
-    for campaign in result.campaigns:
-        table = Table(
-            title=f"{campaign.campaign_id}: {campaign.industry} ({campaign.channel or '?'}), "
-            f"{campaign.window_start.date()} to {campaign.window_end.date()}"
-            + ("" if campaign.compared else ", not compared")
-        )
-        for col in (
-            "metric",
-            "campaign",
-            "benchmark",
-            "deviation",
-            "published range",
-            "where",
-            "source",
-        ):
-            table.add_column(col)
-        for name, m in campaign.metrics.items():
-            fig = m.figure
-            table.add_row(
-                name.upper(),
-                format_metric(name, m.value),
-                format_metric(name, fig.value) if fig else "-",
-                f"{m.deviation_pct:+.0f}%" if m.deviation_pct is not None else "-",
-                f"{format_metric(name, fig.range_min)} - {format_metric(name, fig.range_max)}"
-                if fig
-                else "-",
-                m.position or "-",
-                (f"{fig.source_domain}, {fig.year}" + (" (all industries)" if fig.fallback else ""))
-                if fig
-                else "-",
-            )
-        console.print(table)
-        console.print(campaign.explanation, highlight=False, soft_wrap=True)
 
 
 def competitors(payload: dict[str, Any]) -> None:

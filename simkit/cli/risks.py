@@ -16,9 +16,9 @@ from simkit.cli.options import (
     MappingOption,
     OnBadRowsOption,
     SourceOption,
-    load_data,
     parse_date_option,
 )
+from simkit.cli.reading import load_data
 from simkit.risk import detect_risks
 from simkit.risk.ongoing import LOOKBACK_DAYS
 

@@ -61,7 +61,11 @@ Example
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,8 +168,30 @@ class CampaignPanel:
         missing = [c for c in ("date", "campaign_id", *METRIC_COLUMNS) if c not in data.columns]
         if missing:
             raise DataError(f"data lacks column(s) {missing}", column=missing[0])
-        frame = data
         cut = parse_as_of(as_of)
+        key = _content_key(data, cut, campaign_ids)
+        if key is not None:
+            with _BUILT_LOCK:
+                panel = _BUILT.get(key)
+                if panel is not None:
+                    _BUILT.move_to_end(key)
+                    return panel
+        panel = cls._build(data, cut, campaign_ids)
+        if key is not None:
+            with _BUILT_LOCK:
+                _BUILT[key] = panel
+                while len(_BUILT) > _BUILT_MAX:
+                    _BUILT.popitem(last=False)
+        return panel
+
+    @classmethod
+    def _build(
+        cls,
+        data: pd.DataFrame,
+        cut: pd.Timestamp | None,
+        campaign_ids: list[str] | tuple[str, ...] | None,
+    ) -> CampaignPanel:
+        frame = data
         dates = pd.to_datetime(frame["date"]).dt.normalize()
         ids = frame["campaign_id"].astype(str)
         keep = np.ones(len(frame), dtype=bool)
@@ -257,6 +283,32 @@ class CampaignPanel:
             return True
         spent = self.last_spend_date(campaign_id)
         return spent is None or spent <= last - pd.Timedelta(days=quiet_days)
+
+
+#: Panels built lately, by the content of their rows: one campaign's history reaches
+#: several stages (its state, drivers, fatigue, response curve) as the same rows, and
+#: building the panel each time was a tenth of a campaign's time in a batch (issue 21).
+#: A panel is frozen and its consumers only read it, so sharing one changes nothing.
+_BUILT: OrderedDict[tuple[Any, ...], CampaignPanel] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_BUILT_MAX = 8
+
+
+def _content_key(
+    data: pd.DataFrame, cut: pd.Timestamp | None, campaign_ids: Any
+) -> tuple[Any, ...] | None:
+    """What a panel depends on: the rows' values in order, the columns and their types,
+    the cut and the campaigns kept (``None`` when the rows cannot be hashed)."""
+    try:
+        rows = pd.util.hash_pandas_object(data, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists, say): build it, do not keep it
+        return None
+    digest = hashlib.sha256(rows.tobytes()).hexdigest()
+    columns = tuple((str(c), str(t)) for c, t in data.dtypes.items())
+    ids = None if campaign_ids is None else tuple(sorted({str(c) for c in campaign_ids}))
+    if ids is not None and set(data["campaign_id"].astype(str).unique()) <= set(ids):
+        ids = None  # keeps every row: the panel of all of them
+    return (digest, len(data), columns, cut, ids)
 
 
 def _bounds(panel: pd.DataFrame) -> dict[str, tuple[int, int]]:

@@ -24,7 +24,10 @@ Every member is deterministic: the statistical ones have no randomness, the LSTM
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import warnings
+from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
@@ -307,8 +310,7 @@ class ProphetMember(_Member):
         return X
 
     def fit(self, y: pd.DataFrame, X: pd.DataFrame | None = None) -> Self:
-        _quiet_prophet()  # before the import: prophet logs its plotly ERROR while importing
-        from prophet import Prophet  # heavy (cmdstan, ~1 s): only this member needs it
+        Prophet = _prophet_class()  # noqa: N806 - the class, imported on first use
 
         values = np.asarray(y, dtype=float)
         dates = pd.DatetimeIndex(y.index)
@@ -320,7 +322,7 @@ class ProphetMember(_Member):
         for column in self.extra_:
             frame[column] = X[column].to_numpy(dtype=float)
 
-        def fit_one(j: int) -> Prophet:
+        def fit_one(j: int) -> Any:
             model = Prophet(
                 growth="linear",
                 yearly_seasonality=False,
@@ -332,7 +334,13 @@ class ProphetMember(_Member):
             )
             for column in self.extra_:
                 model.add_regressor(column, standardize=column == "log_spend")
-            return model.fit(frame.assign(y=values[:, j]))
+            model.make_all_seasonality_features = shared.wrap(model)
+            try:
+                return model.fit(frame.assign(y=values[:, j]))
+            finally:
+                del model.make_all_seasonality_features  # the class's method again
+
+        shared = _SharedFeatures()
 
         # each fit spends much of its time waiting on the CmdStan subprocess (which releases
         # the GIL), so two threads overlap one driver's Stan run with another's pandas
@@ -358,12 +366,115 @@ class ProphetMember(_Member):
         future = pd.DataFrame({"ds": dates})
         for column in self.extra_:
             future[column] = X_future[column].to_numpy(dtype=float)[:h]
-        out = []
+        return np.column_stack([_prophet_point(model, future) for model in self.models_])
+
+
+class _SharedFeatures:
+    """Prophet's feature matrix, built once for the drivers' models of one fit.
+
+    ``Prophet.fit`` builds the seasonal and regressor features and their component table
+    (a crosstab) from the dates and the regressors only, never from ``y``: the four
+    drivers' models of one member fit have the same, and building them was half of each
+    fit's Python time (issue 21).  The first model builds them; the others get copies
+    when their dates and regressors are the same bytes (they always are here, the check
+    keeps it honest).  Results are identical to separate fits (tested)."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._lock = threading.Lock()
+
+    def wrap(self, model: Any) -> Callable[[pd.DataFrame], tuple[Any, ...]]:
+        build = model.make_all_seasonality_features
+        names = tuple(model.extra_regressors)
+
+        def features(df: pd.DataFrame) -> tuple[Any, ...]:
+            key = (
+                names,
+                df["ds"].to_numpy().tobytes(),
+                *(df[name].to_numpy(dtype=float).tobytes() for name in names),
+            )
+            with self._lock:
+                if key not in self._built:
+                    self._built[key] = build(df)
+                seasonal, priors, components, modes = self._built[key]
+            return (
+                seasonal.copy(),
+                list(priors),
+                components.copy(),
+                {mode: list(v) for mode, v in modes.items()},
+            )
+
+        return features
+
+
+def _prophet_point(model: Any, future: pd.DataFrame) -> np.ndarray:
+    """``model.predict(future)["yhat"]`` of a fitted Prophet, computed from its fitted
+    parameters without the component frames ``predict`` builds (which took a third of a
+    campaign's forecasting time: issue 21).  The same formula as Prophet's (trend from
+    :meth:`Prophet.piecewise_linear`, features from :meth:`Prophet.fourier_series` and the
+    standardised regressors, in Prophet's column order, times the point ``beta``), so the
+    numbers agree to rounding (tested against ``predict``).  A model this member does not
+    build (other growth, holidays, conditional seasonalities, sampled parameters) goes
+    through ``predict`` itself."""
+    if (
+        model.growth != "linear"
+        or model.holidays is not None
+        or model.country_holidays is not None
+        or model.logistic_floor
+        or model.scaling != "absmax"
+        or np.shape(model.params["beta"])[0] != 1
+        or any(props["condition_name"] is not None for props in model.seasonalities.values())
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for model in self.models_:
-                out.append(model.predict(future)["yhat"].to_numpy(dtype=float))
-        return np.column_stack(out)
+            return model.predict(future)["yhat"].to_numpy(dtype=float)
+    ds = pd.to_datetime(future["ds"]).reset_index(drop=True)
+    t = ((ds - model.start) / model.t_scale).to_numpy(dtype=float)
+    trend = model.piecewise_linear(
+        t,
+        np.nanmean(model.params["delta"], axis=0),
+        np.nanmean(model.params["k"]),
+        np.nanmean(model.params["m"]),
+        model.changepoints_t,
+    )
+    columns = [
+        model.fourier_series(ds, props["period"], props["fourier_order"])
+        for props in model.seasonalities.values()
+    ]
+    for name, props in model.extra_regressors.items():
+        values = future[name].to_numpy(dtype=float)
+        columns.append(((values - props["mu"]) / props["std"])[:, None])
+    if not columns:
+        columns.append(np.zeros((len(ds), 1)))  # Prophet's dummy column
+    X = np.column_stack(columns)
+    beta = np.asarray(model.params["beta"], dtype=float)
+    cols = model.train_component_cols
+    additive = X @ (beta * cols["additive_terms"].to_numpy()).T * model.y_scale
+    multiplicative = X @ (beta * cols["multiplicative_terms"].to_numpy()).T
+    return trend * model.y_scale * (1 + multiplicative[:, 0]) + additive[:, 0]
+
+
+def _prophet_class() -> Any:
+    """``prophet.Prophet``, imported on first use (heavy: cmdstanpy; only this member
+    needs it).
+
+    ``prophet.forecaster`` imports ``prophet.plot``, which imports matplotlib if it can:
+    half of Prophet's import time (about 0.5 s of a cold ``simkit simulate``, issue 21),
+    for plotting simkit never does (simkit does not use matplotlib).  When matplotlib is
+    not loaded yet, that optional import is made to fail (``None`` in ``sys.modules``
+    for the duration of the import; prophet catches the ImportError), and matplotlib is
+    importable again afterwards.  Prophet's own ``plot`` functions then do not work in
+    this process; import matplotlib before the first Prophet fit to keep them."""
+    _quiet_prophet()  # before the import: prophet logs its plotting ERRORs while importing
+    if "prophet.forecaster" not in sys.modules and "matplotlib" not in sys.modules:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
+        try:
+            from prophet import Prophet
+        finally:
+            del sys.modules["matplotlib"]
+    from prophet import Prophet
+
+    return Prophet
 
 
 def _quiet_prophet() -> None:

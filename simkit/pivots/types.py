@@ -176,9 +176,19 @@ def _recommend(
     )
 
 
+def _signed(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec`` (which shows a sign), with no "-0.00": a change
+    that rounds to zero is written ``+0.00``."""
+    text = format(value, spec)
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return format(0.0, spec)
+    return text
+
+
 def _fmt_q(q: Mapping[str, float], money: bool = False) -> str:
     unit = "" if not money else " (money)"
-    return f"{q['p50']:+,.1f} (80% interval {q['p10']:+,.1f} to {q['p90']:+,.1f}){unit}"
+    p10, p50, p90 = (_signed(q[k], "+,.1f") for k in ("p10", "p50", "p90"))
+    return f"{p50} (80% interval {p10} to {p90}){unit}"
 
 
 def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
@@ -226,12 +236,12 @@ def budget_reallocation(ctx: PivotContext) -> list[Recommendation]:
             )
         )
         return (
-            f"{reason}. Expected gain {g['conversions']['p50']:+,.2f} "
+            f"{reason}. Expected gain {_signed(g['conversions']['p50'], '+,.2f')} "
             f"conversions/day (80% interval {g['conversions']['p10']:+,.2f} to "
             f"{g['conversions']['p90']:+,.2f}; P(gain > 0) = {g['p_gain_positive']:.0%} "
             f"over the curves' uncertainty). Over {ctx.horizon_days} days simulated: "
             f"conversions {_fmt_q(s['conversions'])}, revenue {_fmt_q(s['revenue'])}, "
-            f"CPA {s['cpa']['p50']:+,.2f}, ROAS {s['roas']['p50']:+.3f}; "
+            f"CPA {_signed(s['cpa']['p50'], '+,.2f')}, ROAS {_signed(s['roas']['p50'], '+.3f')}; "
             f"P({ctx.objective} up) = {conf:.0%}."
         )
 
@@ -335,8 +345,8 @@ def creative_refresh(ctx: PivotContext) -> list[Recommendation]:
                 f"its CTR moves {np.expm1(state.recent_slope):+.2%}/day. A new creative at "
                 f"the fresh level, wearing at {np.expm1(state.natural_slope):+.2%}/day, gives "
                 f"over {h} days: conversions {_fmt_q(s['conversions'])}, revenue "
-                f"{_fmt_q(s['revenue'])}, CPA {s['cpa']['p50']:+,.2f}, ROAS "
-                f"{s['roas']['p50']:+.3f}; P({ctx.objective} up) = {conf:.0%}. "
+                f"{_fmt_q(s['revenue'])}, CPA {_signed(s['cpa']['p50'], '+,.2f')}, ROAS "
+                f"{_signed(s['roas']['p50'], '+.3f')}; P({ctx.objective} up) = {conf:.0%}. "
                 f"Production cost of the creative is not included."
             )
 
@@ -430,7 +440,7 @@ def audience_expansion(ctx: PivotContext) -> list[Recommendation]:
                 f"assumed: new reach converts {cvr_med - 1:+.0%} worse (log-sd {cvr_sd}), "
                 f"CPM unchanged (log-sd {cpm_sd}). Over {h} days: conversions "
                 f"{_fmt_q(s['conversions'])}, revenue {_fmt_q(s['revenue'])}, CPA "
-                f"{s['cpa']['p50']:+,.2f}, ROAS {s['roas']['p50']:+.3f}; "
+                f"{_signed(s['cpa']['p50'], '+,.2f')}, ROAS {_signed(s['roas']['p50'], '+.3f')}; "
                 f"P({ctx.objective} up) = {conf:.0%}."
             )
 
@@ -498,7 +508,7 @@ def channel_shift(ctx: PivotContext) -> list[Recommendation]:
             + ", ".join(f"{k} {m[k]['marginal_cpa']:,.2f}" for k in pf.keys)
             + f". Over {ctx.horizon_days} days (channel-level curves): conversions "
             f"{_fmt_q(s['conversions'])}, revenue {_fmt_q(s['revenue'])}, CPA "
-            f"{s['cpa']['p50']:+,.2f}, ROAS {s['roas']['p50']:+.3f}; "
+            f"{_signed(s['cpa']['p50'], '+,.2f')}, ROAS {_signed(s['roas']['p50'], '+.3f')}; "
             f"P({ctx.objective} up) = {conf:.0%}."
         )
 

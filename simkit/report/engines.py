@@ -27,6 +27,7 @@ history, data quality and benchmarks are what the report can honestly say.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from simkit.report.context import CampaignContext
 from simkit.report.ledger import issue as issue_to_ledger
 from simkit.report.pivots import pivots_section as build_pivots_section
 from simkit.report.pivots import run_pivots
-from simkit.report.section import Section, missing, skipped
+from simkit.report.section import Section, drawn, missing, skipped
 from simkit.viz import fan_chart
 
 __all__ = [
@@ -220,7 +221,8 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         daily = sim.daily[sim.daily["metric"] == metric]
         if len(daily):
             charts.append(
-                fan_chart(
+                functools.partial(
+                    fan_chart,
                     ctx.daily,
                     daily[["date", "p10", "p50", "p90"]],
                     metric=metric,
@@ -254,7 +256,7 @@ def forecast_section(ctx: CampaignContext, results: EngineResults) -> Section:
         "Forecast",
         text=tuple(w for w in words if w),
         tables=((f"Totals over the {sim.horizon_days}-day horizon", pd.DataFrame(rows)),),
-        charts=tuple(charts),
+        charts=drawn(*charts),
         numbers={"totals": totals, "headline": headline, "fallback": fallback},
     )
 

@@ -16,6 +16,7 @@ a cache, and the section says which alert made the previous fits stale.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ import pandas as pd
 from simkit.forecast import forecast_campaign
 from simkit.ledger import CHAMPION, CampaignHealth, ForecastRecord, campaign_health
 from simkit.report.context import CampaignContext
-from simkit.report.section import Section, skipped
+from simkit.report.section import Section, drawn, skipped
 from simkit.simulate import simulate_campaign
 from simkit.simulate.engine import EngineConfig
 from simkit.viz import fan_chart
@@ -218,7 +219,8 @@ def ledger_section(ctx: CampaignContext, results: EngineResults) -> Section:
                 }
             )
             charts.append(
-                fan_chart(
+                functools.partial(
+                    fan_chart,
                     ctx.daily,
                     band,
                     metric=latest["metric"],
@@ -259,7 +261,7 @@ def ledger_section(ctx: CampaignContext, results: EngineResults) -> Section:
         TITLE,
         text=tuple(words),
         tables=tuple(tables),
-        charts=tuple(charts),
+        charts=drawn(*charts),
         numbers={
             "forecast_id": led.forecast_id,
             "records": list(led.records),

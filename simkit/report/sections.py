@@ -18,7 +18,7 @@ import pandas as pd
 from simkit import __version__
 from simkit.report import format as fmt
 from simkit.report.context import CampaignContext
-from simkit.report.section import Section
+from simkit.report.section import Section, drawn
 from simkit.viz import history_chart
 
 __all__ = ["KEY_PACKAGES", "data_quality", "display_of", "history", "kpis", "provenance"]
@@ -200,7 +200,7 @@ def history(ctx: CampaignContext) -> Section:
         tables=(
             (f"Last {_WINDOW_DAYS} days against the {_WINDOW_DAYS} before", pd.DataFrame(rows)),
         ),
-        charts=(history_chart(daily),),
+        charts=drawn(lambda: history_chart(daily)),
         numbers={
             "days": len(daily),
             "first_date": str(daily["date"].min().date()),

@@ -372,12 +372,19 @@ def _run_dask(
         raise ParamsError(
             "--scheduler needs dask[distributed] (pip install 'simkit[dask]')", field="scheduler"
         ) from None
-    if prepare is not None:  # after the check: no minutes of pivots before that error
-        prepare()
+    from concurrent.futures import ThreadPoolExecutor
+
     started: queue_module.Queue[_Started] = queue_module.Queue()
     topic = f"simkit-start-{uuid.uuid4().hex}"
+    # connected first: an unreachable scheduler fails before minutes of pivots
     with Client(scheduler, timeout="30s") as client:
-        client.register_plugin(_warm_plugin(summary_only))
+        # the workers import the engines' libraries while this process prepares what the
+        # jobs read, as the pool's do (register_plugin returns when every worker has)
+        with ThreadPoolExecutor(max_workers=1) as warming:
+            warm = warming.submit(client.register_plugin, _warm_plugin(summary_only))
+            if prepare is not None:
+                prepare()
+            warm.result()
         # the handler runs on the client's event loop; the queue hands events to this thread
         client.subscribe_topic(
             topic, lambda event: started.put(_Started(event[1]["campaign_id"], event[1]["at"]))

@@ -41,6 +41,7 @@ from simkit.report.campaign import assemble_campaign_report
 from simkit.report.context import load_campaign
 from simkit.report.engines import compute_engines
 from simkit.report.handoff import ENV_VAR
+from simkit.report.section import without_charts
 from simkit.runner.publish import (
     atomic_replace_dir,
     extract_summary,
@@ -649,7 +650,8 @@ def _summary_first(
             params = RunParams(**job.parameters)
             ctx = load_campaign(params, loaded=_load_once(params))
             results = compute_engines(ctx)
-            summary = assemble_campaign_report(ctx, results).summary
+            with without_charts():  # summary.json holds none; a flagged report redraws them
+                summary = assemble_campaign_report(ctx, results).summary
             # as the notebook hands it over: plain JSON
             summary = json.loads(json.dumps(summary))
     except (Exception, _TimeLimit) as exc:  # noqa: BLE001 - every failure is labelled

@@ -83,6 +83,67 @@ def test_prophet_member_fits_and_forecasts(series):
 
 
 @pytest.mark.slow
+def test_prophet_drivers_sharing_features_fit_as_separate_prophets(series):
+    """The drivers' models share one feature build (issue 21); each must be the Prophet
+    fitted on its own."""
+    import pandas as pd
+
+    hist, X = series
+    n = 63
+    member = ProphetMember().fit(hist.drivers.iloc[:n], X.iloc[:n])
+    frame = pd.DataFrame({"ds": hist.dates[:n]})
+    for column in member.extra_:
+        frame[column] = X[column].to_numpy(dtype=float)[:n]
+    for j, model in enumerate(member.models_):
+        alone = model.__class__(
+            growth="linear",
+            yearly_seasonality=False,
+            weekly_seasonality=True,
+            daily_seasonality=False,
+            n_changepoints=member.n_changepoints,
+            changepoint_prior_scale=member.changepoint_prior_scale,
+            uncertainty_samples=0,
+        )
+        for column in member.extra_:
+            alone.add_regressor(column, standardize=column == "log_spend")
+        alone.fit(frame.assign(y=hist.drivers.iloc[:n, j].to_numpy()))
+        assert "make_all_seasonality_features" not in vars(model)  # no closure left behind
+        for name, value in alone.params.items():
+            assert np.array_equal(model.params[name], value), name
+        assert model.train_component_cols.equals(alone.train_component_cols)
+
+
+@pytest.mark.slow
+def test_prophet_point_forecast_is_prophets_own_predict(series):
+    """The member computes yhat from the fitted parameters (issue 21: Prophet's predict
+    built component frames that cost a third of the forecast); it must be Prophet's number."""
+    import pandas as pd
+
+    from simkit.forecast.members import _prophet_point
+
+    hist, X = series
+    n, h = 63, 21
+    member = ProphetMember().fit(hist.drivers.iloc[:n], X.iloc[:n])
+    assert member.extra_  # the regressors' path is exercised
+    future = pd.DataFrame({"ds": hist.dates[n : n + h]})
+    for column in member.extra_:
+        future[column] = X[column].to_numpy(dtype=float)[n : n + h] + 0.3  # off the history
+    ours = member.predict(h, future)
+    theirs = np.column_stack([m.predict(future)["yhat"].to_numpy() for m in member.models_])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    # a model the member does not build (holidays by name, multiplicative) goes through predict
+    other = member.models_[0].__class__(
+        uncertainty_samples=0, seasonality_mode="multiplicative", yearly_seasonality=False
+    )
+    other.add_country_holidays("US")
+    other.fit(pd.DataFrame({"ds": hist.dates[:n], "y": hist.drivers.iloc[:n, 0].to_numpy()}))
+    frame = pd.DataFrame({"ds": hist.dates[n : n + h]})
+    np.testing.assert_allclose(
+        _prophet_point(other, frame), other.predict(frame)["yhat"].to_numpy(), rtol=1e-12
+    )
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not neural_available(), reason="torch / pytorch-lightning not installed")
 def test_lstm_is_deterministic_for_a_seed_and_differs_across_seeds(series):
     import torch
@@ -99,3 +160,22 @@ def test_lstm_is_deterministic_for_a_seed_and_differs_across_seeds(series):
     assert not np.allclose(a, c)
     assert a.shape == (7, 4) and np.all(np.isfinite(a))
     assert torch.equal(state, torch.random.get_rng_state())  # global torch RNG untouched
+
+
+@pytest.mark.slow
+def test_prophet_is_imported_without_matplotlib_which_stays_importable():
+    """Prophet's plotting import of matplotlib was half its import time (issue 21)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from simkit.forecast.members import _prophet_class\n"
+        "_prophet_class()\n"
+        "assert 'prophet.forecaster' in sys.modules\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "import matplotlib.pyplot\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "matplotlib" not in done.stderr.lower()  # no ERROR line about plotting

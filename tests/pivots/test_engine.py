@@ -178,3 +178,12 @@ def test_reallocation_rationale_mentions_targets_only_when_they_bind(result):
     recs = [r for r in result.recommendations if r.type == "budget_reallocation"]
     assert recs, "the fixture portfolio has a reallocation"
     assert "targets cap" not in recs[0].rationale  # no targets were given
+
+
+def test_a_change_that_rounds_to_zero_is_written_without_a_minus() -> None:
+    from simkit.pivots.types import _fmt_q, _signed
+
+    assert _signed(-0.001, "+,.2f") == "+0.00"
+    assert _signed(-0.02, "+,.2f") == "-0.02"
+    assert _signed(-1234.5, "+,.1f") == "-1,234.5"
+    assert _fmt_q({"p10": -0.04, "p50": -0.01, "p90": 2.0}) == "+0.0 (80% interval +0.0 to +2.0)"

@@ -71,6 +71,24 @@ def test_history_numbers_match_the_data(built, tiny: Path) -> None:
     assert built["history"].charts, "the history section draws a chart"
 
 
+def test_without_charts_draws_none_and_changes_no_number(built) -> None:
+    """The summary-only batch path skips the charts (issue 21); the summary is the same."""
+    from simkit.report.campaign import assemble_campaign_report
+    from simkit.report.engines import compute_engines
+    from simkit.report.section import without_charts
+
+    ctx = built.context
+    results = compute_engines(ctx)
+    with without_charts():
+        bare = assemble_campaign_report(ctx, results)
+    drawn = assemble_campaign_report(ctx, results)  # the switch does not outlive the block
+    assert not any(s.charts for s in bare.sections.values())
+    assert drawn["history"].charts and drawn["forecast"].charts
+    assert json.dumps(bare.summary, sort_keys=True, default=str) == json.dumps(
+        drawn.summary, sort_keys=True, default=str
+    )
+
+
 def test_data_quality_reports_the_score(built) -> None:
     q = built["data_quality"]
     assert 0 <= q.numbers["quality_score"] <= 100
