@@ -11,7 +11,7 @@ DEMO_DIR := demo-data
 DEMO_END := 2026-11-20
 LINT_PATHS := $(wildcard simkit tests bench scripts)
 
-.PHONY: install demo test lint bench clean lab docs
+.PHONY: install demo test lint bench clean lab docs mutation
 
 $(VENV)/.installed: pyproject.toml requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,9 +51,17 @@ bench: install
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# The mutation check of the core maths ([tool.mutmut] in pyproject.toml: the engine, the
+# summary and the optimiser); one child, as mutants share the machine with everything else.
+# Results are kept in mutants/ (git-ignored), so a second run checks only what changed;
+# `mutmut show NAME` prints one mutant. The score per file is printed at the end.
+mutation: install
+	$(BIN)/mutmut run --max-children 1
+	$(BIN)/python scripts/mutation_score.py
+
 # The docs site, offline and strict (scripts/build_docs.py): build/site/index.html
 docs: install
 	$(BIN)/python scripts/build_docs.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .simkit-cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(DEMO_DIR) mutants .simkit-cache .pytest_cache .ruff_cache .import_linter_cache

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simkit.errors import ParamsError
-from simkit.simulate import BudgetPlan, simulate, simulate_paths, summarise
+from simkit.simulate import (
+    BudgetPlan,
+    CompetitionFactor,
+    DeliveryModel,
+    simulate,
+    simulate_paths,
+    summarise,
+)
 from simkit.simulate.summary import QUANTILES, partition_scenarios, quantile_summary
 
 from .conftest import make_forecast
@@ -130,6 +140,7 @@ def test_scenarios_ties_at_a_cut_stay_together_and_still_sum_to_one():
     pess, real, opt = partition_scenarios(_hand_totals(conv), "conversions")
     assert pess.n_paths == 0 and pess.probability == 0.0 and pess.path_index == -1
     assert np.isnan(pess.mean_totals["conversions"])
+    assert np.isnan(pess.median) and np.isnan(pess.value)
     assert real.n_paths == 8 and opt.n_paths == 2  # p80 cut: the 8th smallest (2)
     assert pess.probability + real.probability + opt.probability == 1.0
     all_equal = partition_scenarios(_hand_totals([3.0] * 7), "conversions")
@@ -145,7 +156,7 @@ def test_scenario_cuts_are_configurable_and_checked():
     assert [s.n_paths for s in few] == [1, 1, 1] and few[1].median == 3.0
     assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.95)
     for bad in ((0.8, 0.2), (0.0, 0.5), (0.5, 1.0), (0.3, 0.3), (0.2,), "ab", (0.1, float("nan"))):
-        with pytest.raises(ParamsError, match="scenario cut points"):
+        with pytest.raises(ParamsError, match="field 'scenario_cuts': scenario cut points"):
             partition_scenarios(_hand_totals(conv), "conversions", cuts=bad)
 
 
@@ -158,6 +169,8 @@ def test_roas_scenarios_rank_zero_spend_paths_worst():
     assert [pess.n_paths, real.n_paths, opt.n_paths] == [2, 6, 2]
     assert pess.path_index in (0, 1)
     assert pess.mean_totals["roas"] == pytest.approx((5 + 10) / 2 / 5)
+    assert opt.mean_totals["revenue"] == (80 + 90) / 2  # the zero-spend path is not best
+    assert np.isnan(pess.median)  # its lower median is the path without a ROAS
     assert pess.value <= real.value <= opt.value
 
 
@@ -292,3 +305,227 @@ def test_ratio_quantiles_tolerate_zero_denominators():
     s = quantile_summary(np.array([1.0, 2.0, np.inf, np.nan]), ratio=True)
     assert s["p5"] == 1.0
     assert s["mean"] == pytest.approx(1.5)
+
+
+def _as_json(value):
+    """What the JSON of a value must be: numbers as numbers, non-finite ones as ``null``,
+    dates as ISO strings, arrays and tuples as lists, frames as records (days as dates)."""
+    if isinstance(value, pd.DataFrame):
+        frame = value.copy()
+        if "date" in frame:
+            frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+        return [_as_json(row) for row in frame.to_dict(orient="records")]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return [_as_json(v) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.isoformat()
+    assert value is None or isinstance(value, str), type(value)
+    return value
+
+
+def test_json_carries_every_field_with_non_finite_numbers_as_null():
+    # a small campaign: many paths convert nothing (an infinite CPA), and a total below
+    # the daily budgets runs out on most paths (a median exhaustion date in the budget)
+    delivery = DeliveryModel(0.9, 0.05)
+    paths = simulate_paths(
+        make_forecast(spend=20.0, cvr=0.002),
+        BudgetPlan(daily=np.full(28, 20.0), total=420.0),
+        400,
+        np.random.default_rng(3),
+        delivery=delivery,
+        factors=[CompetitionFactor(inflation=0.1, start=date(2026, 3, 9))],
+    )
+    result = summarise(
+        paths,
+        plan_value=3.0,
+        plan_source="goal",
+        target_cpa=50.0,
+        target_roas=2.0,
+        goal_conversions=2.0,
+        as_of=date(2026, 3, 1),
+        seed=3,
+        extra={"note": "hand-made", "weights": np.array([0.5, np.inf])},
+    )
+    assert np.isinf(result.totals["cpa"]["p95"])  # the case under test: non-finite values
+    back = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    expected = {
+        "campaign_id": "C1",
+        "as_of": "2026-03-01",
+        "start": "2026-03-02",
+        "end": "2026-03-29",
+        "horizon_days": 28,
+        "paths": 400,
+        "seed": 3,
+        "outcome": "conversions",
+        "plan_value": 3.0,
+        "plan_source": "goal",
+        "targets": {"target_cpa": 50.0, "target_roas": 2.0, "goal_conversions": 2.0},
+        "budget": _as_json(result.budget),
+        "factors": [
+            {"kind": "competition", "inflation": 0.1, "inflation_sd": 0.0, "start": "2026-03-09"}
+        ],
+        "totals": _as_json(result.totals),
+        "scenarios": [
+            {f.name: _as_json(getattr(s, f.name)) for f in dataclasses.fields(s)}
+            for s in result.scenarios
+        ],
+        "bands": [
+            {f.name: _as_json(getattr(b, f.name)) for f in dataclasses.fields(b)}
+            for b in result.bands
+        ],
+        "probabilities": _as_json(result.probabilities),
+        "daily": _as_json(result.daily),
+        "note": "hand-made",
+        "weights": [0.5, None],
+    }
+    assert back == expected
+    budget = back["budget"]
+    assert (budget["kind"], budget["total"], budget["daily"]) == (
+        paths.plan.kind,
+        420.0,
+        [20.0] * 28,
+    )
+    assert {k: budget[k] for k in delivery.to_dict()} == delivery.to_dict()
+    assert budget["median_exhaustion_date"].startswith("2026-03-")
+    assert [s["n_paths"] for s in back["scenarios"]] == [s.n_paths for s in result.scenarios]
+    assert sum(s["n_paths"] for s in back["scenarios"]) == 400
+
+
+def _reference_quantiles(values, ratio):
+    """NumPy's quantiles: linear interpolation for counts, the inverse CDF for ratios with
+    0/0 ranked as infinite; means over the finite ratios."""
+    values = np.asarray(values, dtype=np.float64)
+    if not ratio:
+        return values.mean(axis=-1), np.quantile(values, list(QUANTILES.values()), axis=-1)
+    values = np.where(np.isnan(values), np.inf, values)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):  # no finite value: the mean is nan
+        mean = np.where(finite, values, 0).sum(axis=-1) / finite.sum(axis=-1)
+    return mean, np.quantile(values, list(QUANTILES.values()), axis=-1, method="inverted_cdf")
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 101])
+def test_quantile_summary_is_numpys_quantiles_along_the_axis(n):
+    rng = np.random.default_rng(n)
+    counts = rng.poisson(30.0, (3, n)).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan among the ratios
+        ratios = rng.poisson(2.0, (3, n)) * 5.0 / rng.poisson(2.0, (3, n))
+    for values, ratio in ((counts, False), (ratios, True)):
+        for axis in (1, 0):
+            data = values if axis == 1 else values.T
+            got = quantile_summary(data, axis=axis, ratio=ratio)
+            mean, quantiles = _reference_quantiles(values, ratio)
+            assert np.allclose(got["mean"], mean, equal_nan=True)
+            for name, expected in zip(QUANTILES, quantiles, strict=True):
+                assert np.array_equal(got[name], expected), (name, ratio, axis)
+    assert quantile_summary(counts[0])["p50"] == np.median(counts[0])  # counts by default
+
+
+def test_ratio_summary_of_no_finite_value_is_infinite_without_warnings():
+    s = quantile_summary(np.array([np.inf, np.nan, np.inf]), ratio=True)
+    assert np.isnan(s["mean"]) and all(s[q] == np.inf for q in QUANTILES)
+
+
+def test_daily_and_total_summaries_are_the_quantiles_of_the_paths(paths):
+    result = summarise(paths)
+    totals = paths.totals()
+    for metric, ratio in (("conversions", False), ("spend", False), ("cpa", True), ("ctr", True)):
+        mean, quantiles = _reference_quantiles(totals[metric], ratio)
+        assert result.totals[metric]["mean"] == pytest.approx(mean, rel=1e-12)
+        assert [result.totals[metric][q] for q in QUANTILES] == pytest.approx(quantiles, rel=1e-12)
+        daily = result.daily[result.daily["metric"] == metric]
+        mean, quantiles = _reference_quantiles(paths.metric(metric), ratio)
+        assert np.allclose(daily["mean"], mean)
+        assert np.array_equal(daily[list(QUANTILES)].to_numpy(), quantiles.T.astype(np.float64))
+
+
+def test_bands_and_goal_probabilities_include_their_boundaries(paths):
+    totals = paths.totals()
+    conv = totals["conversions"]
+    # conversion totals are whole numbers: 855 and 1,045 (plan 950 -+ 10%) are hit
+    assert (conv == 950 * 0.9).any() and (conv == 950 * 1.1).any()
+    result = summarise(
+        paths,
+        plan_value=950.0,
+        target_cpa=float(totals["cpa"][0]),
+        target_roas=float(totals["roas"][0]),
+        goal_conversions=float(conv[0]),
+    )
+    assert_bands_count_the_paths(result, conv, 950.0)
+    p = result.probabilities
+    assert p["p_cpa_le_target"] == np.mean(totals["cpa"] <= totals["cpa"][0])
+    assert p["p_roas_ge_target"] == np.mean(totals["roas"] >= totals["roas"][0])
+    assert p["p_conversions_ge_goal"] == np.mean(conv >= conv[0])
+
+
+def test_a_path_without_spend_is_below_any_roas_plan(paths):
+    spend, revenue = paths.spend.copy(), paths.revenue.copy()
+    spend[:, :300] = 0.0
+    revenue[:, :300] = 0.0
+    idle = dataclasses.replace(paths, spend=spend, revenue=revenue)
+    roas = idle.totals()["roas"]
+    assert np.isnan(roas[:300]).all()
+    plan_value = float(np.median(roas[300:]))
+    result = summarise(idle, outcome="roas", plan_value=plan_value)
+    assert_bands_count_the_paths(result, roas, plan_value)
+    assert result.bands[0].probability >= 0.1
+
+
+def test_summarise_uses_the_scenario_cuts_it_is_given(paths):
+    pess, real, opt = summarise(paths, scenario_cuts=(0.1, 0.7)).scenarios
+    assert (pess.quantile_high, opt.quantile_low) == (0.1, 0.7)
+    assert pess.probability == pytest.approx(0.1, abs=0.01)
+    assert opt.probability == pytest.approx(0.3, abs=0.01)
+
+
+def test_scenarios_with_few_paths_and_odd_blocks():
+    # one path: always realistic; two paths with the low cut at 0.5: one below it
+    one = partition_scenarios(_hand_totals([4.0]), cuts=(0.6, 0.9))  # conversions by default
+    assert [s.n_paths for s in one] == [0, 1, 0] and one[1].median == 4.0
+    two = partition_scenarios(_hand_totals([3.0, 1.0]), "conversions", cuts=(0.5, 0.9))
+    assert [s.n_paths for s in two] == [1, 1, 0] and two[0].path_index == 1
+    # with 2 paths, round(0.2 x 2) = 0 paths lie below the low cut
+    assert [s.n_paths for s in partition_scenarios(_hand_totals([3.0, 1.0]))] == [0, 2, 0]
+    # odd blocks: the median is the middle path
+    pess, real, opt = partition_scenarios(_hand_totals(np.arange(10.0)), cuts=(0.3, 0.9))
+    assert (pess.n_paths, pess.median, pess.path_index) == (3, 1.0, 1)
+    assert (real.n_paths, real.median, real.path_index) == (6, 5.0, 5)
+    assert (pess.quantile_low, real.quantile_low, real.quantile_high, opt.quantile_high) == (
+        0.0,
+        0.3,
+        0.9,
+        1.0,
+    )
+    assert real.probability_of == "3 <= conversions <= 8"
+
+
+def test_scenario_ratios_of_zero_denominators_and_path_ratios():
+    # the two worst paths convert nothing: with no spend their CPA is 0/0 (nan), with a
+    # spend x/0 (inf)
+    conv = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+    spend = [0, 0, 10, 10, 10, 10, 10, 10, 10, 10]
+    pess, real, _ = partition_scenarios(_hand_totals(conv, spend), "conversions")
+    assert pess.n_paths == 2 and np.isnan(pess.mean_totals["cpa"])
+    assert np.isnan(pess.mean_totals["ctr"])  # no impressions either
+    pess = partition_scenarios(_hand_totals(conv), "conversions")[0]
+    assert pess.n_paths == 2 and pess.mean_totals["cpa"] == np.inf
+    # the representative path's own ratios, from its counts
+    i = real.path_index
+    assert real.totals["ctr"] == pytest.approx(spend[i] / (100 * spend[i]))
+    assert real.totals["cvr"] == pytest.approx(conv[i] / spend[i])
+    assert real.totals["cpm"] == pytest.approx(1000 * spend[i] / (100 * spend[i]))
+
+
+def test_scenarios_need_the_count_totals():
+    with pytest.raises(ParamsError, match=r"field 'totals'.*lack \['spend'"):
+        partition_scenarios({"conversions": np.arange(5.0)}, "conversions")
