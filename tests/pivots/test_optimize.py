@@ -422,6 +422,11 @@ def test_portfolio_draws_at_small_and_zero_spend():
     assert zero["roas"].shape == (2,) and np.all(zero["roas"] == 0.0)
     assert np.all(zero["cpa"] == np.inf)
     assert np.all(zero["conversions"] == 0.0) and np.all(zero["profit"] == 0.0)
+    # spend but no conversions (every creative worn out): infinite CPA, zero ROAS
+    worn = replace(pf, state=dict.fromkeys(_SPEC, 0.0))
+    dead = portfolio_draws(worn, {"A": 90.0, "B": 130.0, "C": 70.0})
+    assert np.all(dead["cpa"] == np.inf) and np.all(dead["roas"] == 0.0)
+    assert np.all(dead["spend"] == 0.8 * 90 + 130 + 1.25 * 70)
 
 
 def test_water_fill_hands_the_slack_to_the_items_at_the_cut():
@@ -442,6 +447,15 @@ def test_water_fill_hands_the_slack_to_the_items_at_the_cut():
     assert lam == pytest.approx(1.0, rel=1e-9)
 
 
+def test_water_fill_cut_is_zero_when_the_total_does_not_bind():
+    grids, margs = _power_items([(10, 50), (20, 60)], [1.0, 1.0], [0.5, 0.5])
+    for total in (110.0, 200.0):  # the upper bounds sum to exactly the total, or less
+        x, lam = water_fill(grids, margs, total)
+        assert lam == 0.0
+        assert x == pytest.approx([50.0, 60.0], rel=1e-11)
+        assert math.fsum(x) <= total
+
+
 def test_cap_scales_the_excess_away_exactly():
     # what lies above the lower bounds shrinks by one factor, so the sum lands on the cap
     x = np.array([60.0, 60.0, 30.0, 5.0])
@@ -456,4 +470,8 @@ def test_cap_scales_the_excess_away_exactly():
     inside = np.array([10.0, 20.0])
     assert _cap(inside, np.array([5.0, 5.0]), 100.0) == pytest.approx(inside, rel=0)
     tight = _cap(np.array([10.0, 20.0]), np.array([10.0, 20.0]), 30.0)
-    assert math.fsum(tight) <= 30.0 and tight == pytest.approx([10.0, 20.0], rel=1e-11)
+    assert math.fsum(tight) <= 30.0 * (1 - 1e-12)  # the total wins, by ~1e-12
+    assert tight == pytest.approx([10.0, 20.0], rel=1e-11)
+    small = _cap(np.array([0.3, 0.3]), np.zeros(2), 0.5)  # less than 1 above the bounds
+    assert small == pytest.approx([0.25, 0.25], rel=1e-11)
+    assert math.fsum(small) <= 0.5
