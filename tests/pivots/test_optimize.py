@@ -342,7 +342,9 @@ def test_uppers_below_the_total_leave_it_unspent_and_say_so():
     res = optimize_budget(pf, total_budget=1000.0, max_change=0.5)
     for k, v in _SPEC.items():
         assert res.allocation[k] == pytest.approx(1.5 * v[3])
+        assert res.status_quo[k] == v[3]  # a total above today's does not scale it up
     assert any("stays unspent" in n for n in res.notes)
+    assert not any("scales them" in n for n in res.notes)
 
 
 def test_min_spend_above_the_upper_bound_fixes_the_budget():
@@ -351,6 +353,15 @@ def test_min_spend_above_the_upper_bound_fixes_the_budget():
     assert res.lower["B"] == res.upper["B"] == 250.0
     assert res.allocation["B"] == pytest.approx(250.0)
     assert res.lower["A"] == pytest.approx(50.0)
+    inside = optimize_budget(pf, total_budget=500.0, max_change=0.5, min_spend={"A": 60.0})
+    assert inside.lower["A"] == 60.0
+    assert inside.upper["A"] == pytest.approx(150.0)  # a minimum inside the bounds keeps the upper
+
+
+def test_lower_bounds_count_at_delivered_spend_against_the_total():
+    # lower bounds 50 + 60 + 45 = 155/day, but C overpaces (1.25x): 166.25/day delivered
+    with pytest.raises(ParamsError, match=r"below the sum of the lower bounds 166\.25/day"):
+        optimize_budget(_exp_portfolio(), total_budget=160.0, max_change=0.5)
 
 
 def _cpa(levels, k, s_ref, d, b):
