@@ -121,7 +121,8 @@ def water_fill(
 def _cap(x: np.ndarray, lower: np.ndarray, total: float) -> np.ndarray:
     """Guarantee ``sum(x) <= total`` in floating point, in any summation order, without
     going below ``lower``: the exact sum is kept ``1e-12`` (relative) under the total,
-    far more than the rounding error of summing a few thousand numbers."""
+    far more than the rounding error of summing a few thousand numbers.  What lies above
+    ``lower`` shrinks by one factor, so the sum lands on that limit (not below it)."""
     x = np.maximum(x, lower)
     limit = total * (1.0 - 1e-12)
     if math.fsum(lower) > limit:
@@ -135,7 +136,7 @@ def _cap(x: np.ndarray, lower: np.ndarray, total: float) -> np.ndarray:
         room = math.fsum(above)
         if room <= 0:
             break
-        x = lower + above * max(0.0, 1.0 - 2.0 * excess / room)
+        x = lower + above * max(0.0, 1.0 - excess / room)
     return x
 
 
