@@ -11,19 +11,25 @@ from simkit.ops import Stores, export, purge, subject
 from simkit.registry import Registry
 
 
-def test_connector_replies_naming_the_campaign_are_exported_and_purged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("SIMKIT_AUDIT_PATH", raising=False)
-    work = tmp_path / ".simkit-cache"
+def _registry_of_two_campaigns(work: Path, reports: Path) -> Registry:
+    """A SQLite registry in ``work`` with one run of C003 and C001."""
     reg = Registry(f"sqlite:///{work / 'registry.sqlite'}")
     reg.create_run(
         "20261202T000000Z-abcdef",
         params={"data": "x.csv"},
         params_hash="h",
-        output_dir=str(tmp_path / "reports"),
+        output_dir=str(reports),
         campaigns=["C003", "C001"],
     )
+    return reg
+
+
+def test_connector_replies_naming_the_campaign_are_exported_and_purged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SIMKIT_AUDIT_PATH", raising=False)
+    work = tmp_path / ".simkit-cache"
+    reg = _registry_of_two_campaigns(work, tmp_path / "reports")
     cache = DiskResponseCache("meta", work)
     cache.set("k1", CachedReply(200, {}, '{"campaign_id": "C003", "spend": 12}'))
     cache.set("k2", CachedReply(200, {}, '{"campaign_id": "C001", "spend": 7}'))
@@ -48,14 +54,7 @@ def test_language_model_replies_naming_the_campaign_are_exported_and_purged(
 ) -> None:
     monkeypatch.delenv("SIMKIT_AUDIT_PATH", raising=False)
     work = tmp_path / ".simkit-cache"
-    reg = Registry(f"sqlite:///{work / 'registry.sqlite'}")
-    reg.create_run(
-        "20261202T000000Z-abcdef",
-        params={"data": "x.csv"},
-        params_hash="h",
-        output_dir=str(tmp_path / "reports"),
-        campaigns=["C003", "C001"],
-    )
+    reg = _registry_of_two_campaigns(work, tmp_path / "reports")
     cache = DiskReplyCache(work / "llm")
     cache.set("a" * 64, {"content": '{"campaign": "C003", "cpm_shift": 0.2}', "tokens": 40})
     cache.set("b" * 64, {"content": '{"campaign": "C001", "cpm_shift": 0.1}', "tokens": 38})
