@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from simkit.pivots.curves import FAMILIES, ResponseCurve, adstock, fit_response_curve
-from simkit.pivots.engine import PivotResult, find_pivots
+from simkit.pivots.engine import PivotResult, find_pivots, session_engine
 from simkit.pivots.impact import CommonDraws, Scenario, simulate_scenario
 from simkit.pivots.optimize import OBJECTIVES, Allocation, optimize_budget, water_fill
 from simkit.pivots.portfolio import Portfolio, daily_panel, fit_portfolio, todays_budget
@@ -46,6 +46,7 @@ __all__ = [
     "fit_response_curve",
     "optimize_budget",
     "refresh_shift",
+    "session_engine",
     "simulate_scenario",
     "todays_budget",
     "water_fill",

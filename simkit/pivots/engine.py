@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,7 +40,7 @@ from simkit.pivots.types import PIVOT_TYPES, Recommendation
 from simkit.risk import detect_risks
 from simkit.simulate.campaign import ForecastFn
 from simkit.simulate.fatigue import CreativeState, creative_analysis
-from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS
+from simkit.simulate.session import SESSION_CUTOFFS, SESSION_MEMBERS, WhatIfSession
 
 __all__ = [
     "CampaignEngine",
@@ -51,6 +51,7 @@ __all__ = [
     "campaign_seed",
     "find_pivots",
     "refresh_shift",
+    "session_engine",
 ]
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,67 @@ def _fatigue_alerts(
     }, []
 
 
+def _cut(data: pd.DataFrame, panel: CampaignPanel) -> pd.DataFrame:
+    """The rows of ``data`` up to the panel's last day (what the engine's sessions see)."""
+    return data[pd.to_datetime(data["date"]) <= panel.last_date]
+
+
+def session_engine(
+    data: pd.DataFrame,
+    *,
+    seed: int,
+    as_of: AsOf = None,
+    horizon_days: int = 28,
+    n_draws: int = 200,
+    n_paths: int = 1000,
+    members: Sequence[str] = SESSION_MEMBERS,
+    forecast_fn: ForecastFn | None = None,
+    forecast_cache: str | bool | None = False,
+    backtest_cutoffs: int = SESSION_CUTOFFS,
+) -> CampaignEngine:
+    """The :class:`CampaignEngine` that :func:`find_pivots` builds for the same arguments,
+    so a session made by its :meth:`~CampaignEngine.make_session` elsewhere (a batch's
+    worker) is the one :func:`find_pivots` would make."""
+    frame = _cut(data, CampaignPanel.from_data(data, as_of=as_of))
+    return _engine(
+        frame,
+        horizon_days,
+        seed,
+        n_paths,
+        n_draws,
+        members,
+        forecast_fn,
+        forecast_cache,
+        backtest_cutoffs,
+    )
+
+
+def _engine(
+    frame: pd.DataFrame,
+    horizon_days: int,
+    seed: int,
+    n_paths: int,
+    n_draws: int,
+    members: Sequence[str],
+    forecast_fn: ForecastFn | None,
+    forecast_cache: str | bool | None,
+    backtest_cutoffs: int,
+    provider: Callable[[str], WhatIfSession | None] | None = None,
+) -> CampaignEngine:
+    return CampaignEngine(
+        frame,
+        horizon_days,
+        seed=int(seed),
+        n_paths=n_paths,
+        n_draws=n_draws,
+        members=members,
+        forecast_fn=forecast_fn,
+        cache=forecast_cache,
+        backtest_cutoffs=backtest_cutoffs,
+        provider=provider,
+    )
+
+
 def find_pivots(
     data: pd.DataFrame,
     campaigns: pd.DataFrame | None = None,
@@ -168,6 +230,7 @@ def find_pivots(
     forecast_fn: ForecastFn | None = None,
     forecast_cache: str | bool | None = False,
     backtest_cutoffs: int = SESSION_CUTOFFS,
+    session_provider: Callable[[str], WhatIfSession | None] | None = None,
 ) -> PivotResult:
     """Fit response curves, optimise the budget, and rank simulated pivots.
 
@@ -204,6 +267,11 @@ def find_pivots(
         The forecaster of the engine's sessions (default: :mod:`simkit.forecast` with
         :data:`~simkit.simulate.SESSION_MEMBERS`, no disk cache, 3 backtest folds: the
         dashboard's defaults).
+    session_provider
+        Where the engine asks first for a campaign's what-if session made elsewhere with
+        the same settings (:class:`~simkit.pivots.sessions.CampaignEngine`'s
+        ``provider``; a batch's workers prepare them in parallel); the results are the
+        same either way.
 
     Examples
     --------
@@ -229,7 +297,7 @@ def find_pivots(
 
     # built once (validates columns and the as_of cut); every stage below reads it
     panel = CampaignPanel.from_data(data, as_of=as_of)
-    frame = data[pd.to_datetime(data["date"]) <= panel.last_date]
+    frame = _cut(data, panel)
     states: dict[str, CreativeState] = {}
     offsets: dict[str, pd.Series] = {}
     for key in panel.ids:
@@ -302,16 +370,17 @@ def find_pivots(
         baseline_sim=base_sim,
         channel_allocation=channel,
         channel_draws=channel_draws,
-        engine=CampaignEngine(
+        engine=_engine(
             frame,
             horizon_days,
-            seed=simulation_seed,
-            n_paths=n_paths,
-            n_draws=n_draws,
-            members=members,
-            forecast_fn=forecast_fn,
-            cache=forecast_cache,
-            backtest_cutoffs=backtest_cutoffs,
+            simulation_seed,
+            n_paths,
+            n_draws,
+            members,
+            forecast_fn,
+            forecast_cache,
+            backtest_cutoffs,
+            provider=session_provider,
         ),
         notes=notes,
     )

@@ -11,7 +11,7 @@ same functions, so its previews reproduce the cards.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +146,12 @@ def audience_shifts(
 
 class CampaignEngine:
     """The simulate engine for the campaigns of one pivot run: one what-if session per
-    campaign (prepared on first use), with the campaign's fitted curve as spend response."""
+    campaign (prepared on first use), with the campaign's fitted curve as spend response.
+
+    ``provider(key)``, when given, is asked first for a session made elsewhere with this
+    engine's settings (a batch's workers prepare them in parallel:
+    :func:`simkit.report.pivots.pivot_session`); ``None`` from it means "make it here"
+    (which also raises the real error of a session that cannot be made)."""
 
     def __init__(
         self,
@@ -160,31 +165,37 @@ class CampaignEngine:
         forecast_fn: ForecastFn | None,
         cache: str | bool | None,
         backtest_cutoffs: int = SESSION_CUTOFFS,
+        provider: Callable[[str], WhatIfSession | None] | None = None,
     ) -> None:
         self.data, self.horizon_days, self.seed = data, horizon_days, int(seed)
         self.n_paths, self.n_draws = n_paths, n_draws
         self.members, self.forecast_fn, self.cache = tuple(members), forecast_fn, cache
         self.backtest_cutoffs = backtest_cutoffs
+        self.provider = provider
         self._sessions: dict[str, WhatIfSession] = {}
 
     def session(self, key: str) -> WhatIfSession:
         """Campaign ``key``'s session (raises :class:`SimkitError` if it cannot be made)."""
         if key not in self._sessions:
-            self._sessions[key] = WhatIfSession(
-                self.data,
-                key,
-                self.horizon_days,
-                seed=campaign_seed(self.seed, key),
-                n_paths=self.n_paths,
-                members=self.members,
-                max_cutoffs=self.backtest_cutoffs,
-                cache=self.cache,
-                forecast_fn=self.forecast_fn,
-                spend_response=campaign_response(
-                    self.data, key, seed=self.seed, n_draws=self.n_draws
-                ),
-            )
+            made = self.provider(key) if self.provider is not None else None
+            self._sessions[key] = made if made is not None else self.make_session(key)
         return self._sessions[key]
+
+    def make_session(self, key: str) -> WhatIfSession:
+        """A new session of campaign ``key``, not kept by the engine (what a provider
+        returns: the engine keeps the session it is given)."""
+        return WhatIfSession(
+            self.data,
+            key,
+            self.horizon_days,
+            seed=campaign_seed(self.seed, key),
+            n_paths=self.n_paths,
+            members=self.members,
+            max_cutoffs=self.backtest_cutoffs,
+            cache=self.cache,
+            forecast_fn=self.forecast_fn,
+            spend_response=campaign_response(self.data, key, seed=self.seed, n_draws=self.n_draws),
+        )
 
     def shift_sims(
         self, key: str, factors: Sequence[MarketFactor]

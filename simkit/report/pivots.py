@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,16 @@ import pandas as pd
 from simkit import __version__
 from simkit.params import RunParams
 from simkit.paths import atomic_write_text, ensure_inside
-from simkit.pivots import find_pivots
+from simkit.pivots import find_pivots, session_engine
+from simkit.pivots.sessions import CampaignEngine
 from simkit.report.section import Section
+from simkit.simulate import WhatIfSession
 
 __all__ = [
     "PIVOTS_FILE",
     "PIVOT_SETTINGS",
     "compute_run_pivots",
+    "pivot_engine",
     "pivot_key",
     "pivots_section",
     "reallocation_section",
@@ -84,7 +88,13 @@ def pivot_key(params: RunParams, data_hash: str) -> dict[str, Any]:
     }
 
 
-def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[str, Any]:
+def compute_run_pivots(
+    params: RunParams,
+    loaded: Any,
+    data_hash: str,
+    *,
+    session_provider: Callable[[str], WhatIfSession | None] | None = None,
+) -> dict[str, Any]:
     """Run the pivot engine once over every campaign in the data.
 
     Parameters
@@ -95,6 +105,10 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
         The loaded data (:func:`simkit.data.load`), all campaigns.
     data_hash
         :func:`~simkit.report.data_hash` of the data (part of the payload's key).
+    session_provider
+        Campaigns' what-if sessions made elsewhere by :func:`pivot_engine` (a batch's
+        workers make them in parallel; see :class:`~simkit.pivots.sessions.
+        CampaignEngine`); the payload is the same with or without.
 
     Returns
     -------
@@ -115,12 +129,26 @@ def compute_run_pivots(params: RunParams, loaded: Any, data_hash: str) -> dict[s
             objective=PIVOT_SETTINGS["objective"],
             n_draws=PIVOT_SETTINGS["n_draws"],
             n_paths=PIVOT_SETTINGS["n_paths"],
+            session_provider=session_provider,
         )
     except Exception as exc:  # noqa: BLE001 - shown in every report instead of pivots
         log.warning("pivot engine failed: %s: %s", type(exc).__name__, exc)
         return {"key": key, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     # through JSON, so an in-process payload equals one read back from the file
     return json.loads(json.dumps({"key": key, "status": "ok", "result": result.to_dict()}))
+
+
+def pivot_engine(params: RunParams, loaded: Any) -> CampaignEngine:
+    """The engine whose sessions :func:`compute_run_pivots` simulates (its
+    :meth:`~simkit.pivots.sessions.CampaignEngine.make_session` gives the session of one
+    campaign, as the run's pivots would make it)."""
+    return session_engine(
+        loaded.data,
+        seed=params.seed,
+        horizon_days=params.horizon_days,
+        n_draws=PIVOT_SETTINGS["n_draws"],
+        n_paths=PIVOT_SETTINGS["n_paths"],
+    )
 
 
 def write_run_pivots(output_dir: str | Path, payload: dict[str, Any]) -> Path:

@@ -48,6 +48,7 @@ from simkit.runner.execute import (
     CampaignOutcome,
     close_kernel,
     execute_job,
+    prepare_pivot_session,
     prestart_kernel,
     set_start_hook,
 )
@@ -278,6 +279,17 @@ def _stop_workers(children: list[Any], grace_seconds: float = 5.0) -> None:
             child.join(1.0)
 
 
+def _made(futures: dict[str, Any], key: str) -> Any | None:
+    """The session a worker made for campaign ``key`` (``None``: make it here)."""
+    future = futures.get(key)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001 - a lost worker or a cancelled future: made here
+        return None
+
+
 def _noop() -> None:
     """A first task that makes the pool start a worker (which then warms up)."""
 
@@ -286,7 +298,7 @@ def _run_processes(
     jobs: list[CampaignJob],
     workers: int,
     log_file: str | None = None,
-    prepare: Callable[[], None] | None = None,
+    prepare: Callable[[Callable[..., Any]], None] | None = None,
     summary_only: bool = False,
 ) -> Iterator[Event]:
     import multiprocessing
@@ -307,7 +319,7 @@ def _run_processes(
             # prepares what the jobs read (the run's pivots)
             for _ in range(workers):
                 pool.submit(_noop)
-            prepare()
+            prepare(pool.submit)
         pending = {pool.submit(_execute_slim, job) for job in jobs}  # FIFO: priority order
         while pending:
             done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -361,7 +373,7 @@ def _warm_plugin(summary_only: bool) -> Any:
 def _run_dask(
     jobs: list[CampaignJob],
     scheduler: str | Any,
-    prepare: Callable[[], None] | None = None,
+    prepare: Callable[[Callable[..., Any]], None] | None = None,
     summary_only: bool = False,
 ) -> Iterator[Event]:
     import queue as queue_module
@@ -383,7 +395,7 @@ def _run_dask(
         with ThreadPoolExecutor(max_workers=1) as warming:
             warm = warming.submit(client.register_plugin, _warm_plugin(summary_only))
             if prepare is not None:
-                prepare()
+                prepare(partial(client.submit, pure=False))
             warm.result()
         # the handler runs on the client's event loop; the queue hands events to this thread
         client.subscribe_topic(
@@ -413,7 +425,8 @@ def _run_dask(
 
 
 #: How a batch is spread: local processes, or a Dask cluster when a scheduler is given.
-#: Each calls ``prepare()`` (if given) before any job starts, then yields a ``_Started``
+#: Each calls ``prepare(submit)`` (if given; ``submit(fn, *args)`` runs ``fn`` on a worker and
+#: returns its future) before any job starts, then yields a ``_Started``
 #: event when a worker starts a campaign, then its outcome.
 EXECUTORS: dict[str, Callable[..., Iterator[Event]]] = {
     "processes": lambda jobs, workers, scheduler, log_file=None, prepare=None, **kw: _run_processes(
@@ -921,9 +934,23 @@ def _run(
     ]
     pivots_file: list[Path] = []
 
-    def prepare() -> None:  # while the workers start
-        with _logs_aside(log_file):
-            payload = compute_run_pivots(params, loaded, hash_of_data)
+    def prepare(submit: Callable[..., Any]) -> None:  # while the workers start
+        # the workers make every campaign's pivot session (its forecast and curve: most
+        # of the pivots' time) in parallel while this process fits the portfolio, and it
+        # takes each as it needs it; the numbers are the same as when made here
+        shared = _notebook_params(params, base)
+        made = {
+            cid: submit(prepare_pivot_session, shared, str(base), cid)
+            for cid in loaded.campaign_ids
+        }
+        try:
+            with _logs_aside(log_file):
+                payload = compute_run_pivots(
+                    params, loaded, hash_of_data, session_provider=partial(_made, made)
+                )
+        finally:
+            for future in made.values():
+                future.cancel()  # sessions no pivot asked for (not started yet)
         pivots_file.append(write_run_pivots(output_dir, payload))
 
     portfolio = _portfolio_job(

@@ -41,6 +41,7 @@ from simkit.report.campaign import assemble_campaign_report
 from simkit.report.context import load_campaign
 from simkit.report.engines import compute_engines
 from simkit.report.handoff import ENV_VAR
+from simkit.report.pivots import pivot_engine
 from simkit.report.section import without_charts
 from simkit.runner.publish import (
     atomic_replace_dir,
@@ -628,6 +629,35 @@ def _load_once(params: RunParams) -> Any:
         _loaded.clear()
         _loaded[key] = load(params.data, mapping=params.mapping, on_bad_rows=params.on_bad_rows)
     return _loaded[key]
+
+
+#: The pivot engine this worker process made sessions with last (see
+#: :func:`prepare_pivot_session`): one entry, by the data it was made from and its settings.
+_pivot_engines: dict[tuple[Any, ...], Any] = {}
+
+
+def prepare_pivot_session(parameters: dict[str, Any], cwd: str, campaign_id: str) -> Any | None:
+    """In a batch's worker: campaign ``campaign_id``'s what-if session for the run's pivots
+    (:func:`simkit.report.pivots.pivot_engine`), made here so that the parent, which
+    computes the portfolio's pivots once per run, does not prepare every campaign's
+    session (a forecast and a response curve) alone while the workers wait.  ``None`` when
+    it cannot be made: the parent then makes it itself, and meets the real error."""
+    import warnings
+
+    try:
+        with contextlib.chdir(cwd), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # as in the parent's pivots
+            params = RunParams(**parameters)
+            loaded = _load_once(params)
+            # the entry holds ``loaded`` itself, so its id names no other data meanwhile
+            key = (id(loaded), params.seed, params.horizon_days)
+            if key not in _pivot_engines:
+                _pivot_engines.clear()
+                _pivot_engines[key] = (loaded, pivot_engine(params, loaded))
+            return _pivot_engines[key][1].make_session(str(campaign_id))
+    except Exception as exc:  # noqa: BLE001 - the parent makes it again and reports it
+        log.debug("pivot session of %s not made here: %s: %s", campaign_id, type(exc).__name__, exc)
+        return None
 
 
 def _summary_first(

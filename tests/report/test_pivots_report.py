@@ -147,3 +147,32 @@ def test_portfolio_totals_add_only_volumes(test_data):
     assert {"spend", "conversions"} <= set(rows)
     assert all(r["p10 (sum)"] <= r["p50 (sum)"] <= r["p90 (sum)"] for r in rows.values())
     assert "portfolio's CPA" in " ".join(totals.text)
+
+
+def test_sessions_made_by_workers_give_the_same_pivots(payload: dict, tiny: Path, loaded) -> None:
+    # a batch's workers make the sessions with prepare_pivot_session and the parent takes
+    # them (None: the parent makes that one itself); the payload must not change
+    from simkit.runner.execute import prepare_pivot_session
+
+    given: list[str] = []
+
+    def provider(key: str):
+        if key == "C002":
+            return None
+        session = prepare_pivot_session({"data": str(tiny)}, str(tiny.parent), key)
+        assert session is not None, key
+        given.append(key)
+        return session
+
+    shared = compute_run_pivots(
+        RunParams(data=str(tiny)), loaded, data_hash(tiny), session_provider=provider
+    )
+    assert sorted(given) == ["C001", "C003"]
+    assert shared == payload
+
+
+def test_a_worker_that_cannot_make_a_session_says_none(tiny: Path) -> None:
+    from simkit.runner.execute import prepare_pivot_session
+
+    assert prepare_pivot_session({"data": str(tiny)}, str(tiny.parent), "NOPE") is None
+    assert prepare_pivot_session({"data": "missing.csv"}, str(tiny.parent), "C001") is None
