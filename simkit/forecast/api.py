@@ -68,7 +68,7 @@ DEFAULT_MEMBERS: tuple[str, ...] = ("seasonal_naive", "ets", "sarimax", "prophet
 _SPEND_PRIOR_SD = 0.5
 #: Names the weighting/calibration rule; part of the scored-result cache key, so a change of
 #: rule never serves results scored under the old one.
-_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1-reported-days"
+_ENSEMBLE_RULE = "metric-mase-inv2-trim1.1-reported-days-level-share"
 
 
 @dataclass(frozen=True)
@@ -539,6 +539,8 @@ def _run(
             driver_corr=calib.driver_corr,
             spend_elasticity=fit.elasticity,
             revenue_measured=bool(np.nansum(history.counts["revenue"].to_numpy()) > 0),
+            level_share=calib.level_share,
+            level_ar_coef=np.clip(calib.level_ar_coef, -0.98, 0.98),
         )
         member_scores, ens_score = _scores(fit, chosen, weights, ensemble_bt, metric, seed)
         weights_out = {

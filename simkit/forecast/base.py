@@ -55,6 +55,15 @@ class DriverForecast:
         ``(4,)`` d driver / d log(spend): how the centre moves with the plan.
     df
         Degrees of freedom of the Student-t innovations (``inf`` = Gaussian).
+    level_share
+        ``(4,)`` share of each driver's error variance that persists over the whole horizon
+        (one draw per path), fitted with ``level_ar_coef`` to the variance of the
+        backtest errors' sums over 1..H days (see
+        :func:`simkit.forecast.ensemble.calibrate`); the simulation engine uses the pair
+        unless its config sets a ``persistent_share`` of its own.  Default: none.
+    level_ar_coef
+        ``(4,)`` AR(1) coefficient of the non-persistent part when ``level_share`` is used
+        (default: ``ar_coef``).
     revenue_measured
         ``False`` when the history records no revenue at all (an export without a revenue
         column, mapped to 0): simulated revenue is then 0, never conversions x a made-up
@@ -71,6 +80,8 @@ class DriverForecast:
     spend_elasticity: np.ndarray = field(default_factory=lambda: np.zeros(len(DRIVERS)))
     df: float = float("inf")
     revenue_measured: bool = True
+    level_share: np.ndarray = field(default_factory=lambda: np.zeros(len(DRIVERS)))
+    level_ar_coef: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         h = len(self.dates)
@@ -81,6 +92,7 @@ class DriverForecast:
             ("ar_coef", (len(DRIVERS),)),
             ("driver_corr", (len(DRIVERS), len(DRIVERS))),
             ("spend_elasticity", (len(DRIVERS),)),
+            ("level_share", (len(DRIVERS),)),
         ):
             value = np.asarray(getattr(self, name), dtype=float)
             if value.shape != expected:
@@ -88,8 +100,16 @@ class DriverForecast:
             object.__setattr__(self, name, value)
         if np.any(self.scale < 0) or not np.all(np.isfinite(self.center)):
             raise ValueError("scale must be non-negative and center finite")
-        if np.any(np.abs(self.ar_coef) >= 1):
+        if self.level_ar_coef is None:
+            object.__setattr__(self, "level_ar_coef", self.ar_coef.copy())
+        level_ar = np.asarray(self.level_ar_coef, dtype=float)
+        if level_ar.shape != (len(DRIVERS),):
+            raise ValueError(f"level_ar_coef has shape {level_ar.shape}, expected (4,)")
+        object.__setattr__(self, "level_ar_coef", level_ar)
+        if np.any(np.abs(self.ar_coef) >= 1) or np.any(np.abs(level_ar) >= 1):
             raise ValueError("ar_coef must lie strictly inside (-1, 1)")
+        if np.any(self.level_share < 0) or np.any(self.level_share >= 1):
+            raise ValueError("level_share must lie in [0, 1)")
 
     @property
     def horizon_days(self) -> int:

@@ -206,13 +206,17 @@ def combine(predictions: Mapping[str, np.ndarray], weights: Mapping[str, np.ndar
 # -- calibration -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Calibration:
-    """Scale per step and driver, error AR(1) per driver, driver correlation."""
+    """Scale per step and driver, error AR(1) per driver, driver correlation; and, for the
+    simulation's totals, each driver's persistent share with the AR(1) coefficient of the
+    rest (:func:`_fit_ar_level`)."""
 
     scale: np.ndarray
     ar_coef: np.ndarray
     driver_corr: np.ndarray
     n_windows: int
     widened: bool
+    level_share: np.ndarray | None = None
+    level_ar_coef: np.ndarray | None = None
 
 
 def _power_law(rms: np.ndarray, count: np.ndarray, horizon: int) -> np.ndarray:
@@ -254,9 +258,10 @@ def _ar_theory(phi: np.ndarray, k: np.ndarray) -> np.ndarray:
 _PHI_GRID = np.linspace(-0.5, 0.98, 75)
 
 
-def _fit_ar(z: np.ndarray) -> float:
-    """AR(1) coefficient matching the variance of sums of ``k`` consecutive standardised
-    errors (``z``: ``(J, H)``, NaN-padded) for k = 1..H."""
+def _sum_ratios(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window lengths ``k`` and the variance of sums of ``k`` consecutive standardised
+    errors (``z``: ``(J, H)``, NaN-padded) divided by ``k``, with each ratio's weight (the
+    windows it comes from)."""
     H = z.shape[1]
     ks = np.array(sorted({k for k in (1, 2, 3, 5, 7, 10, 14, 21, 28, H) if k <= H}))
     ratios, weights = [], []
@@ -282,8 +287,13 @@ def _fit_ar(z: np.ndarray) -> float:
         allsums = np.concatenate(sums)
         ratios.append(np.mean(allsums**2) / k)
         weights.append(float(len(sums)))
-    ratios = np.array(ratios)
-    weights = np.array(weights)
+    return ks, np.array(ratios), np.array(weights)
+
+
+def _fit_ar(z: np.ndarray) -> float:
+    """AR(1) coefficient matching the variance of sums of ``k`` consecutive standardised
+    errors (``z``: ``(J, H)``, NaN-padded) for k = 1..H."""
+    ks, ratios, weights = _sum_ratios(z)
     ok = np.isfinite(ratios) & (ratios > 0)
     if ok.sum() < 2:
         return 0.0
@@ -293,12 +303,39 @@ def _fit_ar(z: np.ndarray) -> float:
     return float(_PHI_GRID[int(np.argmin(loss))])
 
 
+_SHARE_GRID = np.linspace(0.0, 0.9, 19)
+
+
+def _fit_ar_level(z: np.ndarray) -> tuple[float, float]:
+    """AR(1) coefficient and persistent share of standardised errors ``z`` (``(J, H)``).
+
+    The error is ``sqrt(1 - s) AR(1) + sqrt(s) level``, one level per window, so the
+    variance of a sum of ``k`` days over ``k`` is ``(1 - s) ar(phi, k) + s k``; ``(phi,
+    s)`` minimise the same weighted log-ratio loss as :func:`_fit_ar`.  This is what the
+    simulation's persistent level uses (:attr:`DriverForecast.level_share`): the level
+    uncertainty of each campaign from its own backtests (issue 16), where one share learnt
+    on other campaigns was right for one world family and wrong for the other.
+    """
+    ks, ratios, weights = _sum_ratios(z)
+    ok = np.isfinite(ratios) & (ratios > 0)
+    if ok.sum() < 2:
+        return 0.0, 0.0
+    emp = np.log(ratios[ok] / ratios[0])
+    ar = _ar_theory(_PHI_GRID, ks[ok])  # (P, K)
+    s = _SHARE_GRID[:, None, None]
+    theory = np.log((1 - s) * ar[None] + s * ks[ok][None, None, :])  # (S, P, K)
+    loss = np.sum(weights[ok] * (emp - theory) ** 2, axis=2)
+    i, j = np.unravel_index(int(np.argmin(loss)), loss.shape)
+    return float(_PHI_GRID[j]), float(_SHARE_GRID[i])
+
+
 def calibrate(residuals: np.ndarray, horizon_days: int, *, corr_shrink: float = 0.2) -> Calibration:
     """Calibrate a predictive distribution from backtest residuals ``(J, H', 4)`` (NaN-padded)
     for a horizon of ``horizon_days`` (steps beyond ``H'`` follow the fitted power law)."""
     J, Hr, k = residuals.shape
     scale = np.empty((horizon_days, k))
     ar = np.zeros(k)
+    level_share, level_ar = np.zeros(k), np.zeros(k)
     widen = np.sqrt(1.0 + 1.0 / J) if J < 4 else 1.0
     z_all = np.full(residuals.shape, np.nan)
     for d in range(k):
@@ -314,6 +351,7 @@ def calibrate(residuals: np.ndarray, horizon_days: int, *, corr_shrink: float = 
         scale[:, d] = base[:horizon_days] * kappa * widen
         z_all[..., d] = z / kappa
         ar[d] = _fit_ar(z_all[..., d])
+        level_ar[d], level_share[d] = _fit_ar_level(z_all[..., d])
     flat = z_all.reshape(-1, k)
     flat = flat[np.all(np.isfinite(flat), axis=1)]
     corr = np.eye(k)
@@ -324,7 +362,13 @@ def calibrate(residuals: np.ndarray, horizon_days: int, *, corr_shrink: float = 
     finite = np.abs(residuals[np.isfinite(residuals)])
     scale = np.where(np.isfinite(scale), scale, finite.max() if finite.size else 1.0)
     return Calibration(
-        scale=scale, ar_coef=ar, driver_corr=corr, n_windows=J, widened=bool(widen > 1)
+        scale=scale,
+        ar_coef=ar,
+        driver_corr=corr,
+        n_windows=J,
+        widened=bool(widen > 1),
+        level_share=level_share,
+        level_ar_coef=level_ar,
     )
 
 

@@ -6,8 +6,9 @@ For ``N`` paths x ``H`` days, from a :class:`~simkit.forecast.base.DriverForecas
    ratio and noise, platform pacing caps, total-budget cap.
 2. **Drivers.**  Correlated, unit-variance innovations -> per-driver AR(1) errors (the
    forecast's ``ar_coef``, so days are correlated, not independent), mixed with a
-   persistent per-path level error (``persistent_share`` of the variance, learned by
-   backtest: a total must carry the level uncertainty) -> times the forecast's ``scale``
+   persistent per-path level error (each driver's ``level_share`` of the variance, fitted
+   on the campaign's own backtests: a total must carry the level uncertainty) -> times the
+   forecast's ``scale``
    (less count-sampling noise, below) -> plus the centre, plus ``spend_elasticity x log(spend / plan)``
    per path (paths that spend more pay a higher CPM), plus market-factor shifts.
 3. **Counts.**  impressions ~ Poisson(1000 spend / CPM), clicks ~ Binomial(impressions,
@@ -44,7 +45,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,11 +60,9 @@ from simkit.simulate.factors import MarketFactor
 
 __all__ = ["COUNT_METRICS", "RATIO_METRICS", "EngineConfig", "SimulationPaths", "simulate_paths"]
 
-#: Default :attr:`EngineConfig.persistent_share`, learned by ``bench/simulation.py --calibrate
-#: 24`` on 24 synthetic campaigns (seed 2027) disjoint from the 40 it scores, with the
-#: forecaster as of 2026-11-25 (members weighted on conversions): 0.00 -> 75.0%, 0.05 ->
-#: 83.3%, 0.10 -> 87.5% coverage of the 80% interval of 28-day totals. Re-learn it when the
-#: forecaster's calibration changes.
+#: The one :attr:`EngineConfig.persistent_share` used before each campaign's own (issue 16),
+#: learned by ``bench/simulation.py --calibrate 24`` on family-A campaigns; kept for callers
+#: that want a fixed share.
 PERSISTENT_SHARE = 0.05
 
 COUNT_METRICS: tuple[str, ...] = ("spend", "impressions", "clicks", "conversions", "revenue")
@@ -101,11 +100,21 @@ class EngineConfig(BaseModel):
     persistent_share
         Share of each driver's error variance that persists over the whole horizon (one
         draw per path and driver) instead of following the forecast's AR(1).  The
-        forecaster calibrates each *day's* interval; the error of its *level* is more
-        persistent than an AR(1) fitted to daily residuals says, and a 28-day total is
-        mostly level.  Moving variance into a persistent part keeps every day's spread
-        and widens totals.  The default was learned by backtest (``bench/simulation.py
-        --calibrate``) on synthetic campaigns disjoint from those the bench scores.
+        forecaster calibrates each *day's* interval; a 28-day total is mostly the error
+        of the *level*.  ``None`` (default): each campaign's own shares, fitted with the
+        AR(1) of the rest to its backtest errors' sums over 1..H days
+        (:attr:`~simkit.forecast.base.DriverForecast.level_share`).  A number: that share
+        for every driver, with the forecast's AR(1) (what ``bench/simulation.py
+        --calibrate`` learns on one world family and scores on the other, and what a
+        ledger challenger may set).  One share learnt on family A was too narrow on
+        family B and one learnt on B too wide on A (issue 16).
+    median_centre
+        Take the forecast's centre as each day's median rate: the drivers are fitted as
+        means of log and logit rates, and the day-to-day part of the predictive error
+        (backtest errors, attribution-lag noise) would otherwise lift the expected funnel
+        counts by about ``exp(var / 2)`` (see ``_centre``).  On family B's 40 bench
+        campaigns it lowered the p50 of 28-day totals by 9.7% (log) on average, from
+        4.6% above the truth to 5.1% below; on family A by 2.5% (2026-12-02).
     n_threads
         Threads that work on blocks at once (NumPy releases the GIL in its loops).  Each
         block draws from its own streams, so results do not depend on this number.
@@ -118,7 +127,8 @@ class EngineConfig(BaseModel):
     deconvolve_sampling_noise: bool = True
     min_latent_share: float = Field(default=0.25, gt=0, le=1)
     n_threads: int = Field(default=2, ge=1)
-    persistent_share: float = Field(default=PERSISTENT_SHARE, ge=0, lt=1)
+    persistent_share: float | None = Field(default=None, ge=0, lt=1)
+    median_centre: bool = True
 
 
 @dataclass(frozen=True)
@@ -310,6 +320,30 @@ def _driver_errors_ar(ar_coef: np.ndarray, err: np.ndarray) -> np.ndarray:
     return err
 
 
+def _centre(fc: DriverForecast, var: np.ndarray, config: EngineConfig) -> np.ndarray:
+    """``(H, 4)`` centre of the drivers' paths: the forecast's, or with ``median_centre``
+    moved so that the day-to-day part of the error (variance ``var``) leaves each day's
+    expected funnel rate at the rate of the centre (second-order: ``+var / 2`` on log CPM,
+    ``-(1 - 2p) var / 2`` on logit CTR and CVR, ``-var / 2`` on log RPC)."""
+    centre = np.array(fc.center, dtype=float, copy=True)
+    if not config.median_centre:
+        return centre
+    p = 1 / (1 + np.exp(-centre[:, 1:3]))
+    centre[:, 0] += var[:, 0] / 2
+    centre[:, 1:3] -= (1 - 2 * p) * var[:, 1:3] / 2
+    centre[:, 3] -= var[:, 3] / 2
+    return centre
+
+
+def _persistence(fc: DriverForecast, config: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each driver's persistent share and the AR(1) coefficient of the rest: the config's
+    share with the forecast's AR(1) when set, else the forecast's own pair, fitted on its
+    backtests (:attr:`DriverForecast.level_share`)."""
+    if config.persistent_share is not None:
+        return np.full(len(DRIVERS), config.persistent_share), fc.ar_coef
+    return np.asarray(fc.level_share, dtype=float), np.asarray(fc.level_ar_coef, dtype=float)
+
+
 def simulate_paths(
     drivers: DriverForecast,
     plan: BudgetPlan,
@@ -363,12 +397,14 @@ def simulate_paths(
 
     expected_spend = plan.daily * delivery.ratio
     latent = _latent_scale(drivers, expected_spend, config)
-    share = config.persistent_share
+    share, ar_coef = _persistence(drivers, config)
+    if not np.array_equal(ar_coef, drivers.ar_coef):
+        drivers = replace(drivers, ar_coef=ar_coef)
     # x = center + scale sqrt(1 - share) (AR error + sqrt(share / (1 - share)) level): the
     # persistent level mixes in before scaling, which saves a pass over the block
     scale = (latent * np.sqrt(1 - share)).T.astype(np.float32)[:, :, None]
-    level_weight = np.float32(np.sqrt(share / (1 - share)))
-    center = drivers.center.T.astype(np.float32)[:, :, None]
+    level_weight = np.sqrt(share / (1 - share)).astype(np.float32)[:, None, None]
+    center = _centre(drivers, (1 - share) * latent**2, config).T.astype(np.float32)[:, :, None]
     elastic = [(i, np.float32(e)) for i, e in enumerate(drivers.spend_elasticity) if e != 0]
     log_plan = np.log(np.maximum(drivers.spend_plan, 1e-9)).astype(np.float32)[:, None]
     chol = _cholesky(drivers.driver_corr)
@@ -406,7 +442,7 @@ def simulate_paths(
         exhausted_day[lo:hi] = first
         z = fast_normals(streams["drivers"], (d, h, n), out=ws.get("x", (d, h, n)), index=scratch)
         x = _driver_errors(drivers, z, streams["drivers"], chol)
-        if share > 0:
+        if np.any(share > 0):
             level = fast_normals(_stream(base, "level", index), (d, 1, n))
             _correlate(chol, level)
             level *= level_weight

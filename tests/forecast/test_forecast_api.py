@@ -52,6 +52,9 @@ def test_forecast_is_a_driver_forecast_for_the_plan(fc, one_campaign):
         assert sum(fc.weights[m][driver] for m in fc.members) == pytest.approx(1.0)
     paths = d.sample(200, np.random.default_rng(0))
     assert paths.shape == (200, 14, 4)
+    # the level shares the simulation uses come from the same backtests
+    assert np.all((d.level_share >= 0) & (d.level_share < 1))
+    assert np.all(np.abs(d.level_ar_coef) < 1)
     assert fc.point_volumes()["conversions"].gt(0).all()
 
 

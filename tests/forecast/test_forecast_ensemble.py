@@ -195,3 +195,17 @@ def test_combine_falls_back_to_available_members_when_weighted_ones_are_missing(
     assert np.all(out[:, :3] == 3.0)  # the weighted member where it exists
     assert np.all(out[:, 3] == 1.0)  # the available member, not a hole
     assert np.isnan(combine({"a": np.full((2, 4), np.nan)}, {"a": np.ones(4)})).all()
+
+
+@pytest.mark.parametrize("share", [0.0, 0.4])
+def test_level_share_is_recovered_from_the_sums_of_backtest_errors(share):
+    # errors sqrt(1 - s) AR(1) + sqrt(s) level (one level per window): calibrate finds s
+    rng = np.random.default_rng(5)
+    J, H = 300, 28
+    level = rng.standard_normal((J, 1))
+    err = np.sqrt(1 - share) * _ar1(rng, J, H, 0.3, 1.0) + np.sqrt(share) * level
+    cal = calibrate(np.repeat(err[..., None], 4, axis=-1) * 0.2, H)
+    assert np.allclose(cal.level_share, share, atol=0.1)
+    assert np.allclose(cal.level_ar_coef, 0.3, atol=0.2)
+    # the AR(1)-only fit still stands for what the backtest scores sample
+    assert np.all(cal.ar_coef >= cal.level_ar_coef - 1e-9)

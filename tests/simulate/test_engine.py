@@ -61,7 +61,7 @@ def test_mean_matches_known_funnel():
     fc = make_forecast(scale=0.05, ar=0.0, elasticity=(0, 0, 0, 0))
     p = _run(fc, n=4000, delivery=DeliveryModel(1.0, 0.0))
     expected = 800 / 10 * 1000 * 0.015 * 0.03  # per day
-    # drivers are medians on the log/logit scale: the mean is higher by ~exp(sd^2/2) each
+    # drivers are medians on the log/logit scale, and median_centre keeps the mean there
     assert p.conversions.mean() == pytest.approx(expected, rel=0.03)
     assert p.spend.mean() == pytest.approx(800.0, rel=1e-4)
 
@@ -358,3 +358,32 @@ def test_a_capped_day_pays_the_cpm_of_the_spend_it_delivered():
     expected = 1000 * 400 / (10 * 0.5**0.4)  # Poisson mean impressions on day 10
     assert p.impressions[10].mean() == pytest.approx(expected, rel=2e-3)
     assert p.impressions[9].mean() == pytest.approx(80_000, rel=2e-3)
+
+
+def test_forecast_level_share_is_used_unless_the_config_sets_one():
+    fc = make_forecast(scale=0.15, ar=0.3)
+    sticky = replace(fc, level_share=np.full(4, 0.8), level_ar_coef=np.full(4, 0.3))
+    own = _run(sticky, n=4000).totals()["conversions"]
+    flat = _run(fc, n=4000).totals()["conversions"]
+    assert own.std() > 1.3 * flat.std()
+    # a configured share overrides the forecast's, with the forecast's AR(1)
+    override = _run(sticky, n=4000, config=EngineConfig(persistent_share=0.0))
+    assert np.array_equal(override.conversions, _run(fc, n=4000).conversions)
+
+
+def test_median_centre_keeps_the_expected_rate_at_the_centre():
+    # a wide CVR scale with independent days: its convexity lifts the mean ~exp(sd^2 / 2)
+    fc = make_forecast(scale=0.6, ar=0.0, elasticity=(0, 0, 0, 0), cvr=0.02)
+    expected = 800 / 10 * 1000 * 0.015 * 0.02 * 28
+    kw = dict(n=4000, delivery=DeliveryModel(1.0, 0.0))
+    centred = _run(fc, config=EngineConfig(persistent_share=0.0), **kw).totals()["conversions"]
+    lifted = _run(
+        fc, config=EngineConfig(persistent_share=0.0, median_centre=False), **kw
+    ).totals()["conversions"]
+    assert centred.mean() == pytest.approx(expected, rel=0.04)
+    assert lifted.mean() > 1.1 * expected
+
+
+def test_level_share_outside_zero_one_is_refused():
+    with pytest.raises(ValueError, match="level_share"):
+        replace(make_forecast(), level_share=np.full(4, 1.0))
