@@ -116,3 +116,23 @@ def test_a_run_with_a_bad_metadata_file_fails_before_any_kernel_starts(
     with pytest.raises(DataError, match=r"meta\.yaml.*'industri' \(did you mean 'industry'"):
         run_batch(params, registry=registry, progress=False)
     assert not out.exists()
+
+
+def test_a_metadata_file_read_again_is_its_current_content(tmp_path: Path) -> None:
+    # parsed once per process while unchanged (a batch's worker reads it for every
+    # report); a changed file is read again, and no caller can change another's table
+    import os
+
+    from simkit.data.validate import load_metadata
+
+    path = tmp_path / "meta.yaml"
+    path.write_text("campaigns:\n  - campaign_id: C001\n    industry: Travel\n")
+    first = load_metadata(path)
+    first.loc[0, "industry"] = "changed by a caller"
+    assert load_metadata(path).loc[0, "industry"] == "Travel"
+    path.write_text("campaigns:\n  - campaign_id: C001\n    industry: Retail\n")
+    os.utime(path, ns=(1, 1))  # even a file rewritten within the clock's resolution
+    assert load_metadata(path).loc[0, "industry"] == "Retail"
+    path.write_text("campaigns: [oops\n")
+    with pytest.raises(DataError, match="not valid YAML"):
+        load_metadata(path)

@@ -456,11 +456,16 @@ def compare_campaigns(
         if campaign_ids
         else sorted(frame["campaign_id"].astype(str).unique())
     )
-    by_id = {str(k): g for k, g in frame.groupby(frame["campaign_id"].astype(str))}
+    id_column = all_ids = frame["campaign_id"].astype(str)
+    if campaign_ids:  # only the rows asked for: a report asks for one of 1,000 campaigns
+        rows = id_column.isin(set(ids)).to_numpy()
+        frame, id_column = frame[rows], id_column[rows]
+    by_id = {str(k): g for k, g in frame.groupby(id_column)}
     unknown_ids = [c for c in ids if c not in by_id]
     if unknown_ids:
+        known = sorted(all_ids.unique())
         raise ParamsError(
-            f"no data for campaign '{unknown_ids[0]}'{did_you_mean(unknown_ids[0], by_id)}",
+            f"no data for campaign '{unknown_ids[0]}'{did_you_mean(unknown_ids[0], known)}",
             field="campaign_id",
         )
     if industry is not None:
