@@ -9,7 +9,9 @@ the worker's start time) until its outcome is in.
 
 The portfolio's pivots (budget optimiser and ranked pivots) are computed once, before the
 batch, and saved as ``pivots.json`` in the output folder; every report reads them
-(:mod:`simkit.report.pivots`).
+(:mod:`simkit.report.pivots`).  Meanwhile the workers make every campaign's what-if session
+for them (:func:`~simkit.runner.execute.prepare_pivot_session`: a forecast and a response
+curve each, most of the pivots' time), which the parent takes as it needs them.
 """
 
 from __future__ import annotations

@@ -70,14 +70,15 @@ def cut_history(data: pd.DataFrame, campaign_id: str, as_of: date | None) -> pd.
     if "campaign_id" not in data.columns or "date" not in data.columns:
         raise DataError("data needs 'date' and 'campaign_id' columns")
     ids = data["campaign_id"].astype(str)
-    if str(campaign_id) not in set(ids):
-        known = sorted(set(ids))
+    mine = (ids == str(campaign_id)).to_numpy(dtype=bool)  # vectorised: 1,000 campaigns' rows
+    if not mine.any():
+        known = sorted(ids.unique())
         raise DataError(
             f"no campaign '{campaign_id}'{did_you_mean(str(campaign_id), known)}; "
             f"the data have {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}",
             column="campaign_id",
         )
-    rows = data[ids == str(campaign_id)].copy()
+    rows = data[mine].copy()
     rows["date"] = pd.to_datetime(rows["date"])
     if as_of is not None:
         rows = rows[rows["date"] <= pd.Timestamp(as_of)]
