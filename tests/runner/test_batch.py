@@ -12,7 +12,7 @@ from simkit.params import RunParams
 from simkit.paths import safe_name
 from simkit.registry import Registry
 from simkit.report import PIVOTS_FILE, build_campaign_report, data_hash
-from simkit.report.pivots import pivot_key
+from simkit.report.pivots import compute_run_pivots, pivot_key
 from simkit.runner import NOTEBOOKS, order_campaigns, run_batch
 
 from .conftest import LEAN, RecordingRegistry
@@ -51,6 +51,11 @@ def test_pivots_are_computed_once_and_read_by_every_report(published) -> None:
     payload = json.loads((out / PIVOTS_FILE).read_text())
     assert payload["status"] == "ok", payload.get("error")
     assert payload["key"] == pivot_key(params, data_hash(params.data))
+    # the workers made the campaigns' sessions; the parent alone makes the same payload
+    from simkit.data import load
+
+    alone = compute_run_pivots(params, load(params.data), data_hash(params.data))
+    assert payload == alone
     alloc = payload["result"]["allocation"]
     for cid in ("C001", "C002"):
         summary = json.loads((out / safe_name(cid) / "summary.json").read_text())
