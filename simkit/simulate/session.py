@@ -285,7 +285,10 @@ class WhatIfSession:
         )
         self.campaign_id = str(campaign_id)
         self.horizon_days = int(horizon_days)
-        self._baselines: dict[int, tuple[SimulationPaths, SimulationResult]] = {}
+        # the baseline's paths by horizon, and their summaries once asked for (the pivot
+        # engine reads only the paths of 1,000 campaigns' baselines: issue 21)
+        self._baselines: dict[int, SimulationPaths] = {}
+        self._baseline_summaries: dict[int, SimulationResult] = {}
         self.prepare_seconds = time.perf_counter() - t0
 
     # -- what was prepared --------------------------------------------------------------------
@@ -382,17 +385,18 @@ class WhatIfSession:
 
     def baseline_paths(self, horizon_days: int | None = None) -> SimulationPaths:
         """The baseline's paths over ``horizon_days`` (simulated once and kept)."""
-        return self._baseline(self._h(horizon_days))[0]
+        h = self._h(horizon_days)
+        if h not in self._baselines:
+            self._baselines[h] = self._simulate(_head(self.drivers, h), self._plan(h), self.factors)
+        return self._baselines[h]
 
     def baseline(self, horizon_days: int | None = None) -> SimulationResult:
-        """The baseline's summary over ``horizon_days`` (default: the session's horizon)."""
-        return self._baseline(self._h(horizon_days))[1]
-
-    def _baseline(self, h: int) -> tuple[SimulationPaths, SimulationResult]:
-        if h not in self._baselines:
-            paths = self._simulate(_head(self.drivers, h), self._plan(h), self.factors)
-            self._baselines[h] = (paths, self._summary(paths, h))
-        return self._baselines[h]
+        """The baseline's summary over ``horizon_days`` (default: the session's horizon),
+        made from :meth:`baseline_paths` on first use and kept."""
+        h = self._h(horizon_days)
+        if h not in self._baseline_summaries:
+            self._baseline_summaries[h] = self._summary(self.baseline_paths(h), h)
+        return self._baseline_summaries[h]
 
     def pivot_inputs(
         self, pivot: WhatIfPivot, horizon_days: int | None = None
