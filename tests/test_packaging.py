@@ -196,15 +196,18 @@ def test_dashboard_from_the_installed_wheel_answers_200(installed) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own group, so that Voila goes with it if it must be killed
     )
     try:
         status = _wait_for_http_200(f"http://127.0.0.1:{port}/", process, timeout=240)
     finally:
-        process.send_signal(signal.SIGINT)
+        # SIGTERM, not SIGINT: a suite started in the background (`cmd &`) runs with SIGINT
+        # ignored, inherited by every child, and then nothing would stop the dashboard
+        process.send_signal(signal.SIGTERM)
         try:
             out, err = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # Voila too: it holds the output pipes
             out, err = process.communicate()
     assert status == 200, (out, err)
     info = json.loads(out)
