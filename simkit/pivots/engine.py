@@ -169,34 +169,8 @@ def session_engine(
     """The :class:`CampaignEngine` that :func:`find_pivots` builds for the same arguments,
     so a session made by its :meth:`~CampaignEngine.make_session` elsewhere (a batch's
     worker) is the one :func:`find_pivots` would make."""
-    frame = _cut(data, CampaignPanel.from_data(data, as_of=as_of))
-    return _engine(
-        frame,
-        horizon_days,
-        seed,
-        n_paths,
-        n_draws,
-        members,
-        forecast_fn,
-        forecast_cache,
-        backtest_cutoffs,
-    )
-
-
-def _engine(
-    frame: pd.DataFrame,
-    horizon_days: int,
-    seed: int,
-    n_paths: int,
-    n_draws: int,
-    members: Sequence[str],
-    forecast_fn: ForecastFn | None,
-    forecast_cache: str | bool | None,
-    backtest_cutoffs: int,
-    provider: Callable[[str], WhatIfSession | None] | None = None,
-) -> CampaignEngine:
     return CampaignEngine(
-        frame,
+        _cut(data, CampaignPanel.from_data(data, as_of=as_of)),
         horizon_days,
         seed=int(seed),
         n_paths=n_paths,
@@ -205,7 +179,6 @@ def _engine(
         forecast_fn=forecast_fn,
         cache=forecast_cache,
         backtest_cutoffs=backtest_cutoffs,
-        provider=provider,
     )
 
 
@@ -370,16 +343,17 @@ def find_pivots(
         baseline_sim=base_sim,
         channel_allocation=channel,
         channel_draws=channel_draws,
-        engine=_engine(
+        # built as session_engine builds it, so sessions made by it elsewhere fit in
+        engine=CampaignEngine(
             frame,
             horizon_days,
-            simulation_seed,
-            n_paths,
-            n_draws,
-            members,
-            forecast_fn,
-            forecast_cache,
-            backtest_cutoffs,
+            seed=simulation_seed,
+            n_paths=n_paths,
+            n_draws=n_draws,
+            members=members,
+            forecast_fn=forecast_fn,
+            cache=forecast_cache,
+            backtest_cutoffs=backtest_cutoffs,
             provider=session_provider,
         ),
         notes=notes,
